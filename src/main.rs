@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         }
     };
     let stdout = io::stdout();
-    let width = (!stdout.is_terminal()).then_some(140);
+    let width = (!stdout.is_terminal()).then_some(160);
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr().lock();
     let mut streams = Streams {

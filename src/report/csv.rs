@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, RequestsReport, ScanReport, code_with_name, rfc3339};
+use super::{Reporter, RequestsReport, ScanReport, rfc3339};
 use crate::aggregate::{Group, GroupKey};
 use crate::codes;
 use crate::config::GroupBy;
@@ -187,12 +187,4 @@ fn verdict_list(group: &Group) -> String {
         }
     }
     parts.join(" ")
-}
-
-/// Used by the table too: the code and its name in one cell.
-pub fn code_cell(group: &Group) -> String {
-    match &group.key {
-        GroupKey::Error { error_code, .. } => code_with_name(*error_code),
-        _ => String::new(),
-    }
 }

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
-use super::csv::code_cell;
 use super::{Reporter, RequestsReport, ScanReport};
 use crate::aggregate::{Group, GroupKey, Totals, VerdictCount};
 use crate::config::GroupBy;
@@ -157,18 +156,16 @@ impl TableReporter {
             "verdict",
             "count",
             "servers",
-            "first seen",
-            "last seen",
-            "p50",
-            "p95",
+            "seen (UTC)",
+            "p50 / p95",
             "top URL",
         ]);
         for g in groups {
             let GroupKey::Error {
                 status,
                 module,
+                error_code,
                 verdict,
-                ..
             } = &g.key
             else {
                 continue;
@@ -176,15 +173,13 @@ impl TableReporter {
             table.add_row(vec![
                 Cell::new(status),
                 Cell::new(terminal(module)),
-                Cell::new(code_cell(g)),
+                Cell::new(code_lines(*error_code)),
                 self.verdict_cell(*verdict),
                 Cell::new(g.count).set_alignment(CellAlignment::Right),
                 Cell::new(list(&sanitized(&g.servers), 3)),
-                Cell::new(g.first_seen.map(short_time).unwrap_or_default()),
-                Cell::new(g.last_seen.map(short_time).unwrap_or_default()),
-                Cell::new(secs(g.time_taken_p50_ms)).set_alignment(CellAlignment::Right),
-                Cell::new(secs(g.time_taken_p95_ms)).set_alignment(CellAlignment::Right),
-                Cell::new(terminal(&g.top_url)),
+                Cell::new(seen(g)),
+                Cell::new(timings(g)).set_alignment(CellAlignment::Right),
+                Cell::new(terminal(url_path(&g.top_url))),
             ]);
         }
     }
@@ -218,11 +213,9 @@ impl TableReporter {
                 Cell::new(g.count).set_alignment(CellAlignment::Right),
                 Cell::new(verdict_summary(g)),
                 Cell::new(list(&sanitized(&g.servers), 3)),
-                Cell::new(g.first_seen.map(short_time).unwrap_or_default()),
-                Cell::new(g.last_seen.map(short_time).unwrap_or_default()),
-                Cell::new(secs(g.time_taken_p50_ms)).set_alignment(CellAlignment::Right),
-                Cell::new(secs(g.time_taken_p95_ms)).set_alignment(CellAlignment::Right),
-                Cell::new(terminal(&g.top_url)),
+                Cell::new(seen(g)),
+                Cell::new(timings(g)).set_alignment(CellAlignment::Right),
+                Cell::new(terminal(url_path(&g.top_url))),
             ]);
         }
     }
@@ -406,7 +399,46 @@ fn secs(ms: u64) -> String {
 }
 
 fn short_time(t: DateTime<Utc>) -> String {
-    t.format("%m-%d %H:%M:%S").to_string()
+    t.format("%m-%d %H:%M").to_string()
+}
+
+/// `06-08 19:54 → 21:10`: when a group's traces came.
+fn seen(group: &Group) -> String {
+    match (group.first_seen, group.last_seen) {
+        (Some(first), Some(last)) if first.date_naive() == last.date_naive() => {
+            format!("{} → {}", short_time(first), last.format("%H:%M"))
+        }
+        (Some(first), Some(last)) => format!("{} → {}", short_time(first), short_time(last)),
+        _ => String::new(),
+    }
+}
+
+fn timings(group: &Group) -> String {
+    format!(
+        "{:.1} / {:.1} s",
+        group.time_taken_p50_ms as f64 / 1000.0,
+        group.time_taken_p95_ms as f64 / 1000.0
+    )
+}
+
+/// The code on one line and its name on the next: the name is what people search for, and
+/// it does not wrap in the middle.
+fn code_lines(code: Option<crate::model::ErrorCode>) -> String {
+    match code {
+        None => String::new(),
+        Some(c) => match crate::codes::error_name(c) {
+            Some(name) => format!("{c}\n{name}"),
+            None => c.to_string(),
+        },
+    }
+}
+
+/// A URL without scheme and host, for narrow table cells; CSV and JSON keep it whole.
+fn url_path(url: &str) -> &str {
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return url;
+    };
+    rest.find('/').map_or(url, |i| &rest[i..])
 }
 
 fn day_time(t: DateTime<Utc>) -> String {
