@@ -26,4 +26,5 @@ pub mod parse;
 pub mod report;
 pub mod run;
 pub mod sanitize;
+pub mod show;
 pub mod synth;

@@ -1,1 +1,457 @@
-//! TODO
+//! One run of the command line: discover, parse, diagnose, aggregate, report.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::aggregate::{self, Totals};
+use crate::config::{Command, Config, Format, Root, Target};
+use crate::diagnose;
+use crate::discover;
+use crate::error::FileError;
+use crate::model::{Depth, Diagnosis, Trace};
+use crate::parse;
+use crate::report::csv::CsvReporter;
+use crate::report::json::JsonReporter;
+use crate::report::table::TableReporter;
+use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
+use crate::sanitize::{csv_cell, terminal};
+use crate::show;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Every file found was read.
+    Complete,
+    /// Results were produced, but some files were skipped.
+    Partial,
+}
+
+/// How many skipped files are named on stderr without `--verbose`.
+const SKIPPED_SHOWN: usize = 20;
+
+/// Where output goes, so tests can capture it.
+pub struct Streams<'a> {
+    /// Standard output.
+    pub out: &'a mut dyn Write,
+    /// Standard error.
+    pub err: &'a mut dyn Write,
+    /// Table width when standard output is not a terminal.
+    pub width: Option<u16>,
+}
+
+/// Runs a validated configuration.
+pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    match &config.command {
+        Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
+        _ => run_analysis(config, streams),
+    }
+}
+
+/// Everything read from the inputs.
+struct Collected {
+    traces: Vec<Trace>,
+    skipped: Vec<FileError>,
+    diagnoses: Vec<Diagnosis>,
+    matched: Vec<usize>,
+    stats: Stats,
+}
+
+#[derive(Default)]
+struct Stats {
+    files: usize,
+    bytes: u64,
+    discover: Duration,
+    read: Duration,
+    diagnose: Duration,
+}
+
+fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
+    let started = Instant::now();
+    let found = discover::discover(&config.roots);
+    for pattern in &found.empty_patterns {
+        writeln!(
+            err,
+            "frebscope: warning: pattern '{}' matched no files",
+            terminal(pattern)
+        )?;
+    }
+    let discovered = started.elapsed();
+    let bytes = AtomicU64::new(0);
+    let reading = Instant::now();
+    let results = read_all(config, &found.files, &bytes)?;
+    let read = reading.elapsed();
+    let mut traces = Vec::with_capacity(results.len());
+    let mut skipped = found.errors;
+    for result in results {
+        match result {
+            Ok(trace) => traces.push(trace),
+            Err(e) => skipped.push(e),
+        }
+    }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let diagnosing = Instant::now();
+    let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
+    let matched = traces
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.depth == Depth::Full && config.filters.matches(t))
+        .map(|(i, _)| i)
+        .collect();
+    let stats = Stats {
+        files: found.files.len(),
+        bytes: bytes.load(Ordering::Relaxed),
+        discover: discovered,
+        read,
+        diagnose: diagnosing.elapsed(),
+    };
+    Ok(Collected {
+        traces,
+        skipped,
+        diagnoses,
+        matched,
+        stats,
+    })
+}
+
+/// Reads every file on a pool of `--threads` threads; results come back in file order.
+fn read_all(
+    config: &Config,
+    files: &[PathBuf],
+    bytes: &AtomicU64,
+) -> Result<Vec<Result<Trace, FileError>>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .context("could not start the reader threads")?;
+    let progress = Progress::new(config.progress, files.len());
+    let keep = |head: &Trace| config.filters.matches(head);
+    let results = pool.install(|| {
+        files
+            .par_iter()
+            .map(|path| {
+                let result = parse::parse_file_counted(path, &keep, bytes);
+                progress.tick();
+                result
+            })
+            .collect()
+    });
+    progress.finish();
+    Ok(results)
+}
+
+/// A progress bar on stderr that appears only for runs longer than about a second, and only
+/// when stderr is a terminal: short runs and pipes stay clean.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    shown: AtomicBool,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Progress {
+        let bar = (enabled && io::stderr().is_terminal()).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} traces, {per_sec}, {eta} left")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+            shown: AtomicBool::new(false),
+        }
+    }
+
+    fn tick(&self) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        bar.inc(1);
+        if self.started.elapsed() > Duration::from_secs(1)
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let started = Instant::now();
+    let collected = collect(config, streams.err)?;
+    let Collected {
+        traces,
+        skipped,
+        diagnoses,
+        matched,
+        ..
+    } = &collected;
+    let totals = Totals::new(traces, matched, skipped);
+    let reporting = Instant::now();
+    match &config.command {
+        Command::Scan { by, format } => {
+            let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
+            let groups = aggregate::group(traces, diagnoses, matched, *by);
+            let hint_traces: Vec<Trace> = matched.iter().map(|&i| traces[i].clone()).collect();
+            let hint_diagnoses: Vec<Diagnosis> =
+                matched.iter().map(|&i| diagnoses[i].clone()).collect();
+            let hints = diagnose::hints(&hint_traces, &hint_diagnoses);
+            let report = ScanReport {
+                totals: &totals,
+                verdicts: &verdicts,
+                by: *by,
+                groups: &groups,
+                hints: &hints,
+                elapsed: started.elapsed(),
+            };
+            emit(config, format, streams, &totals, |r, out| {
+                r.scan(&report, out)
+            })?;
+        }
+        Command::Requests { format } => {
+            let rows: Vec<RequestRow> = matched
+                .iter()
+                .map(|&i| RequestRow::new(&traces[i], &diagnoses[i]))
+                .collect();
+            let report = RequestsReport {
+                totals: &totals,
+                rows: &rows,
+                elapsed: started.elapsed(),
+            };
+            emit(config, format, streams, &totals, |r, out| {
+                r.requests(&report, out)
+            })?;
+        }
+        Command::Show { .. } => unreachable!("show is dispatched before analysis"),
+    }
+    report_skipped(config, skipped, streams.err)?;
+    if config.stats {
+        write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
+    }
+    Ok(if skipped.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    })
+}
+
+/// Writes the main output in its format: the table on stdout unless stdout carries CSV or
+/// JSON; CSV to its file or stdout.
+fn emit(
+    config: &Config,
+    format: &Format,
+    streams: &mut Streams<'_>,
+    totals: &Totals,
+    write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    let table = TableReporter {
+        color: config.color,
+        width: streams.width,
+    };
+    match format {
+        Format::Table => write(&table, streams.out)?,
+        Format::Json => write(&JsonReporter, streams.out)?,
+        Format::Csv(Target::Stdout) => {
+            write(&CsvReporter, streams.out)?;
+            writeln!(streams.err, "{}", totals_line(totals))?;
+        }
+        Format::Csv(Target::File(path)) => {
+            write(&table, streams.out)?;
+            let mut file = create(path)?;
+            write(&CsvReporter, &mut file)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            file.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+            writeln!(
+                streams.err,
+                "frebscope: wrote {}",
+                terminal(&path.display().to_string())
+            )?;
+        }
+    }
+    streams.out.flush()?;
+    Ok(())
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    let file = File::create(path).with_context(|| {
+        format!(
+            "could not create {} (check that its folder exists and is writable)",
+            path.display()
+        )
+    })?;
+    Ok(BufWriter::new(file))
+}
+
+fn totals_line(totals: &Totals) -> String {
+    format!(
+        "frebscope: {} files found, {} read, {} skipped, {} matched",
+        totals.found, totals.analyzed, totals.skipped, totals.matched
+    )
+}
+
+/// Names skipped files on stderr, and writes them all with `--skipped-csv`.
+fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
+    if !skipped.is_empty() {
+        writeln!(
+            err,
+            "frebscope: skipped {} file{}:",
+            skipped.len(),
+            if skipped.len() == 1 { "" } else { "s" }
+        )?;
+        let shown = if config.verbose {
+            skipped.len()
+        } else {
+            SKIPPED_SHOWN
+        };
+        for e in skipped.iter().take(shown) {
+            let path = e.path.display().to_string();
+            writeln!(
+                err,
+                "  {}: {}: {}",
+                terminal(&path),
+                e.reason,
+                terminal(&e.detail)
+            )?;
+        }
+        if skipped.len() > shown {
+            writeln!(
+                err,
+                "  ... and {} more (all of them with --verbose or --skipped-csv FILE)",
+                skipped.len() - shown
+            )?;
+        }
+    }
+    let Some(target) = &config.skipped_csv else {
+        return Ok(());
+    };
+    let write_to = |out: &mut dyn Write| -> Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["file", "reason", "detail"])?;
+        for e in skipped {
+            let path = e.path.display().to_string();
+            writer.write_record([
+                csv_cell(&path).as_ref(),
+                e.reason.as_str(),
+                csv_cell(&e.detail).as_ref(),
+            ])?;
+        }
+        writer.flush()?;
+        Ok(())
+    };
+    match target {
+        Target::Stdout => write_to(&mut io::stdout().lock()),
+        Target::File(path) => {
+            let mut file = create(path)?;
+            write_to(&mut file)?;
+            file.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<()> {
+    let mib = stats.bytes as f64 / (1024.0 * 1024.0);
+    let read = stats.read.as_secs_f64();
+    writeln!(err, "frebscope stats:")?;
+    writeln!(err, "  files        {}", stats.files)?;
+    writeln!(err, "  bytes read   {:.1} MiB", mib)?;
+    writeln!(
+        err,
+        "  throughput   {:.0} MiB/s, {:.0} files/s",
+        if read > 0.0 { mib / read } else { 0.0 },
+        if read > 0.0 {
+            stats.files as f64 / read
+        } else {
+            0.0
+        }
+    )?;
+    writeln!(err, "  discover     {:.3} s", stats.discover.as_secs_f64())?;
+    writeln!(err, "  read+parse   {:.3} s", read)?;
+    writeln!(err, "  diagnose     {:.3} s", stats.diagnose.as_secs_f64())?;
+    writeln!(err, "  report       {:.3} s", report.as_secs_f64())?;
+    Ok(())
+}
+
+fn run_show(
+    config: &Config,
+    all: bool,
+    context: Option<&Path>,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    let mut status = RunStatus::Complete;
+    let neighbours = match context {
+        Some(dir) => {
+            let found = discover::discover(&[Root::Dir(dir.to_path_buf())]);
+            found
+                .files
+                .iter()
+                .filter_map(|p| parse::parse_file(p, &|_| true).ok())
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let options = show::ShowOptions {
+        all,
+        color: config.color,
+    };
+    for root in &config.roots {
+        let path = match root {
+            Root::File(p) | Root::Dir(p) => p.clone(),
+            Root::Pattern(p) => PathBuf::from(p),
+        };
+        let outcome = std::fs::read(&path)
+            .map_err(|e| FileError::io(&path, &e))
+            .and_then(|bytes| {
+                parse::full::read_document(&bytes).map_err(|e| FileError::parse(&path, &e))
+            });
+        let document = match outcome {
+            Ok(doc) => doc,
+            Err(e) => {
+                writeln!(streams.err, "frebscope: {}", terminal(&e.to_string()))?;
+                status = RunStatus::Partial;
+                continue;
+            }
+        };
+        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config);
+        show::render(&path, &document, &diagnosis, &options, streams.out)?;
+    }
+    streams.out.flush()?;
+    Ok(status)
+}
+
+fn diagnose_in_context(
+    path: &Path,
+    document: &parse::full::Document,
+    neighbours: &[Trace],
+    config: &Config,
+) -> Diagnosis {
+    let trace = document.summarize(path);
+    let mut all: Vec<Trace> = neighbours
+        .iter()
+        .filter(|t| t.file != path)
+        .cloned()
+        .collect();
+    all.push(trace);
+    let diagnoses = diagnose::diagnose(&all, &config.diagnosis);
+    diagnoses
+        .into_iter()
+        .last()
+        .unwrap_or_else(Diagnosis::not_applicable)
+}

@@ -1,1 +1,48 @@
-//! TODO
+//! Reading traces.
+//!
+//! [`parse_file`] is what a scan calls for each file: the fast reader in [`fast`], reading the
+//! file in bounded windows and stopping early when the filters reject the trace. [`full`] is
+//! the reference reader that keeps every event; `show` prints from it and the differential
+//! tests hold the fast reader to it.
+
+pub mod event;
+pub mod fast;
+pub mod full;
+pub mod input;
+pub mod summary;
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+
+use crate::error::{FileError, ParseError};
+use crate::model::Trace;
+
+/// Reads one trace file. `keep` decides, from the root element and first events, whether the
+/// rest of the file is worth reading (see [`fast::summarize`]).
+pub fn parse_file(path: &Path, keep: &dyn Fn(&Trace) -> bool) -> Result<Trace, FileError> {
+    parse_file_counted(path, keep, &AtomicU64::new(0))
+}
+
+/// [`parse_file`], adding the bytes read from disk to `bytes_read`.
+pub fn parse_file_counted(
+    path: &Path,
+    keep: &dyn Fn(&Trace) -> bool,
+    bytes_read: &AtomicU64,
+) -> Result<Trace, FileError> {
+    let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
+    let counted = input::Counting::new(file, bytes_read);
+    let mut input = input::utf8_stream(counted).map_err(|e| FileError::io(path, &e))?;
+    fast::summarize(path, &mut input, keep).map_err(|e| FileError::parse(path, &e))
+}
+
+/// Reads one trace from memory with the fast reader, keeping everything.
+pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Trace, ParseError> {
+    let mut input = input::utf8_stream(bytes).map_err(|e| ParseError::io(&e))?;
+    fast::summarize(path, &mut input, &|_| true)
+}
+
+/// Reads one trace from memory with the full reader and summarizes it.
+pub fn parse_bytes_full(path: &Path, bytes: &[u8]) -> Result<Trace, ParseError> {
+    Ok(full::read_document(bytes)?.summarize(path))
+}

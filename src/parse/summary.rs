@@ -1,0 +1,285 @@
+//! Turns a trace's root attributes and events into a [`Trace`].
+//!
+//! Both readers end here. The full reader hands over every event; the fast reader hands over
+//! the name and time of every event but the body of only those in [`is_detail_event`]. So
+//! this builder may look inside those events alone, which is what keeps the two readers equal.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::event::EventRecord;
+use crate::codes;
+use crate::model::{Depth, ErrorCode, ModuleError, ModuleWarning, Status, Trace};
+
+/// Name of the event IIS appends when it cut a trace at `maxLogFileSizeKB`.
+pub const TRUNCATE_EVENT: &str = "LOG_FILE_MAX_SIZE_TRUNCATE";
+
+/// The events whose data the summary reads. Everything else counts by name only.
+pub fn is_detail_event(name: &str) -> bool {
+    matches!(
+        name,
+        "MODULE_SET_RESPONSE_ERROR_STATUS"
+            | "SET_RESPONSE_ERROR_DESCRIPTION"
+            | "GENERAL_REQUEST_HEADERS"
+            | "GENERAL_SET_REQUEST_HEADER"
+            | "MODULE_WARNING"
+            | "HANDLER_CHANGED"
+            | "ARR_SERVER_ROUTED"
+            | "ARR_REQUEST_ROUTED"
+            | "ARR_WEBFARM_NOT_ROUTED"
+            | "REWRITE_ACTION"
+            | "ARR_REQUEST_HEADERS_START"
+            | "ANCM_REQUEST_FORWARD_START"
+            | "FASTCGI_ASSIGN_PROCESS"
+            | "ANCM_START_APPLICATION_FAIL"
+    )
+}
+
+/// Accumulates one trace.
+#[derive(Debug)]
+pub struct SummaryBuilder {
+    trace: Trace,
+    routed_server: Option<String>,
+    farm_host: Option<String>,
+    rewrite_target: Option<String>,
+    headers_seen: bool,
+}
+
+impl SummaryBuilder {
+    /// Starts a trace from the attributes of its `<failedRequest>` element.
+    pub fn new(path: &Path, root: &[(String, String)]) -> Self {
+        let mut trace = Trace {
+            file: path.to_path_buf(),
+            ..Trace::default()
+        };
+        for (name, value) in root {
+            apply_root_attribute(&mut trace, name, value);
+        }
+        SummaryBuilder {
+            trace,
+            routed_server: None,
+            farm_host: None,
+            rewrite_target: None,
+            headers_seen: false,
+        }
+    }
+
+    /// A complete event was read; `detail` is its body when the reader parsed it.
+    pub fn event(&mut self, name: &str, computer: &str) {
+        let trace = &mut self.trace;
+        trace.event_count += 1;
+        if trace.server.is_empty() && !computer.is_empty() {
+            trace.server = computer.to_owned();
+        }
+        if name == TRUNCATE_EVENT {
+            trace.truncated = true;
+        }
+        if !trace.events.contains(name) {
+            trace.events.insert(name.to_owned());
+        }
+    }
+
+    /// True until an event has named the server.
+    pub fn needs_server(&self) -> bool {
+        self.trace.server.is_empty()
+    }
+
+    /// The times of the first and last events that carry one.
+    pub fn times(&mut self, first: Option<DateTime<Utc>>, last: Option<DateTime<Utc>>) {
+        self.trace.start_time = first;
+        self.trace.end_time = last;
+    }
+
+    /// The body of an event for which [`is_detail_event`] is true.
+    pub fn detail(&mut self, event: &EventRecord) {
+        let trace = &mut self.trace;
+        match event.name.as_str() {
+            "MODULE_SET_RESPONSE_ERROR_STATUS" if trace.error.is_none() => {
+                trace.error = Some(module_error(event));
+            }
+            "SET_RESPONSE_ERROR_DESCRIPTION" if trace.error_description.is_none() => {
+                let text = event.data("ErrorDescription").unwrap_or_default().trim();
+                trace.error_description = Some(text.to_owned());
+            }
+            "GENERAL_REQUEST_HEADERS" if !self.headers_seen => {
+                self.headers_seen = true;
+                read_request_headers(trace, event.data("Headers").unwrap_or_default());
+            }
+            "GENERAL_SET_REQUEST_HEADER" => {
+                let name = event.data("HeaderName").unwrap_or_default();
+                if name.trim().eq_ignore_ascii_case("X-ARR-LOG-ID")
+                    && trace.arr_log_id_forwarded.is_none()
+                {
+                    let value = event.data("HeaderValue").unwrap_or_default();
+                    trace.arr_log_id_forwarded = Some(value.trim().to_owned());
+                }
+            }
+            "MODULE_WARNING" if trace.warning.is_none() => {
+                trace.warning = Some(ModuleWarning {
+                    module: owned(event.data("ModuleName")),
+                    data1: owned(event.data("Data1")),
+                    data2: owned(event.data("Data2")),
+                    error_code: event.data("ErrorCode").and_then(ErrorCode::parse),
+                });
+            }
+            "HANDLER_CHANGED" => {
+                trace.handler = event.data("NewHandlerName").map(|v| v.trim().to_owned());
+            }
+            "ARR_SERVER_ROUTED" | "ARR_REQUEST_ROUTED" => {
+                if let Some(server) = non_empty(event.data("Server")) {
+                    self.routed_server = Some(server);
+                }
+            }
+            "ARR_WEBFARM_NOT_ROUTED" if self.farm_host.is_none() => {
+                self.farm_host = non_empty(event.data("HostName"));
+            }
+            "REWRITE_ACTION" if self.rewrite_target.is_none() => {
+                let url = event.data("RewriteURL").unwrap_or_default().trim();
+                if is_absolute_http(url) {
+                    self.rewrite_target = Some(url.to_owned());
+                }
+            }
+            "ARR_REQUEST_HEADERS_START" | "ANCM_REQUEST_FORWARD_START"
+                if trace.forward_start.is_none() =>
+            {
+                trace.forward_start = event.time;
+            }
+            "FASTCGI_ASSIGN_PROCESS" if trace.fastcgi_new_process.is_none() => {
+                trace.fastcgi_new_process = event
+                    .data("IsNewProcess")
+                    .map(|v| v.trim().eq_ignore_ascii_case("true"));
+            }
+            "ANCM_START_APPLICATION_FAIL" if trace.ancm_failure.is_none() => {
+                trace.ancm_failure = Some(owned(event.data("FailureDescription")));
+            }
+            _ => {}
+        }
+    }
+
+    /// The trace so far, cut down to what a trace that did not match the filters keeps.
+    pub fn head(&self) -> Trace {
+        let t = &self.trace;
+        Trace {
+            file: t.file.clone(),
+            server: t.server.clone(),
+            site_id: t.site_id.clone(),
+            app_pool: t.app_pool.clone(),
+            process_id: t.process_id,
+            url: t.url.clone(),
+            verb: t.verb.clone(),
+            activity_id: t.activity_id.clone(),
+            failure_reason: t.failure_reason.clone(),
+            status: t.status,
+            trigger_status: t.trigger_status,
+            time_taken_ms: t.time_taken_ms,
+            start_time: t.start_time,
+            user_agent: t.user_agent.clone(),
+            host: t.host.clone(),
+            arr_log_id: t.arr_log_id.clone(),
+            depth: Depth::Head,
+            ..Trace::default()
+        }
+    }
+
+    /// The finished trace; `complete` is false when the file ended before `</failedRequest>`.
+    pub fn finish(mut self, complete: bool) -> Trace {
+        self.trace.partial = !complete;
+        self.trace.proxy_target = self
+            .routed_server
+            .or(self.farm_host)
+            .or(self.rewrite_target);
+        self.trace
+    }
+}
+
+fn apply_root_attribute(trace: &mut Trace, name: &str, value: &str) {
+    match name {
+        "url" => trace.url = value.to_owned(),
+        "siteId" => trace.site_id = value.trim().to_owned(),
+        "appPoolId" => trace.app_pool = value.to_owned(),
+        "processId" => trace.process_id = value.trim().parse().unwrap_or(0),
+        "verb" => trace.verb = value.to_owned(),
+        "remoteUserName" => trace.remote_user = value.to_owned(),
+        "userName" => trace.user_name = value.to_owned(),
+        "tokenUserName" => trace.token_user = value.to_owned(),
+        "authenticationType" => trace.auth_type = value.to_owned(),
+        "activityId" => trace.activity_id = value.trim().to_owned(),
+        "failureReason" => trace.failure_reason = value.trim().to_owned(),
+        "statusCode" => trace.status = Status::parse(value).unwrap_or_default(),
+        "triggerStatusCode" => trace.trigger_status = Status::parse(value).unwrap_or_default(),
+        "timeTaken" => trace.time_taken_ms = value.trim().parse().unwrap_or(0),
+        _ => {}
+    }
+}
+
+fn module_error(event: &EventRecord) -> ModuleError {
+    let code: u16 = event
+        .data("HttpStatus")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let sub: u32 = event
+        .data("HttpSubStatus")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    ModuleError {
+        module: owned(event.data("ModuleName")).trim().to_owned(),
+        notification: notification(event),
+        status: Status::new(code, sub),
+        error_code: event.data("ErrorCode").and_then(ErrorCode::parse),
+        config_exception: owned(event.data("ConfigExceptionInfo")).trim().to_owned(),
+        time: event.time,
+    }
+}
+
+/// The notification by name: IIS's description when it wrote one, else our table, else the
+/// number as written.
+fn notification(event: &EventRecord) -> String {
+    if let Some(name) = non_empty(event.description("Notification")) {
+        return name;
+    }
+    let raw = event.data("Notification").unwrap_or_default().trim();
+    raw.parse::<u32>()
+        .ok()
+        .and_then(codes::notification_name)
+        .map_or_else(|| raw.to_owned(), str::to_owned)
+}
+
+/// Reads `User-Agent`, `Host` and `X-ARR-LOG-ID` from a `Headers` block (`Name: value` lines).
+fn read_request_headers(trace: &mut Trace, block: &str) {
+    for line in block.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        let name = name.trim();
+        let slot = if name.eq_ignore_ascii_case("User-Agent") {
+            &mut trace.user_agent
+        } else if name.eq_ignore_ascii_case("Host") {
+            &mut trace.host
+        } else if name.eq_ignore_ascii_case("X-ARR-LOG-ID") {
+            &mut trace.arr_log_id
+        } else {
+            continue;
+        };
+        if slot.is_none() {
+            *slot = Some(value.to_owned());
+        }
+    }
+}
+
+fn is_absolute_http(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+fn owned(value: Option<&str>) -> String {
+    value.unwrap_or_default().to_owned()
+}
+
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
