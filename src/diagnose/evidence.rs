@@ -33,7 +33,11 @@ pub fn delta(d: TimeDelta) -> String {
 
 /// The error code, decoded, or a note that the module gave none.
 pub fn code(code: Option<ErrorCode>) -> String {
-    code.map_or_else(|| "no error code".to_string(), codes::describe)
+    match code {
+        None => "no error code".to_string(),
+        Some(c) if c.is_success() => "ErrorCode 0".to_string(),
+        Some(c) => codes::describe(c),
+    }
 }
 
 /// `502.3 (Bad Gateway: forwarder connection error)`, or the bare status when unknown.
@@ -82,6 +86,12 @@ fn or_unnamed(text: &str) -> &str {
 /// The life of the trace's process as the inputs show it, e.g. `first trace of process 4312 in
 /// pool Orders on WEB01, 34.0 s after process 3920's last trace`.
 pub fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
+    let Some(prev) = &info.previous else {
+        return format!(
+            "{} (no earlier process of the pool in the inputs)",
+            process_name(trace)
+        );
+    };
     let opening = if info.first_for_pid {
         format!("first trace of {}", process_name(trace))
     } else {
@@ -93,16 +103,16 @@ pub fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
             process_name(trace)
         )
     };
-    match &info.previous {
-        Some(prev) if prev.gap < TimeDelta::zero() => format!(
+    if prev.gap < TimeDelta::zero() {
+        format!(
             "{opening}, started while process {} was still serving (overlapped recycle)",
             prev.pid
-        ),
-        Some(prev) => format!(
+        )
+    } else {
+        format!(
             "{opening}, {} after process {}'s last trace",
             delta(prev.gap),
             prev.pid
-        ),
-        None => format!("{opening}, no earlier process of the pool in the inputs"),
+        )
     }
 }

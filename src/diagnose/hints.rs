@@ -104,7 +104,8 @@ fn group(traces: &[Trace], diagnoses: &[Diagnosis]) -> Groups {
 fn classify(groups: &mut Groups, trace: &Trace, diagnosis: &Diagnosis, linked: Option<&Trace>) {
     let startup = diagnosis.verdict == Verdict::Startup;
     match diagnosis.rule {
-        "R1" | "R4" | "R5" | "R15" | "R17" | "R19" if startup => {
+        // R1 is a start that failed, not a slow one: no cold-start advice fixes it.
+        "R4" | "R5" | "R15" | "R17" | "R19" if startup => {
             groups.cold_start.add(trace, trace.time_taken_ms);
         }
         "R4" if diagnosis.verdict == Verdict::Worker => {
@@ -142,7 +143,7 @@ fn cold_start_hint(g: &Group) -> Option<Hint> {
         .collect::<Vec<_>>()
         .join(" & ");
     Some(g.hint(
-        format!("{} failures during cold starts in pool(s) {}", g.count, g.pool_list()),
+        format!("{} during cold starts in pool(s) {}", plural(g.count, "failure"), g.pool_list()),
         format!(
             "Start the worker before users arrive: set startMode=\"AlwaysRunning\" on the pool and preloadEnabled=\"true\" on the application (with Application Initialization installed), e.g. {}; stop idle shutdowns (processModel idleTimeout, 20 min by default) and move the periodic recycle (recycling/periodicRestart time, 1740 min by default) to a schedule outside busy hours",
             preload_command(&g.sites)
@@ -170,8 +171,8 @@ fn arr_timeout_hint(g: &Group) -> Option<Hint> {
     let suggested = suggested_timeout(g.longest_ms);
     Some(g.hint(
         format!(
-            "{} ARR timeouts; the slowest request took {}",
-            g.count,
+            "{}; the slowest request took {}",
+            plural(g.count, "ARR timeout"),
             ev::seconds(g.longest_ms)
         ),
         format!(
@@ -199,7 +200,7 @@ fn ancm_request_timeout_hint(g: &Group) -> Option<Hint> {
     }
     let suggested = suggested_timeout(g.longest_ms);
     Some(g.hint(
-        format!("{} requests hit ANCM's requestTimeout", g.count),
+        format!("{} hit ANCM's requestTimeout", plural(g.count, "request")),
         format!(
             "The application did not answer within aspNetCore@requestTimeout (2 min by default, out-of-process only): find the slow requests; if they are legitimate, raise requestTimeout to {suggested}"
         ),
@@ -212,7 +213,7 @@ fn ancm_startup_limit_hint(g: &Group) -> Option<Hint> {
         return None;
     }
     Some(g.hint(
-        format!("{} cold starts exceeded ANCM's startupTimeLimit", g.count),
+        format!("{} exceeded ANCM's startupTimeLimit", plural(g.count, "cold start")),
         "The application took longer to start than aspNetCore@startupTimeLimit (120 s by default): make startup faster (many apps starting at once, CPU or memory pressure) or raise the limit".to_string(),
         site_config_command(&g.sites, "system.webServer/aspNetCore", "startupTimeLimit", "300"),
     ))
@@ -235,7 +236,7 @@ fn start_failure_hint(g: &Group) -> Option<Hint> {
         return None;
     }
     Some(g.hint(
-        format!("{} requests failed because the application could not start", g.count),
+        format!("{} failed because the application could not start", plural(g.count, "request")),
         "The application fails to start (runtime missing, bitness, startup exception, ANCM configuration): read the ANCM events 1000/1007/1010 in the Application log and enable aspNetCore@stdoutLogEnabled to see the startup error".to_string(),
         "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='IIS AspNetCore Module V2'} -MaxEvents 20 | Format-List TimeCreated, Id, Message".to_string(),
     ))
@@ -256,7 +257,7 @@ fn arr_no_server_hint(g: &Group) -> Option<Hint> {
         .collect::<Vec<_>>()
         .join(" & ");
     Some(g.hint(
-        format!("{} requests found no healthy server in the ARR farm (502.4)", g.count),
+        format!("{} found no healthy server in the ARR farm (502.4)", plural(g.count, "request")),
         "Check the farm's health test (healthCheck url and responseMatch) and the servers' states; keep the ARR pool from idling out (idleTimeout 0), since its restart resets the farm's health".to_string(),
         command,
     ))
@@ -326,4 +327,13 @@ fn most_within(times: &[DateTime<Utc>], window: TimeDelta) -> Option<usize> {
         best = best.max(Some(last - first + 1));
     }
     best
+}
+
+/// `1 request`, `3 requests`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }

@@ -277,11 +277,16 @@ fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
         return None;
     };
     let detail = failure.map_or_else(String::new, |d| format!(": \"{}\"", d.trim()));
+    let events = if aspnet_init {
+        "the ASP.NET events 1000-1003"
+    } else {
+        "the ANCM events 1000/1007/1010"
+    };
     Some(Finding::new(
         Verdict::Startup,
         confidence,
         format!(
-            "{reason}{detail}, {}: the application failed to start (usually deterministic); see the ANCM events 1000/1007/1010 in the Application log on {}",
+            "{reason}{detail}, {}: the application failed to start (usually deterministic); see {events} in the Application log on {}",
             ev::code(t.error_code()),
             t.server
         ),

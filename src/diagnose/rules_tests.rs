@@ -515,3 +515,29 @@ fn hints_report_rapid_process_replacement() {
     assert!(hints[0].title.contains("6 new worker processes"));
     assert!(hints[0].command.contains("5009"));
 }
+
+#[test]
+fn many_traces_of_one_pool_diagnose_in_one_pass() {
+    // 40 000 traces, a new process every 100: a quadratic scan would take minutes here.
+    let traces: Vec<Trace> = (0..40_000u32)
+        .map(|i| {
+            let t = T::new(
+                &format!("fr{i:06}.xml"),
+                if i % 7 == 0 { "502.3" } else { "200" },
+            )
+            .error(ARR, 0x8007_2EE2)
+            .process("WEB01", "Orders", 1000 + i / 100)
+            .at(i64::from(i), 30_000)
+            .with(|t| {
+                t.arr_log_id_forwarded = Some(format!("id{i}"));
+                t.arr_log_id = Some(format!("id{}", i + 1));
+            });
+            t.0
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let diagnoses = diagnose(&traces, &Options::default());
+    let _ = hints(&traces, &diagnoses);
+    assert_eq!(diagnoses.len(), traces.len());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
