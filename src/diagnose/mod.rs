@@ -1,8 +1,21 @@
 //! Verdicts: for every failure, which layer caused it, with the evidence.
+//!
+//! A FREB trace names the module that set the error and the code it reported, which settles
+//! many failures on its own (R1–R18, R20, R20a of DIAGNOSIS.md §5, in [`rules`]). The
+//! others need context no single trace has: whether its worker process had just replaced
+//! another ([`generations`]) and, for an ARR front end, what the backend was doing with the
+//! same request ([`link`]). Both are computed once for the whole input, so the cost stays
+//! O(n log n). [`hints`] then turns groups of verdicts into configuration advice.
+
+mod evidence;
+pub mod generations;
+mod hints;
+pub mod link;
+pub mod rules;
 
 use std::time::Duration;
 
-use crate::model::{Confidence, Diagnosis, Trace, Verdict};
+use crate::model::{Confidence, Depth, Diagnosis, Trace, Verdict};
 
 /// The timeouts the rules compare with; defaults are the documented IIS defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,26 +59,59 @@ pub struct Hint {
 }
 
 /// Diagnoses every trace; the result has one entry per trace, in the same order.
-pub fn diagnose(traces: &[Trace], _options: &Options) -> Vec<Diagnosis> {
+///
+/// Traces read only to their head (they did not match the filters) and statuses below 500
+/// get [`Diagnosis::not_applicable`]; they still inform the other traces' verdicts through
+/// process generations and ARR links.
+pub fn diagnose(traces: &[Trace], options: &Options) -> Vec<Diagnosis> {
+    let processes = generations::process_generations(traces);
+    let backends = link::link_backends(traces);
     traces
         .iter()
-        .map(|t| {
-            if t.status.is_server_error() {
-                Diagnosis {
-                    verdict: Verdict::Unknown,
-                    rule: "",
-                    confidence: Confidence::Low,
-                    evidence: String::new(),
-                    linked_file: None,
-                }
-            } else {
-                Diagnosis::not_applicable()
-            }
+        .enumerate()
+        .map(|(index, trace)| {
+            let facts = rules::Facts {
+                trace,
+                process: &processes[index],
+                backend: backends[index].map(|b| rules::Linked {
+                    trace: &traces[b],
+                    process: &processes[b],
+                }),
+                options,
+            };
+            diagnose_one(&facts)
         })
         .collect()
 }
 
+/// The verdict of one trace: the first rule that matches.
+fn diagnose_one(facts: &rules::Facts) -> Diagnosis {
+    let trace = facts.trace;
+    if trace.depth == Depth::Head || !rules::effective_status(trace).is_server_error() {
+        return Diagnosis::not_applicable();
+    }
+    for (rule, check) in rules::RULES {
+        if let Some(finding) = check(facts) {
+            return Diagnosis {
+                verdict: finding.verdict,
+                rule,
+                confidence: finding.confidence,
+                evidence: finding.evidence,
+                linked_file: finding.linked_file,
+            };
+        }
+    }
+    // R21 always matches; this is only reached if the table is edited without it.
+    Diagnosis {
+        verdict: Verdict::Unknown,
+        rule: "",
+        confidence: Confidence::Low,
+        evidence: String::new(),
+        linked_file: None,
+    }
+}
+
 /// The configuration hints that the diagnoses of a run call for.
-pub fn hints(_traces: &[Trace], _diagnoses: &[Diagnosis]) -> Vec<Hint> {
-    Vec::new()
+pub fn hints(traces: &[Trace], diagnoses: &[Diagnosis]) -> Vec<Hint> {
+    hints::hints(traces, diagnoses)
 }

@@ -1,0 +1,118 @@
+//! The wording of evidence sentences: times, codes, modules and process histories.
+//!
+//! Every verdict carries one sentence a person can check against the trace, so the facts are
+//! always written the same way: seconds with one decimal, codes through [`codes::describe`].
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use super::generations::ProcessInfo;
+use crate::codes;
+use crate::model::{ErrorCode, Status, Trace};
+
+/// `8078` ms → `8.1 s`.
+pub fn seconds(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// A configured duration in the same form as the timings it is compared with.
+pub fn duration(d: Duration) -> String {
+    seconds(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A time difference; negative ones are written as such.
+pub fn delta(d: TimeDelta) -> String {
+    let ms = d.num_milliseconds();
+    if ms < 0 {
+        format!("-{}", seconds(ms.unsigned_abs()))
+    } else {
+        seconds(ms.unsigned_abs())
+    }
+}
+
+/// The error code, decoded, or a note that the module gave none.
+pub fn code(code: Option<ErrorCode>) -> String {
+    match code {
+        None => "no error code".to_string(),
+        Some(c) if c.is_success() => "ErrorCode 0".to_string(),
+        Some(c) => codes::describe(c),
+    }
+}
+
+/// `502.3 (Bad Gateway: forwarder connection error)`, or the bare status when unknown.
+pub fn status(status: Status, module: &str) -> String {
+    match codes::status_meaning(status, module) {
+        Some(meaning) => format!("{status} ({meaning})"),
+        None => status.to_string(),
+    }
+}
+
+/// The module that set the error, or a note that none did.
+pub fn module(trace: &Trace) -> &str {
+    match trace.module() {
+        "" => "no module",
+        m => m,
+    }
+}
+
+/// Where the proxy sent the request, or a generic name.
+pub fn target(trace: &Trace) -> &str {
+    trace.proxy_target.as_deref().unwrap_or("the backend")
+}
+
+/// The file name of a trace, short enough for a sentence.
+pub fn file_name(trace: &Trace) -> String {
+    trace.file.file_name().map_or_else(
+        || trace.file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// `process 4312 in pool Orders on WEB01`.
+pub fn process_name(trace: &Trace) -> String {
+    format!(
+        "process {} in pool {} on {}",
+        trace.process_id,
+        or_unnamed(&trace.app_pool),
+        or_unnamed(&trace.server)
+    )
+}
+
+fn or_unnamed(text: &str) -> &str {
+    if text.is_empty() { "(unnamed)" } else { text }
+}
+
+/// The life of the trace's process as the inputs show it, e.g. `first trace of process 4312 in
+/// pool Orders on WEB01, 34.0 s after process 3920's last trace`.
+pub fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
+    let Some(prev) = &info.previous else {
+        return format!(
+            "{} (no earlier process of the pool in the inputs)",
+            process_name(trace)
+        );
+    };
+    let opening = if info.first_for_pid {
+        format!("first trace of {}", process_name(trace))
+    } else {
+        let age = info
+            .age
+            .map_or_else(|| "an unknown time".to_string(), delta);
+        format!(
+            "{}, whose first trace was {age} earlier",
+            process_name(trace)
+        )
+    };
+    if prev.gap < TimeDelta::zero() {
+        format!(
+            "{opening}, started while process {} was still serving (overlapped recycle)",
+            prev.pid
+        )
+    } else {
+        format!(
+            "{opening}, {} after process {}'s last trace",
+            delta(prev.gap),
+            prev.pid
+        )
+    }
+}

@@ -1,0 +1,54 @@
+//! ARR front end ↔ backend: the same request seen by both servers.
+//!
+//! ARR adds an `X-ARR-LOG-ID` request header when it forwards a request; the backend's trace
+//! shows it among the received headers. When the inputs hold both servers' traces, a front-end
+//! 502 can then be explained by what the backend was doing at the time (starting, or slow).
+//! Traces have no globally unique ID, so links are by index into the input, and the choice
+//! among several candidates is by file path so that the result does not depend on input order.
+
+use std::collections::HashMap;
+
+use crate::model::Trace;
+
+/// For every trace, the index of the backend trace that received the request this trace's ARR
+/// forwarded, if the inputs hold it.
+pub fn link_backends(traces: &[Trace]) -> Vec<Option<usize>> {
+    let backends = backends_by_log_id(traces);
+    traces
+        .iter()
+        .enumerate()
+        .map(|(index, trace)| {
+            let id = normalize(trace.arr_log_id_forwarded.as_deref()?)?;
+            backends.get(&id).copied().filter(|&b| b != index)
+        })
+        .collect()
+}
+
+/// The backend trace per log ID; with several (retries, duplicated files), the earliest, then
+/// the smallest path.
+fn backends_by_log_id(traces: &[Trace]) -> HashMap<String, usize> {
+    let mut map: HashMap<String, usize> = HashMap::new();
+    for (index, trace) in traces.iter().enumerate() {
+        let Some(id) = trace.arr_log_id.as_deref().and_then(normalize) else {
+            continue;
+        };
+        map.entry(id)
+            .and_modify(|kept| {
+                if precedes(&traces[index], &traces[*kept]) {
+                    *kept = index;
+                }
+            })
+            .or_insert(index);
+    }
+    map
+}
+
+fn precedes(a: &Trace, b: &Trace) -> bool {
+    (a.start_time, &a.file) < (b.start_time, &b.file)
+}
+
+/// Log IDs are GUIDs; case and surrounding space or braces do not matter.
+fn normalize(id: &str) -> Option<String> {
+    let id = id.trim().trim_matches(|c| c == '{' || c == '}');
+    (!id.is_empty()).then(|| id.to_ascii_uppercase())
+}

@@ -1,0 +1,964 @@
+//! The verdict rules R1–R21 and R20a of DIAGNOSIS.md §5, one function per rule, in table order.
+//!
+//! The first rule that matches decides. Each rule needs specific evidence and says `None`
+//! without it, so a failure nobody can explain ends at R21 as `unknown` instead of getting a
+//! plausible but wrong verdict. Rules built on facts the knowledge base marks as inferred or
+//! unsourced lower their confidence and say "likely".
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Options;
+use super::evidence as ev;
+use super::generations::ProcessInfo;
+use crate::model::{Confidence, ErrorCode, Status, Trace, Verdict};
+
+/// Everything a rule may look at for one trace.
+pub struct Facts<'a> {
+    /// The trace being judged.
+    pub trace: &'a Trace,
+    /// Where it sits in its worker process's life.
+    pub process: &'a ProcessInfo,
+    /// The ARR backend's trace of the same request, when the inputs hold it.
+    pub backend: Option<Linked<'a>>,
+    /// The timeouts to compare with.
+    pub options: &'a Options,
+}
+
+/// A linked trace with its own process facts.
+#[derive(Clone, Copy)]
+pub struct Linked<'a> {
+    /// The backend trace.
+    pub trace: &'a Trace,
+    /// Its process facts.
+    pub process: &'a ProcessInfo,
+}
+
+/// What a matching rule concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// How sure the rule is.
+    pub confidence: Confidence,
+    /// The sentence to print.
+    pub evidence: String,
+    /// The linked trace used, if any.
+    pub linked_file: Option<PathBuf>,
+}
+
+impl Finding {
+    fn new(verdict: Verdict, confidence: Confidence, evidence: String) -> Self {
+        Finding {
+            verdict,
+            confidence,
+            evidence,
+            linked_file: None,
+        }
+    }
+
+    fn linked(mut self, linked: &Trace) -> Self {
+        self.linked_file = Some(linked.file.clone());
+        self
+    }
+}
+
+/// A rule: its result for a trace, `None` when its conditions do not all hold.
+pub type Rule = fn(&Facts) -> Option<Finding>;
+
+/// The rules in the order they are tried.
+pub const RULES: &[(&str, Rule)] = &[
+    ("R1", r1_warmup_request),
+    ("R2", r2_application_failed_to_start),
+    ("R3", r3_startup_time_limit),
+    ("R4", r4_ancm_request_timeout),
+    ("R5", r5_ancm_cannot_connect),
+    ("R6", r6_ancm_backend_aborted),
+    ("R7", r7_ancm_forwarder_defect),
+    ("R8", r8_arr_timeout),
+    ("R9", r9_arr_cannot_reach_backend),
+    ("R10", r10_arr_backend_aborted),
+    ("R11", r11_arr_no_server),
+    ("R12", r12_arr_other_failure),
+    ("R13", r13_cgi_failure),
+    ("R14", r14_fastcgi),
+    ("R15", r15_iisnode),
+    ("R16", r16_url_rewrite_error),
+    ("R17", r17_application_restarting),
+    ("R18", r18_capacity),
+    ("R19", r19_new_process),
+    ("R20", r20_configuration),
+    ("R20a", r20a_application_error),
+    ("R21", r21_unexplained),
+];
+
+// Error codes the rules test for (DIAGNOSIS.md §2).
+const WINHTTP_TIMEOUT: u32 = 0x8007_2EE2;
+const WINHTTP_CANNOT_CONNECT: u32 = 0x8007_2EFD;
+const WINHTTP_CONNECTION_ERROR: u32 = 0x8007_2EFE;
+const WINHTTP_INVALID_SERVER_RESPONSE: u32 = 0x8007_2F78;
+const INTERNET_CONNECTION_RESET: u32 = 0x8007_2EFF;
+const WINHTTP_NAME_NOT_RESOLVED: u32 = 0x8007_2EE7;
+const WINHTTP_SECURE_FAILURE: u32 = 0x8007_2F8F;
+const CONNECTION_INVALID: u32 = 0x8007_04CD;
+const INVALID_ARG: u32 = 0x8007_0057;
+const OPERATION_ABORTED: u32 = 0x8007_03E3;
+
+/// R7's "timeTaken small": a forwarder defect fails at once, far from any timeout.
+const QUICK_FAILURE_MS: u64 = 10_000;
+/// R19: a new process's failure this slow is a cold start rather than a coincidence.
+const COLD_START_MIN_MS: u64 = 10_000;
+/// FastCGI `activityTimeout` (IIS 7 and 7.5) and `requestTimeout` defaults (R14).
+const FASTCGI_TIMEOUTS: [Duration; 3] = [
+    Duration::from_secs(30),
+    Duration::from_secs(70),
+    Duration::from_secs(90),
+];
+const WARMUP_USER_AGENT: &str = "IIS Application Initialization";
+
+// ---- facts about a trace -------------------------------------------------------------------
+
+/// The status the verdict is about: the root status, or the module's when the root had none.
+pub fn effective_status(trace: &Trace) -> Status {
+    match (&trace.error, trace.status.code) {
+        (Some(error), 0) => error.status,
+        _ => trace.status,
+    }
+}
+
+fn status_is(trace: &Trace, code: u16, sub: u32) -> bool {
+    effective_status(trace) == Status::new(code, sub)
+}
+
+fn code_is(trace: &Trace, codes: &[u32]) -> bool {
+    trace.error_code().is_some_and(|c| codes.contains(&c.0))
+}
+
+fn code_is_zero_or_absent(trace: &Trace) -> bool {
+    trace.error_code().is_none_or(ErrorCode::is_success)
+}
+
+fn module_is(trace: &Trace, name: &str) -> bool {
+    trace.module().eq_ignore_ascii_case(name)
+}
+
+fn is_ancm(trace: &Trace) -> bool {
+    trace
+        .module()
+        .to_ascii_lowercase()
+        .starts_with("aspnetcoremodule")
+}
+
+fn is_http_platform(trace: &Trace) -> bool {
+    module_is(trace, "httpPlatformHandler")
+}
+
+/// ANCM out-of-process or HttpPlatformHandler: a child process behind a local port.
+fn is_process_forwarder(trace: &Trace) -> bool {
+    is_ancm(trace) || is_http_platform(trace)
+}
+
+fn has_event_prefix(trace: &Trace, prefix: &str) -> bool {
+    trace
+        .events
+        .range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        ))
+        .next()
+        .is_some_and(|e| e.starts_with(prefix))
+}
+
+/// ARR handled the request: it set the error, or its events are in the trace.
+fn is_arr(trace: &Trace) -> bool {
+    module_is(trace, "ApplicationRequestRouting")
+        || (!is_process_forwarder(trace) && has_event_prefix(trace, "ARR_"))
+}
+
+fn is_fastcgi(trace: &Trace) -> bool {
+    module_is(trace, "FastCgiModule") || has_event_prefix(trace, "FASTCGI_")
+}
+
+fn is_iisnode(trace: &Trace) -> bool {
+    let status = effective_status(trace);
+    module_is(trace, "iisnode") || (matches!(status.code, 500 | 503) && status.sub >= 1000)
+}
+
+fn fastcgi_script_error(trace: &Trace) -> bool {
+    trace
+        .warning
+        .as_ref()
+        .is_some_and(|w| w.data1.eq_ignore_ascii_case("FASTCGI_RESPONSE_ERROR"))
+}
+
+/// How long the proxy waited: from the forward to the error when both are known (the gap that
+/// a timeout produces), else the request's whole time.
+fn waited_ms(trace: &Trace) -> u64 {
+    let error_time = trace.error.as_ref().and_then(|e| e.time);
+    match (trace.forward_start, error_time) {
+        (Some(start), Some(end)) if end >= start => {
+            u64::try_from((end - start).num_milliseconds()).unwrap_or(trace.time_taken_ms)
+        }
+        _ => trace.time_taken_ms,
+    }
+}
+
+/// "≈T": within ±5 % or ±2 s of T, whichever is wider.
+fn approx(actual_ms: u64, target: Duration) -> bool {
+    let target_ms = u64::try_from(target.as_millis()).unwrap_or(u64::MAX);
+    actual_ms.abs_diff(target_ms) <= tolerance_ms(target_ms)
+}
+
+/// At least about T: not shorter than T by more than the "≈" tolerance.
+fn at_least_about(actual_ms: u64, target_ms: u64) -> bool {
+    actual_ms.saturating_add(tolerance_ms(target_ms)) >= target_ms
+}
+
+fn tolerance_ms(target_ms: u64) -> u64 {
+    (target_ms / 20).max(2_000)
+}
+
+/// A process that replaced another and is still young: the mark of a startup.
+fn is_startup_candidate(process: &ProcessInfo, options: &Options) -> bool {
+    process.first_for_pid || process.in_startup_window(options.startup_window)
+}
+
+/// Lowers the confidence for HttpPlatformHandler, whose FREB shape is unsourced (§3.6).
+fn forwarder_confidence(trace: &Trace, confidence: Confidence) -> Confidence {
+    if is_http_platform(trace) {
+        confidence.max(Confidence::Medium)
+    } else {
+        confidence
+    }
+}
+
+// ---- the rules -----------------------------------------------------------------------------
+
+/// R1: the Application Initialization warm-up request itself failed.
+fn r1_warmup_request(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let agent = t.user_agent.as_deref()?;
+    if !agent.contains(WARMUP_USER_AGENT) {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Startup,
+        Confidence::High,
+        format!(
+            "warm-up request (User-Agent \"{agent}\") failed with {} set by {} ({}): the application failed while starting",
+            ev::status(effective_status(t), t.module()),
+            ev::module(t),
+            ev::code(t.error_code()),
+        ),
+    ))
+}
+
+/// R2: the application could not start (ANCM 500.3x/502.5, ANCM start failure, ASP.NET
+/// initialization exception).
+fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let status = effective_status(t);
+    let failure = t.ancm_failure.as_deref();
+    let ancm_start_status = status.code == 500 && matches!(status.sub, 30..=36 | 38);
+    let process_failure = status == Status::new(502, 5) && !is_arr_module_only(t);
+    let aspnet_init = module_is(t, "AspNetInitializationExceptionModule");
+    let (reason, confidence) = if ancm_start_status || process_failure {
+        (ev::status(status, t.module()), Confidence::High)
+    } else if failure.is_some() || t.has_event("ANCM_START_APPLICATION_FAIL") {
+        ("ANCM_START_APPLICATION_FAIL".to_string(), Confidence::High)
+    } else if aspnet_init {
+        (
+            format!("{status} set by AspNetInitializationExceptionModule"),
+            Confidence::High,
+        )
+    } else if status == Status::new(500, 0) && is_ancm(t) && !ancm_executed_request(t) {
+        handler_load_failure(t)?
+    } else {
+        return None;
+    };
+    let detail = failure.map_or_else(String::new, |d| format!(": \"{}\"", d.trim()));
+    let events = if aspnet_init {
+        "the ASP.NET events 1000-1003"
+    } else {
+        "the ANCM events 1000/1007/1010"
+    };
+    Some(Finding::new(
+        Verdict::Startup,
+        confidence,
+        format!(
+            "{reason}{detail}, {}: the application failed to start (usually deterministic); see {events} in the Application log on {}",
+            ev::code(t.error_code()),
+            t.server
+        ),
+    ))
+}
+
+/// A 502.5 is ARR's WebSocket failure only when ARR set it (§1.1).
+fn is_arr_module_only(trace: &Trace) -> bool {
+    is_arr(trace) && !is_ancm(trace)
+}
+
+/// ANCM ran the request in the application: not a handler that failed to load.
+fn ancm_executed_request(trace: &Trace) -> bool {
+    trace.has_event("ANCM_INPROC_EXECUTE_REQUEST_START")
+        || trace.has_event("ANCM_REQUEST_FORWARD_START")
+        || trace.forward_start.is_some()
+}
+
+/// ANCM 500.0: a load failure for sure with an HRESULT; with code 0 the application may have
+/// chosen the 500 itself, so only "likely".
+fn handler_load_failure(t: &Trace) -> Option<(String, Confidence)> {
+    let meaning = ev::status(Status::new(500, 0), t.module());
+    if code_is_zero_or_absent(t) {
+        Some((
+            format!("likely {meaning} (ErrorCode 0 and no request execution in the trace)"),
+            Confidence::Medium,
+        ))
+    } else {
+        Some((meaning, Confidence::High))
+    }
+}
+
+/// R3: ANCM 500.37, the application did not start within `startupTimeLimit`.
+fn r3_startup_time_limit(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !status_is(t, 500, 37) {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Startup,
+        Confidence::High,
+        format!(
+            "{} after {} (startupTimeLimit {}): a cold start took longer than ANCM allows",
+            ev::status(effective_status(t), t.module()),
+            ev::seconds(t.time_taken_ms),
+            ev::duration(f.options.startup_time_limit),
+        ),
+    ))
+}
+
+/// R4: ANCM/HttpPlatformHandler waited `requestTimeout` for the application.
+fn r4_ancm_request_timeout(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !(is_process_forwarder(t) && status_is(t, 502, 3) && code_is(t, &[WINHTTP_TIMEOUT])) {
+        return None;
+    }
+    let waited = waited_ms(t);
+    if !approx(waited, f.options.ancm_request_timeout) {
+        return None;
+    }
+    let facts = format!(
+        "{} waited {} ≈ requestTimeout {} ({})",
+        ev::module(t),
+        ev::seconds(waited),
+        ev::duration(f.options.ancm_request_timeout),
+        ev::code(t.error_code()),
+    );
+    let started_app = t.has_event("ANCM_START_APPLICATION_SUCCESS");
+    if started_app || is_startup_candidate(f.process, f.options) {
+        let why = if started_app {
+            "ANCM started the application in this request".to_string()
+        } else {
+            ev::process_story(t, f.process)
+        };
+        return Some(Finding::new(
+            Verdict::Startup,
+            Confidence::Medium,
+            format!("{facts}; {why}: likely a cold start that outlasted requestTimeout"),
+        ));
+    }
+    Some(Finding::new(
+        Verdict::Worker,
+        forwarder_confidence(t, Confidence::High),
+        format!(
+            "{facts}; {}: the application hung or was too slow",
+            ev::process_story(t, f.process)
+        ),
+    ))
+}
+
+/// R5: ANCM/HttpPlatformHandler could not connect to its backend process.
+fn r5_ancm_cannot_connect(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !(is_process_forwarder(t) && status_is(t, 502, 3) && code_is(t, &[WINHTTP_CANNOT_CONNECT])) {
+        return None;
+    }
+    let facts = format!(
+        "{} could not connect to the application process ({}) after {}; {}",
+        ev::module(t),
+        ev::code(t.error_code()),
+        ev::seconds(waited_ms(t)),
+        ev::process_story(t, f.process),
+    );
+    if is_startup_candidate(f.process, f.options) {
+        return Some(Finding::new(
+            Verdict::Startup,
+            Confidence::Medium,
+            format!("{facts}: likely the application was not listening yet after a restart"),
+        ));
+    }
+    Some(Finding::new(
+        Verdict::Worker,
+        Confidence::Medium,
+        format!(
+            "{facts}: likely the application process was down or had crashed; check ANCM events 1002/1003"
+        ),
+    ))
+}
+
+/// R6: the backend process closed the connection or answered garbage mid-request.
+fn r6_ancm_backend_aborted(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let codes = [
+        WINHTTP_CONNECTION_ERROR,
+        WINHTTP_INVALID_SERVER_RESPONSE,
+        INTERNET_CONNECTION_RESET,
+    ];
+    if !(is_process_forwarder(t) && status_is(t, 502, 3) && code_is(t, &codes)) {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Worker,
+        forwarder_confidence(t, Confidence::High),
+        format!(
+            "{} lost the application process mid-request ({}) after {}: it closed the connection or crashed; look for ANCM event 1002 or Application Error 1000 for dotnet.exe",
+            ev::module(t),
+            ev::code(t.error_code()),
+            ev::seconds(waited_ms(t)),
+        ),
+    ))
+}
+
+/// R7: ANCM's own forwarding failed at once (client abort class, ANCM defects).
+fn r7_ancm_forwarder_defect(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let codes = [CONNECTION_INVALID, INVALID_ARG, OPERATION_ABORTED];
+    if !(is_ancm(t) && status_is(t, 502, 3) && code_is(t, &codes)) {
+        return None;
+    }
+    let waited = waited_ms(t);
+    if waited >= QUICK_FAILURE_MS {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Proxy,
+        Confidence::Low,
+        format!(
+            "{} failed forwarding after {} ({}): likely a forwarder or client-abort problem, not the application (the backend may have logged 200); consider upgrading ANCM",
+            ev::module(t),
+            ev::seconds(waited),
+            ev::code(t.error_code()),
+        ),
+    ))
+}
+
+fn is_arr_502_3(t: &Trace) -> bool {
+    is_arr(t) && status_is(t, 502, 3)
+}
+
+/// R8: ARR's timeout expired; the backend's trace, when linked, says why.
+fn r8_arr_timeout(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !(is_arr_502_3(t) && code_is(t, &[WINHTTP_TIMEOUT])) {
+        return None;
+    }
+    let waited = waited_ms(t);
+    if !approx(waited, f.options.arr_timeout) {
+        return None;
+    }
+    let facts = format!(
+        "ARR gave up on {} after {} ≈ proxy timeout {} ({})",
+        ev::target(t),
+        ev::seconds(waited),
+        ev::duration(f.options.arr_timeout),
+        ev::code(t.error_code()),
+    );
+    Some(match f.backend {
+        Some(backend) => arr_timeout_with_backend(f, backend, facts, waited),
+        None => Finding::new(
+            Verdict::Proxy,
+            Confidence::High,
+            format!(
+                "{facts}: the ARR timeout is shorter than the backend's execution time{}",
+                log_id_note(t)
+            ),
+        ),
+    })
+}
+
+fn log_id_note(t: &Trace) -> String {
+    t.arr_log_id_forwarded
+        .as_deref()
+        .map_or_else(String::new, |id| {
+            format!(" (no backend trace with X-ARR-LOG-ID {id} in the inputs)")
+        })
+}
+
+/// R8 with the backend's trace: a slow new process is a cold start, a slow old one a slow
+/// application; a quick backend leaves the blame with the proxy path.
+fn arr_timeout_with_backend(f: &Facts, b: Linked, facts: String, waited: u64) -> Finding {
+    let backend = format!(
+        "backend trace {} took {} ({})",
+        ev::file_name(b.trace),
+        ev::seconds(b.trace.time_taken_ms),
+        ev::process_story(b.trace, b.process),
+    );
+    let slow = at_least_about(b.trace.time_taken_ms, waited);
+    let (verdict, reading) = if slow && is_startup_candidate(b.process, f.options) {
+        (
+            Verdict::Startup,
+            "a cold start of the backend outlasted the ARR timeout",
+        )
+    } else if slow {
+        (
+            Verdict::Worker,
+            "the backend application was slower than the ARR timeout",
+        )
+    } else {
+        (
+            Verdict::Proxy,
+            "the backend finished sooner, so the time was lost between ARR and the backend",
+        )
+    };
+    Finding::new(
+        verdict,
+        Confidence::Medium,
+        format!("{facts}; {backend}: {reading}"),
+    )
+    .linked(b.trace)
+}
+
+/// R9: ARR could not reach the backend at all (connect, DNS, TLS).
+fn r9_arr_cannot_reach_backend(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let codes = [
+        WINHTTP_CANNOT_CONNECT,
+        WINHTTP_NAME_NOT_RESOLVED,
+        WINHTTP_SECURE_FAILURE,
+    ];
+    if !(is_arr_502_3(t) && code_is(t, &codes)) {
+        return None;
+    }
+    let action = match t.error_code().map(|c| c.0) {
+        Some(WINHTTP_NAME_NOT_RESOLVED) => "could not resolve",
+        Some(WINHTTP_SECURE_FAILURE) => "could not set up TLS with",
+        _ => "could not connect to",
+    };
+    Some(Finding::new(
+        Verdict::Proxy,
+        Confidence::High,
+        format!(
+            "ARR {action} {} ({}) after {}: nothing answered at the configured address (backend down, wrong host or port, firewall, certificate)",
+            ev::target(t),
+            ev::code(t.error_code()),
+            ev::seconds(waited_ms(t)),
+        ),
+    ))
+}
+
+/// R10: the backend aborted the connection or sent an invalid response.
+fn r10_arr_backend_aborted(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !(is_arr_502_3(t)
+        && code_is(
+            t,
+            &[WINHTTP_CONNECTION_ERROR, WINHTTP_INVALID_SERVER_RESPONSE],
+        ))
+    {
+        return None;
+    }
+    let base = format!(
+        "{} aborted the connection or sent an invalid response to ARR ({}) after {}: the backend closed mid-request or crashed",
+        ev::target(t),
+        ev::code(t.error_code()),
+        ev::seconds(waited_ms(t)),
+    );
+    Some(match f.backend {
+        Some(b) => Finding::new(
+            Verdict::Worker,
+            Confidence::High,
+            format!(
+                "{base}; backend trace {} ended with {} after {}",
+                ev::file_name(b.trace),
+                effective_status(b.trace),
+                ev::seconds(b.trace.time_taken_ms)
+            ),
+        )
+        .linked(b.trace),
+        None => Finding::new(Verdict::Worker, Confidence::High, base),
+    })
+}
+
+/// R11: ARR had no healthy server to send the request to.
+fn r11_arr_no_server(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !status_is(t, 502, 4) {
+        return None;
+    }
+    let status = ev::status(effective_status(t), t.module());
+    if is_startup_candidate(f.process, f.options) {
+        return Some(Finding::new(
+            Verdict::Startup,
+            Confidence::Medium,
+            format!(
+                "{status}; {}: likely the ARR pool itself had just restarted and not yet marked the farm healthy",
+                ev::process_story(t, f.process)
+            ),
+        ));
+    }
+    Some(Finding::new(
+        Verdict::Proxy,
+        Confidence::High,
+        format!("{status}: every farm member was offline or unhealthy"),
+    ))
+}
+
+/// R12: ARR's other failures (map, WebSocket, forward, execute).
+fn r12_arr_other_failure(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let status = effective_status(t);
+    let arr_number = (status == Status::new(502, 2) || status == Status::new(502, 5)) && is_arr(t);
+    if !(arr_number || status == Status::new(502, 6) || status == Status::new(502, 7)) {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Proxy,
+        Confidence::High,
+        format!(
+            "{} set by {} ({}): ARR failed to route or forward the request",
+            ev::status(status, "ApplicationRequestRouting"),
+            ev::module(t),
+            ev::code(t.error_code()),
+        ),
+    ))
+}
+
+/// R13: a CGI program timed out or exited before answering.
+fn r13_cgi_failure(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let status = effective_status(t);
+    if !(module_is(t, "CgiModule") && status.code == 502 && matches!(status.sub, 1 | 2)) {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Worker,
+        Confidence::High,
+        format!(
+            "{} after {} ({}): the CGI program timed out or exited early",
+            ev::status(status, t.module()),
+            ev::seconds(t.time_taken_ms),
+            ev::code(t.error_code()),
+        ),
+    ))
+}
+
+/// R14: FastCGI started a new child for this request, or the child never answered.
+fn r14_fastcgi(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !is_fastcgi(t) || t.error.is_none() {
+        return None;
+    }
+    // A script that wrote an error to stderr failed by itself (R20a), even in a new child.
+    if t.fastcgi_new_process == Some(true) && !fastcgi_script_error(t) {
+        return Some(Finding::new(
+            Verdict::Startup,
+            Confidence::Medium,
+            format!(
+                "FastCGI started a new child process for this request (IsNewProcess=true) and the request failed with {} after {}: likely the child failed while starting",
+                effective_status(t),
+                ev::seconds(t.time_taken_ms),
+            ),
+        ));
+    }
+    let waiting = t.has_event("FASTCGI_WAITING_FOR_RESPONSE");
+    let timeout = FASTCGI_TIMEOUTS
+        .iter()
+        .find(|&&d| approx(t.time_taken_ms, d))?;
+    if !waiting {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Worker,
+        Confidence::Medium,
+        format!(
+            "FastCGI waited for the child's response and the request failed with {} after {} ≈ a FastCGI default timeout of {}: likely the script hung",
+            effective_status(t),
+            ev::seconds(t.time_taken_ms),
+            ev::duration(*timeout),
+        ),
+    ))
+}
+
+/// R15: iisnode's own substatus codes.
+fn r15_iisnode(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !is_iisnode(t) {
+        return None;
+    }
+    let status = effective_status(t);
+    let text = format!(
+        "{} ({})",
+        ev::status(status, "iisnode"),
+        ev::code(t.error_code())
+    );
+    match (status.code, status.sub) {
+        (503, 1001) => Some(Finding::new(
+            Verdict::Startup,
+            Confidence::High,
+            format!("{text}: the application was recycling"),
+        )),
+        (500, 1000) if f.process.first_for_pid => Some(Finding::new(
+            Verdict::Startup,
+            Confidence::Medium,
+            format!(
+                "{text}; {}: likely node.exe failed while starting",
+                ev::process_story(t, f.process)
+            ),
+        )),
+        (500, 1002 | 1004..=1018) => Some(Finding::new(
+            Verdict::Worker,
+            Confidence::High,
+            format!("{text}: node.exe crashed or broke the pipe"),
+        )),
+        (503, 1000 | 1003) => Some(Finding::new(
+            Verdict::Worker,
+            Confidence::High,
+            format!("{text}: node.exe was overloaded"),
+        )),
+        _ => None,
+    }
+}
+
+/// R16: a URL Rewrite rule or its configuration failed.
+fn r16_url_rewrite_error(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let status = effective_status(t);
+    if !(status.code == 500 && (50..=53).contains(&status.sub)) {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Proxy,
+        Confidence::High,
+        format!(
+            "{} set by {} ({}): a URL Rewrite rule or its configuration failed",
+            ev::status(status, t.module()),
+            ev::module(t),
+            ev::code(t.error_code()),
+        ),
+    ))
+}
+
+/// R17: the application was shutting down or restarting when the request came.
+fn r17_application_restarting(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let status = effective_status(t);
+    let restarting = status == Status::new(500, 11) || status == Status::new(500, 12);
+    let shutdown_event = t.has_event("ANCM_INPROC_REQUEST_SHUTDOWN");
+    if !(restarting || shutdown_event) {
+        return None;
+    }
+    let what = if restarting {
+        ev::status(status, t.module())
+    } else {
+        format!("{status} with ANCM_INPROC_REQUEST_SHUTDOWN")
+    };
+    Some(Finding::new(
+        Verdict::Startup,
+        Confidence::High,
+        format!(
+            "{what}: the application was shutting down or restarting (recycle); look for WAS events 5074–5080/5117 on {}",
+            t.server
+        ),
+    ))
+}
+
+/// R18: the pool or a queue was full.
+fn r18_capacity(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let status = effective_status(t);
+    if !(status.code == 503 && (2..=4).contains(&status.sub)) {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Worker,
+        Confidence::High,
+        format!(
+            "{}: the worker process could not take more requests",
+            ev::status(status, t.module())
+        ),
+    ))
+}
+
+/// R19: any other failure, slow, early in a process that replaced another: a cold start.
+fn r19_new_process(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if !is_startup_candidate(f.process, f.options) || t.time_taken_ms < COLD_START_MIN_MS {
+        return None;
+    }
+    Some(Finding::new(
+        Verdict::Startup,
+        Confidence::Medium,
+        format!(
+            "{}; {} set by {} took {}: likely a cold start after an idle shutdown, recycle or crash",
+            ev::process_story(t, f.process),
+            effective_status(t),
+            ev::module(t),
+            ev::seconds(t.time_taken_ms),
+        ),
+    ))
+}
+
+/// R20: IIS configuration rejected the request before the application ran.
+fn r20_configuration(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let status = effective_status(t);
+    let config_status = status.code == 500 && matches!(status.sub, 19 | 21..=24);
+    let exception = t
+        .error
+        .as_ref()
+        .map(|e| e.config_exception.trim())
+        .filter(|e| !e.is_empty());
+    if !config_status && exception.is_none() {
+        return None;
+    }
+    let detail = exception
+        .or(t.error_description.as_deref().map(str::trim))
+        .map_or_else(String::new, |d| format!(": \"{d}\""));
+    let confidence = if config_status {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    Some(Finding::new(
+        Verdict::Config,
+        confidence,
+        format!(
+            "{} set by {} ({}){detail}",
+            ev::status(status, t.module()),
+            ev::module(t),
+            ev::code(t.error_code()),
+        ),
+    ))
+}
+
+/// Modules that run the application itself: an error they set with code 0 is the
+/// application's own (FREB-FORMAT.md §6).
+const APPLICATION_HANDLERS: [&str; 5] = [
+    "ManagedPipelineHandler",
+    "IsapiModule",
+    "FastCgiModule",
+    "CgiModule",
+    "iisnode",
+];
+
+/// R20a: the application failed or chose the status itself.
+fn r20a_application_error(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    if fastcgi_script_error(t) || application_handler_error(t) {
+        return Some(Finding::new(
+            Verdict::Worker,
+            Confidence::High,
+            format!(
+                "{} set by {}{} ({}){}: the application failed or chose this status",
+                effective_status(t),
+                ev::module(t),
+                handler_note(t),
+                ev::code(t.error_code()),
+                warning_note(t),
+            ),
+        ));
+    }
+    arr_relayed_backend_error(f)
+}
+
+fn application_handler_error(t: &Trace) -> bool {
+    if t.error.is_none() || !code_is_zero_or_absent(t) {
+        return false;
+    }
+    let in_process_ancm = is_ancm(t) && !t.has_event("ANCM_REQUEST_FORWARD_START");
+    in_process_ancm || APPLICATION_HANDLERS.iter().any(|m| module_is(t, m))
+}
+
+fn handler_note(t: &Trace) -> String {
+    t.handler
+        .as_deref()
+        .map_or_else(String::new, |h| format!(" (handler {h})"))
+}
+
+fn warning_note(t: &Trace) -> String {
+    let Some(w) = &t.warning else {
+        return String::new();
+    };
+    let first_line = w.data2.lines().map(str::trim).find(|l| !l.is_empty());
+    match first_line {
+        Some(text) => format!("; {} {}: \"{text}\"", w.module, w.data1),
+        None => format!("; {} {}", w.module, w.data1),
+    }
+}
+
+/// ARR relays a backend's own 500 with ErrorCode 0 after the backend's response headers
+/// arrived; the backend's application failed. Only 500: a relayed 503 may come from HTTP.sys
+/// on the backend (pool stopped), which is not the application.
+fn arr_relayed_backend_error(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    let relayed = module_is(t, "ApplicationRequestRouting")
+        && code_is_zero_or_absent(t)
+        && effective_status(t).code == 500
+        && t.has_event("ARR_RESPONSE_HEADERS_START");
+    if !relayed {
+        return None;
+    }
+    let base = format!(
+        "ARR relayed {} from {} (response headers received, ErrorCode 0): likely the backend application failed",
+        effective_status(t),
+        ev::target(t),
+    );
+    Some(match f.backend {
+        Some(b) => Finding::new(
+            Verdict::Worker,
+            Confidence::Medium,
+            format!("{base}; see backend trace {}", ev::file_name(b.trace)),
+        )
+        .linked(b.trace),
+        None => Finding::new(Verdict::Worker, Confidence::Medium, base),
+    })
+}
+
+/// R21: nothing above explains the failure.
+fn r21_unexplained(f: &Facts) -> Option<Finding> {
+    let t = f.trace;
+    Some(Finding::new(
+        Verdict::Unknown,
+        Confidence::Low,
+        format!(
+            "{} set by {} ({}) after {}: no rule explains it{}",
+            ev::status(effective_status(t), t.module()),
+            ev::module(t),
+            ev::code(t.error_code()),
+            ev::seconds(t.time_taken_ms),
+            timeout_mismatch_note(t, f.options),
+        ),
+    ))
+}
+
+/// A proxy timeout whose wait matches no configured timeout usually means the real timeout
+/// differs from the one frebscope was told; say which flag to pass.
+fn timeout_mismatch_note(t: &Trace, options: &Options) -> String {
+    if !(status_is(t, 502, 3) && code_is(t, &[WINHTTP_TIMEOUT])) {
+        return String::new();
+    }
+    let (flag, configured) = if is_process_forwarder(t) {
+        ("--ancm-request-timeout", options.ancm_request_timeout)
+    } else {
+        ("--arr-timeout", options.arr_timeout)
+    };
+    format!(
+        " (a proxy timeout after {} does not match the {} configured; pass the real value with {flag})",
+        ev::seconds(waited_ms(t)),
+        ev::duration(configured)
+    )
+}
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;
