@@ -34,7 +34,10 @@ impl Status {
             Some((c, s)) => (c, s.parse().ok()?),
             None => (text, 0),
         };
-        Some(Status { code: code.parse().ok()?, sub })
+        Some(Status {
+            code: code.parse().ok()?,
+            sub,
+        })
     }
 
     /// True for 500 and above, the statuses a verdict is given for.
