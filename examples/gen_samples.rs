@@ -111,14 +111,14 @@ impl Farm {
 
     fn base(
         &mut self,
-        server: Server,
+        pool: Pool,
         site: u32,
-        pool: &str,
-        pid: u32,
         start: DateTime<Utc>,
         path: &str,
         query: &str,
     ) -> Request {
+        let (server, pid) = (pool.server, pool.pid);
+        let pool = pool.name;
         let n = self.next();
         Request {
             computer: server.name.into(),
@@ -152,7 +152,17 @@ impl Farm {
 
     /// The request a browser sends to the front end.
     fn front(&mut self, start: DateTime<Utc>, path: &str, query: &str, agent: &str) -> Request {
-        let mut r = self.base(ARR01, 1, "ArrFront", 2284, start, path, query);
+        let mut r = self.base(
+            Pool {
+                server: ARR01,
+                name: "ArrFront",
+                pid: 2284,
+            },
+            1,
+            start,
+            path,
+            query,
+        );
         let n = self.seq;
         r.scheme = "https".into();
         r.port = 443;
@@ -185,7 +195,7 @@ impl Farm {
         query: &str,
         log_id: &str,
     ) -> Request {
-        let mut r = self.base(pool.server, 2, pool.name, pool.pid, start, path, query);
+        let mut r = self.base(pool, 2, start, path, query);
         let original = if query.is_empty() {
             path.to_owned()
         } else {
@@ -229,7 +239,7 @@ impl Farm {
         agent: &str,
         client: &str,
     ) -> Request {
-        let mut r = self.base(pool.server, 2, pool.name, pool.pid, start, path, "");
+        let mut r = self.base(pool, 2, start, path, "");
         let host = format!("{}.corp.example", pool.server.name.to_lowercase());
         r.host = host.clone();
         r.client = (client.into(), (51_000 + self.seq * 13 % 9000) as u16);
@@ -277,8 +287,7 @@ impl Farm {
         start: DateTime<Utc>,
         path: &str,
         query: &str,
-        target: Server,
-        log_id: &str,
+        (target, log_id): (Server, &str),
         outcome: ArrOutcome,
         body: usize,
     ) -> TraceSpec {
@@ -420,8 +429,7 @@ fn build() -> Farm {
             arr_t,
             path,
             "",
-            pool.server,
-            &log_id,
+            (pool.server, &log_id),
             ArrOutcome::Response {
                 status: nf,
                 backend_ms: 31,
@@ -571,8 +579,7 @@ fn build() -> Farm {
             day(16, 40, 3, 498),
             path,
             "format=csv",
-            WEB02,
-            &log_id,
+            (WEB02, &log_id),
             ArrOutcome::Response {
                 status: ok,
                 backend_ms: 23_340,
@@ -622,8 +629,7 @@ fn build() -> Farm {
             t,
             path,
             "",
-            WEB02,
-            &log_id,
+            (WEB02, &log_id),
             ArrOutcome::CannotConnect { after_ms: after },
             0,
         );
@@ -702,8 +708,7 @@ fn build() -> Farm {
             day(14, 27, 31, 270),
             path,
             "from=2025-01-01",
-            WEB02,
-            &log_id,
+            (WEB02, &log_id),
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
@@ -738,8 +743,7 @@ fn build() -> Farm {
             day(13, 10, 2, 390),
             path,
             "",
-            WEB01,
-            &log_id,
+            (WEB01, &log_id),
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
@@ -779,8 +783,7 @@ fn build() -> Farm {
             day(13, 10, 9, 716),
             path,
             "",
-            WEB01,
-            &log_id,
+            (WEB01, &log_id),
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
@@ -816,8 +819,7 @@ fn build() -> Farm {
             day(15, 42, 18, 61),
             path,
             "status=open",
-            WEB02,
-            &log_id,
+            (WEB02, &log_id),
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
@@ -852,8 +854,7 @@ fn build() -> Farm {
             day(19, 5, 33, 498),
             path,
             "",
-            WEB01,
-            &log_id,
+            (WEB01, &log_id),
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
@@ -883,8 +884,7 @@ fn build() -> Farm {
             day(16, 55, 30, 604),
             path,
             "",
-            WEB02,
-            &log_id,
+            (WEB02, &log_id),
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
@@ -904,8 +904,7 @@ fn build() -> Farm {
             day(17, 5, 12, 333),
             "/orders/api/returns",
             "",
-            WEB01,
-            &log_id,
+            (WEB01, &log_id),
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
@@ -970,6 +969,9 @@ fn main() -> std::io::Result<()> {
     Ok(())
 }
 
+/// First and last trace of a process.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
 fn readme(farm: &Farm, paths: &[PathBuf], total: usize) -> String {
     let mut by_time: Vec<usize> = (0..farm.samples.len()).collect();
     by_time.sort_by_key(|&i| (farm.samples[i].spec.start, farm.samples[i].server));
@@ -997,7 +999,7 @@ fn readme(farm: &Farm, paths: &[PathBuf], total: usize) -> String {
         "Worker processes (w3wp PIDs) per pool, with the gaps that made IIS shut them down:\n\n",
     );
     s.push_str("| server | pool | PID | traces from | note |\n|---|---|---|---|---|\n");
-    let mut pids: BTreeMap<(&str, &str, u32), (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+    let mut pids: BTreeMap<(&str, &str, u32), Span> = BTreeMap::new();
     for smp in &farm.samples {
         let e = pids
             .entry((smp.server, smp.spec.app_pool.as_str(), smp.spec.process_id))

@@ -405,17 +405,39 @@ fn spec(
 
 // ---- bodies --------------------------------------------------------------------------------
 
+/// What an error page says.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorPage<'a> {
+    /// Status shown.
+    pub status: Status,
+    /// Reason phrase.
+    pub title: &'a str,
+    /// One-sentence explanation.
+    pub detail: &'a str,
+    /// Module that set the error.
+    pub module: &'a str,
+    /// Notification name.
+    pub notification: &'a str,
+    /// Error code shown in hex.
+    pub error: u32,
+    /// Requested URL.
+    pub url: &'a str,
+    /// Physical path.
+    pub path: &'a str,
+}
+
 /// An IIS-style detailed error page in our own markup, about 4 KB.
-pub fn error_page(
-    status: Status,
-    title: &str,
-    detail: &str,
-    module: &str,
-    notification: &str,
-    error: u32,
-    url: &str,
-    path: &str,
-) -> String {
+pub fn error_page(p: &ErrorPage<'_>) -> String {
+    let ErrorPage {
+        status,
+        title,
+        detail,
+        module,
+        notification,
+        error,
+        url,
+        path,
+    } = *p;
     let mut page = String::with_capacity(4096);
     page.push_str(
         "<!DOCTYPE html>\r\n<html lang=\"en\">\r\n<head>\r\n<meta charset=\"utf-8\" />\r\n",
@@ -489,7 +511,7 @@ pub fn listing_page(bytes: usize, seed: u64) -> String {
             "<tr data-sku=\"SKU-{i:05}\"><td class=\"name\"><a href=\"/catalog/product/{i}\">Item {i} &ndash; \"standard\" edition</a></td><td class=\"price\">{}.{:02} EUR</td><td class=\"stock\">{}</td></tr>\r\n",
             10 + i % 490,
             i % 100,
-            if i % 7 == 0 { "<em>low</em>" } else { "in stock" }
+            if i.is_multiple_of(7) { "<em>low</em>" } else { "in stock" }
         ));
     }
     page.push_str("</table>\r\n</body>\r\n</html>\r\n");
@@ -537,16 +559,16 @@ pub fn static_not_found(req: &Request) -> TraceSpec {
         "",
     ));
     f.tick(1);
-    let page = error_page(
+    let page = error_page(&ErrorPage {
         status,
-        "Not Found",
-        "The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.",
-        "IIS Web Core",
-        "MapRequestHandler",
-        0x8007_0002,
-        &req.url(),
-        &req.physical_path(),
-    );
+        title: "Not Found",
+        detail: "The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.",
+        module: "IIS Web Core",
+        notification: "MapRequestHandler",
+        error: 0x8007_0002,
+        url: &req.url(),
+        path: &req.physical_path(),
+    });
     f.push(ev::send_custom_error(status, "404.htm"));
     f.finish(status, "text/html", &page, 0)
 }
@@ -572,16 +594,16 @@ pub fn config_error(req: &Request, config_file: &str, line: u32, message: &str) 
         false,
         NotificationStatus::FinishRequest,
     ));
-    let page = error_page(
+    let page = error_page(&ErrorPage {
         status,
-        "Internal Server Error",
-        "The requested page cannot be accessed because the related configuration data for the page is invalid.",
+        title: "Internal Server Error",
+        detail: "The requested page cannot be accessed because the related configuration data for the page is invalid.",
         module,
-        "BeginRequest",
-        0x8007_00B7,
-        &req.url(),
-        &req.physical_path(),
-    );
+        notification: "BeginRequest",
+        error: 0x8007_00B7,
+        url: &req.url(),
+        path: &req.physical_path(),
+    });
     f.stage(N::LogRequest);
     f.stage(N::EndRequest);
     f.push(ev::notify_module_start(module, N::SendResponse, false));
@@ -772,16 +794,16 @@ pub fn arr_forward(req: &Request, fwd: &ArrForward) -> TraceSpec {
                 NotificationStatus::FinishRequest,
             ));
             f.push(ev::send_custom_error(status, "502.htm"));
-            let page = error_page(
+            let page = error_page(&ErrorPage {
                 status,
-                "Bad Gateway",
-                "The server, while acting as a gateway or proxy, did not receive a valid response from the upstream server.",
-                arr,
-                "ExecuteRequestHandler",
-                code,
-                &req.url(),
-                &req.physical_path(),
-            );
+                title: "Bad Gateway",
+                detail: "The server, while acting as a gateway or proxy, did not receive a valid response from the upstream server.",
+                module: arr,
+                notification: "ExecuteRequestHandler",
+                error: code,
+                url: &req.url(),
+                path: &req.physical_path(),
+            });
             f.finish(status, "text/html", &page, 0)
         }
         ArrOutcome::Response { status, backend_ms } => {
@@ -793,16 +815,16 @@ pub fn arr_forward(req: &Request, fwd: &ArrForward) -> TraceSpec {
             let body = if status.code < 400 {
                 listing_page(req.response_body.max(2048), req.conn_id)
             } else {
-                error_page(
+                error_page(&ErrorPage {
                     status,
-                    ev::reason_phrase(status.code),
-                    "The upstream server returned an error.",
-                    "(backend)",
-                    "ExecuteRequestHandler",
-                    0,
-                    &req.url(),
-                    "",
-                )
+                    title: ev::reason_phrase(status.code),
+                    detail: "The upstream server returned an error.",
+                    module: "(backend)",
+                    notification: "ExecuteRequestHandler",
+                    error: 0,
+                    url: &req.url(),
+                    path: "",
+                })
             };
             if status.code >= 400 {
                 f.push(ev::module_set_response_error_status(
@@ -930,16 +952,16 @@ pub fn ancm_request(req: &Request, app: &AncmRequest) -> TraceSpec {
                 false,
                 NotificationStatus::FinishRequest,
             ));
-            let page = error_page(
+            let page = error_page(&ErrorPage {
                 status,
-                "Bad Gateway",
-                "The specified CGI application encountered an error and the server terminated the process.",
+                title: "Bad Gateway",
+                detail: "The specified CGI application encountered an error and the server terminated the process.",
                 module,
-                "ExecuteRequestHandler",
+                notification: "ExecuteRequestHandler",
                 error,
-                &req.url(),
-                &req.physical_path(),
-            );
+                url: &req.url(),
+                path: &req.physical_path(),
+            });
             f.finish(status, "text/html", &page, 0)
         }
         AncmOutcome::Response {
