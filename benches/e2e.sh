@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: frebscope against plain file reading and a Python ElementTree peer,
+# on a generated share of at least 1 GB / 4,000 traces, page cache warm, in one run.
+#
+#   benches/e2e.sh [--traces N] [--out DIR] [--keep]
+#
+#   --traces N   traces to generate (default 4500, about 1.1 GB)
+#   --out DIR    corpus directory (default: $TMPDIR/frebscope-e2e-N); reused when it already
+#                holds N traces
+#   --keep       keep a corpus this script created (default: delete it at the end)
+#
+# Measures, each with /usr/bin/time -v when available (wall time and peak RSS), else bash time:
+#   read   find DIR -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null
+#          (the floor: reading every byte with two readers, no parsing)
+#   scan   target/release/frebscope scan DIR
+#   scan502  target/release/frebscope scan DIR --status 502
+#   peer   python3 ../shared/bench/peer_etree.py DIR   (only when that file exists)
+set -uo pipefail
+
+traces=4500
+out=""
+keep=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --traces) traces="$2"; shift 2 ;;
+        --out) out="$2"; shift 2 ;;
+        --keep) keep=1; shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $1" >&2; exit 2 ;;
+    esac
+done
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root" || exit 1
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target_dir/release/frebscope"
+peer="$root/../shared/bench/peer_etree.py"
+[ -n "$out" ] || out="${TMPDIR:-/tmp}/frebscope-e2e-$traces"
+
+echo "== build (release)"
+cargo build --release --quiet --bin frebscope --example gen_corpus || { echo "build failed" >&2; exit 1; }
+gen="$target_dir/release/examples/gen_corpus"
+
+count_files() { find "$1" -name 'fr*.xml' -type f 2>/dev/null | wc -l; }
+
+created=0
+if [ -d "$out" ] && [ "$(count_files "$out")" -eq "$traces" ]; then
+    echo "== reusing corpus $out"
+else
+    echo "== generating $traces traces into $out"
+    rm -rf "$out"
+    "$gen" --out "$out" --traces "$traces" --seed 1 || { echo "corpus generation failed" >&2; exit 1; }
+    created=1
+fi
+files=$(count_files "$out")
+bytes=$(find "$out" -name 'fr*.xml' -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+mib=$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b/1048576}')
+echo "   $files files, $mib MiB"
+if [ "$files" -lt 4000 ] || [ "$bytes" -lt 1000000000 ]; then
+    echo "   note: below the 1 GB / 4,000-trace size this benchmark is meant for" >&2
+fi
+
+echo "== warming the page cache"
+find "$out" -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null
+
+have_time_v=0
+if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then have_time_v=1; fi
+
+logdir="$(mktemp -d)"
+declare -A secs rss status
+# run NAME CMD...: times CMD, output to $logdir/NAME.out, fills secs/rss/status.
+run() {
+    local name="$1"; shift
+    local tfile="$logdir/$name.time"
+    echo "== $name: $*"
+    if [ "$have_time_v" -eq 1 ]; then
+        /usr/bin/time -v -o "$tfile" "$@" >"$logdir/$name.out" 2>"$logdir/$name.err"
+        status[$name]=$?
+        local wall
+        wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tfile")
+        secs[$name]=$(awk -v t="$wall" 'BEGIN {n=split(t,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.2f", s}')
+        rss[$name]=$(awk '/Maximum resident set size/ {printf "%.1f", $NF/1024}' "$tfile")
+    else
+        local start end
+        start=$(date +%s.%N)
+        "$@" >"$logdir/$name.out" 2>"$logdir/$name.err"
+        status[$name]=$?
+        end=$(date +%s.%N)
+        secs[$name]=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b-a}')
+        rss[$name]="n/a"
+    fi
+    if [ "${status[$name]}" -ne 0 ]; then
+        echo "   exit status ${status[$name]}; last lines of stderr:"
+        tail -n 5 "$logdir/$name.err" | sed 's/^/   | /'
+    fi
+}
+
+run read bash -c "find '$out' -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null"
+if [ -x "$bin" ]; then
+    run scan "$bin" scan "$out"
+    run scan502 "$bin" scan "$out" --status 502
+else
+    echo "== $bin missing: skipping scan"
+fi
+if [ -f "$peer" ] && command -v python3 >/dev/null 2>&1; then
+    run peer python3 "$peer" "$out"
+else
+    echo "== peer script $peer not found: skipping"
+fi
+
+echo
+echo "Corpus: $files files, $mib MiB ($out)"
+printf '%-9s %10s %10s %11s  %s\n' "run" "seconds" "MB/s" "peak MiB" "exit"
+for name in read scan scan502 peer; do
+    [ -n "${secs[$name]:-}" ] || continue
+    mbs=$(awk -v b="$bytes" -v s="${secs[$name]}" 'BEGIN {if (s>0) printf "%.0f", b/1e6/s; else print "-"}')
+    printf '%-9s %10s %10s %11s  %s\n' "$name" "${secs[$name]}" "$mbs" "${rss[$name]}" "${status[$name]}"
+done
+ratio() { # ratio A B: A's time over B's
+    if [ -n "${secs[$1]:-}" ] && [ -n "${secs[$2]:-}" ]; then
+        awk -v a="${secs[$1]}" -v b="${secs[$2]}" 'BEGIN {if (a>0) printf "%.2f", b/a; else print "-"}'
+    fi
+}
+echo
+[ -n "$(ratio scan peer)" ] && echo "peer / scan time:        $(ratio scan peer)x  (how much faster frebscope is than the peer)"
+[ -n "$(ratio read scan)" ] && echo "scan / read time:        $(ratio read scan)x  (cost of scanning over just reading)"
+[ -n "$(ratio scan502 scan)" ] && echo "scan / scan --status 502: $(ratio scan502 scan)x  (what the status filter saves)"
+
+for name in scan scan502; do
+    if [ -n "${secs[$name]:-}" ] && awk -v s="${secs[$name]}" 'BEGIN {exit !(s < 0.05)}'; then
+        echo "note: $name finished in ${secs[$name]} s with $(wc -c <"$logdir/$name.out") bytes of output: this build's scan did no real work" >&2
+    fi
+done
+for name in scan scan502 peer; do
+    if [ -n "${status[$name]:-}" ] && [ "${status[$name]}" -ne 0 ]; then
+        echo "note: $name exited with ${status[$name]}; its time is not a valid measurement" >&2
+    fi
+done
+rm -rf "$logdir"
+if [ "$created" -eq 1 ] && [ "$keep" -eq 0 ]; then
+    rm -rf "$out"
+fi
