@@ -80,3 +80,45 @@ pub fn render(
     headers::write(&mut out, document)?;
     writeln!(out.w)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(document: &Document) -> String {
+        let mut out = Vec::new();
+        let options = ShowOptions {
+            all: false,
+            color: false,
+        };
+        render(
+            Path::new("fr000001.xml"),
+            document,
+            &Diagnosis::not_applicable(),
+            &options,
+            &mut out,
+        )
+        .expect("writing to a Vec cannot fail");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn an_empty_trace_cut_before_its_first_event_still_renders() {
+        let document = Document {
+            root: vec![
+                ("statusCode".into(), "garbage".into()),
+                ("triggerStatusCode".into(), "5x".into()),
+                ("url".into(), "/\u{202e}txt.exe".into()),
+            ],
+            events: Vec::new(),
+            complete: false,
+            stopped: Some("the file ends before </failedRequest>".into()),
+        };
+        let text = rendered(&document);
+        assert!(text.contains("partial: the file ends before the first event"));
+        assert!(text.contains("trigger    5x"));
+        assert!(text.contains("/\\u{202e}txt.exe"));
+        assert!(text.contains("(no START/END pairs in the trace)"));
+        assert!(text.contains("(not in the trace)"));
+    }
+}
