@@ -1,0 +1,158 @@
+//! `frebscope show` end to end: the real binary on hand-written traces and, when the shared
+//! corpus is present, on real IIS traces. Output is compared with reviewed snapshots.
+
+use std::path::Path;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use frebscope::model::Diagnosis;
+use frebscope::parse::full::read_document;
+use frebscope::show::{ShowOptions, render};
+
+const CASES: &str = "tests/cases/show";
+const REAL: &str = "../shared/corpus/real";
+
+/// Runs `frebscope show --no-color` from the crate root on a relative path, so that no
+/// machine-specific path reaches the snapshot.
+fn show(args: &[&str]) -> String {
+    let output = cargo_bin_cmd!("frebscope")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .arg("show")
+        .arg("--no-color")
+        .args(args)
+        .output()
+        .expect("frebscope runs");
+    assert!(
+        output.status.success(),
+        "frebscope show {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("show prints UTF-8")
+}
+
+fn real_corpus_present() -> bool {
+    let present = Path::new(env!("CARGO_MANIFEST_DIR")).join(REAL).is_dir();
+    if !present {
+        eprintln!("skipped: {REAL} not found (real traces are not bundled)");
+    }
+    present
+}
+
+#[test]
+fn arr_timeout_502_3() {
+    insta::assert_snapshot!(show(&[&format!("{CASES}/arr-timeout-502-3.xml")]));
+}
+
+#[test]
+fn arr_timeout_502_3_with_all_events() {
+    insta::assert_snapshot!(show(&["--all", &format!("{CASES}/arr-timeout-502-3.xml")]));
+}
+
+#[test]
+fn fastcgi_500_in_a_file_cut_short() {
+    insta::assert_snapshot!(show(&[&format!("{CASES}/fastcgi-500-cut-short.xml")]));
+}
+
+#[test]
+fn real_arr_502_3_bad_backend() {
+    if !real_corpus_present() {
+        return;
+    }
+    insta::assert_snapshot!(show(&[&format!(
+        "{REAL}/FrebViewer__fr000070.arr-bad-backend.xml"
+    )]));
+}
+
+#[test]
+fn real_fastcgi_php_500() {
+    if !real_corpus_present() {
+        return;
+    }
+    insta::assert_snapshot!(show(&[&format!(
+        "{REAL}/FrebViewer__fr000049.php-error.xml"
+    )]));
+}
+
+#[test]
+fn real_config_500_19() {
+    if !real_corpus_present() {
+        return;
+    }
+    insta::assert_snapshot!(show(&[&format!(
+        "{REAL}/FrebViewer__fr000008.denied-ext.xml"
+    )]));
+}
+
+#[test]
+fn real_bad_handler_500_21() {
+    if !real_corpus_present() {
+        return;
+    }
+    insta::assert_snapshot!(show(&[&format!(
+        "{REAL}/FrebViewer__fr000035.config-500-19.xml"
+    )]));
+}
+
+#[test]
+fn real_ancm_trace_truncated_by_iis() {
+    if !real_corpus_present() {
+        return;
+    }
+    insta::assert_snapshot!(show(&[&format!("{REAL}/Nanette2022__fr000001.xml")]));
+}
+
+/// Colour is on only through the painter: every escape sequence in the output is one of ours,
+/// and the one planted in a request header arrives escaped.
+#[test]
+fn colour_never_lets_trace_escapes_through() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(CASES)
+        .join("arr-timeout-502-3.xml");
+    let bytes = std::fs::read(&path).expect("case exists");
+    let document = read_document(&bytes).expect("case parses");
+    let mut out = Vec::new();
+    let options = ShowOptions {
+        all: true,
+        color: true,
+    };
+    render(
+        Path::new("arr.xml"),
+        &document,
+        &Diagnosis::not_applicable(),
+        &options,
+        &mut out,
+    )
+    .expect("renders");
+    let text = String::from_utf8(out).expect("UTF-8");
+    assert!(
+        text.contains("\x1b[1;31m502.3"),
+        "the failing status is red"
+    );
+    assert!(text.contains("X-Evil: \\x1b]0;pwned\\x07"));
+    for (at, _) in text.match_indices('\x1b') {
+        assert_eq!(
+            text.as_bytes().get(at + 1),
+            Some(&b'['),
+            "raw escape at byte {at}"
+        );
+    }
+    assert!(!text.contains('\x07'));
+}
+
+/// Several files in one call, each shown in full, and a file that is not a trace reported
+/// without stopping the others.
+#[test]
+fn several_files_and_a_bad_one() {
+    let output = cargo_bin_cmd!("frebscope")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["show", "--no-color"])
+        .arg(format!("{CASES}/arr-timeout-502-3.xml"))
+        .arg("Cargo.toml")
+        .arg(format!("{CASES}/fastcgi-500-cut-short.xml"))
+        .output()
+        .expect("frebscope runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("arr-timeout-502-3.xml  (26 events)"));
+    assert!(stdout.contains("fastcgi-500-cut-short.xml  (10 events)"));
+    assert!(!String::from_utf8_lossy(&output.stderr).is_empty());
+}
