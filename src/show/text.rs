@@ -60,7 +60,7 @@ pub fn error_code(raw: &str, description: Option<&str>) -> String {
         return one_line(raw, SHORT);
     };
     let mut text = code.to_string();
-    if let Some(name) = error_code_name(code) {
+    if let Some(name) = codes::error_name(code) {
         text.push(' ');
         text.push_str(name);
     }
@@ -73,21 +73,6 @@ pub fn error_code(raw: &str, description: Option<&str>) -> String {
         text.push_str(&format!(" ({})", one_line(&description, SHORT)));
     }
     text
-}
-
-/// The symbolic name of an error code. Until `codes::describe` lands this adds the few codes
-/// the real traces show that `codes::error_name` does not know yet.
-fn error_code_name(code: ErrorCode) -> Option<&'static str> {
-    codes::error_name(code).or(match code.0 {
-        0 => Some("S_OK"),
-        0x2 => Some("ERROR_FILE_NOT_FOUND"),
-        0x5 => Some("ERROR_ACCESS_DENIED"),
-        0x8007_000D => Some("ERROR_INVALID_DATA"),
-        0x8007_0057 => Some("E_INVALIDARG"),
-        0x8007_00B7 => Some("ERROR_ALREADY_EXISTS"),
-        0x8007_04CD => Some("ERROR_CONNECTION_INVALID"),
-        _ => None,
-    })
 }
 
 /// A notification number by name (`128` -> `EXECUTE_REQUEST_HANDLER`), preferring the name IIS
@@ -109,49 +94,17 @@ pub fn notification(event: &EventRecord) -> Option<String> {
 
 /// A status with its meaning: `502.3 Bad Gateway: forwarder connection error (ARR)`.
 pub fn status_with_meaning(status: Status, module: &str) -> String {
-    match status_text(status, module) {
+    match codes::status_meaning(status, module).or_else(|| reason_phrase(status)) {
         Some(meaning) => format!("{status} {meaning}"),
         None => status.to_string(),
     }
 }
 
-/// What an IIS status and substatus mean, from the IIS status code documentation.
-///
-/// Stands in for `codes::status_meaning` until it is available; the module decides the few
-/// statuses whose meaning depends on who set them (502.3 from ARR or from ANCM).
-fn status_text(status: Status, module: &str) -> Option<&'static str> {
-    let ancm = module.starts_with("AspNetCoreModule");
+/// The HTTP reason phrase, with the IIS substatus meaning for the 4xx codes people meet in
+/// traces; 5xx meanings come from [`codes::status_meaning`].
+fn reason_phrase(status: Status) -> Option<&'static str> {
     Some(match (status.code, status.sub) {
-        (502, 3) if ancm => "Bad Gateway: ANCM could not reach the backend process",
-        (502, 3) => "Bad Gateway: forwarder connection error (ARR)",
-        (502, 4) => "Bad Gateway: no server available in the farm (ARR)",
-        (502, 5) => "Bad Gateway: ANCM out-of-process startup failure",
-        (502, 1) => "Bad Gateway: CGI application timeout",
-        (502, 2) => "Bad Gateway: CGI application exited prematurely",
-        (500, 19) => "Internal Server Error: configuration data is invalid",
-        (500, 21) => "Internal Server Error: module not recognized",
-        (500, 22) => "Internal Server Error: httpModules setting does not apply in Integrated mode",
-        (500, 23) => {
-            "Internal Server Error: httpHandlers setting does not apply in Integrated mode"
-        }
-        (500, 24) => {
-            "Internal Server Error: identity impersonation does not apply in Integrated mode"
-        }
-        (500, 30) => "Internal Server Error: ANCM in-process start failure",
-        (500, 31) => "Internal Server Error: ANCM failed to find native dependencies",
-        (500, 32) => "Internal Server Error: ANCM failed to load the application DLL",
-        (500, 33) => "Internal Server Error: ANCM request handler load failure",
-        (500, 34) => "Internal Server Error: ANCM mixed hosting models not supported",
-        (500, 35) => "Internal Server Error: ANCM multiple in-process applications in one process",
-        (500, 36) => "Internal Server Error: ANCM out-of-process handler load failure",
-        (500, 37) => "Internal Server Error: ANCM failed to start within the startup time limit",
-        (500, 38) => "Internal Server Error: ANCM application DLL not found",
-        (500, 50..=53) => "Internal Server Error: URL Rewrite error",
-        (500, 100) => "Internal Server Error: classic ASP error",
         (500, _) => "Internal Server Error",
-        (503, 2) => "Service Unavailable: concurrent request limit exceeded",
-        (503, 3) => "Service Unavailable: ASP.NET queue full",
-        (503, 4) => "Service Unavailable: FastCGI queue full",
         (503, _) => "Service Unavailable",
         (504, _) => "Gateway Timeout",
         (502, _) => "Bad Gateway",
