@@ -188,9 +188,13 @@ mod tests {
         let s = |t| Status::parse(t).unwrap_or_default();
         assert_eq!(
             status_with_meaning(s("502.3"), "ApplicationRequestRouting"),
-            "502.3 Bad Gateway: forwarder connection error (ARR)"
+            "502.3 Bad Gateway: forwarder connection error"
         );
-        assert!(status_with_meaning(s("502.3"), "AspNetCoreModuleV2").contains("ANCM"));
+        assert!(status_with_meaning(s("502.3"), "AspNetCoreModuleV2").contains("out-of-process"));
+        assert_eq!(
+            status_with_meaning(s("404.7"), ""),
+            "404.7 Not Found: file extension denied by request filtering"
+        );
         assert_eq!(status_with_meaning(s("599.7"), ""), "599.7");
     }
 }
