@@ -11,6 +11,8 @@
 //! whatever the file holds; the root element comes first, so a trace that the filters reject
 //! costs one small read.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::Read;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -22,8 +24,8 @@ use quick_xml::events::Event;
 
 use super::event::{EventBuilder, EventRecord, parse_time};
 use super::full::root_attributes;
-use super::input::fill;
-use super::summary::{SummaryBuilder, is_detail_event};
+use super::input::read_full;
+use super::summary::SummaryBuilder;
 use crate::error::ParseError;
 use crate::model::Trace;
 
@@ -55,17 +57,72 @@ pub fn summarize(
     input: &mut dyn Read,
     keep: &dyn Fn(&Trace) -> bool,
 ) -> Result<Trace, ParseError> {
-    let mut buf = Vec::with_capacity(HEAD_BYTES);
-    let mut eof = fill(input, &mut buf, HEAD_BYTES).map_err(|e| ParseError::io(&e))?;
-    if buf.iter().all(u8::is_ascii_whitespace) {
+    // One buffer per thread, reused from file to file: allocating and faulting in a fresh
+    // buffer for every trace costs more than reading a cached trace.
+    BUFFER.with(|cell| {
+        let mut window = Window {
+            buf: cell.take(),
+            len: 0,
+        };
+        let result = summarize_in(path, input, keep, &mut window);
+        if window.buf.capacity() <= KEPT_CAPACITY {
+            cell.replace(window.buf);
+        }
+        result
+    })
+}
+
+thread_local! {
+    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer kept between files only up to this size; one huge trace does not pin its memory.
+const KEPT_CAPACITY: usize = 2 * CHUNK_BYTES + MAX_EVENT_BYTES;
+
+/// The bytes read and not yet consumed. `buf` stays initialized up to its length, so reading
+/// into it never zeroes memory again; `len` is how much of it holds data.
+struct Window {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Window {
+    fn data(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Reads up to `want` more bytes; true when the input has ended.
+    fn fill(&mut self, input: &mut dyn Read, want: usize) -> Result<bool, ParseError> {
+        if self.buf.len() < self.len + want {
+            self.buf.resize(self.len + want, 0);
+        }
+        let n = read_full(input, &mut self.buf[self.len..self.len + want])
+            .map_err(|e| ParseError::io(&e))?;
+        self.len += n;
+        Ok(n < want)
+    }
+
+    /// Drops the first `n` bytes.
+    fn consume(&mut self, n: usize) {
+        self.buf.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+}
+
+fn summarize_in(
+    path: &Path,
+    input: &mut dyn Read,
+    keep: &dyn Fn(&Trace) -> bool,
+    window: &mut Window,
+) -> Result<Trace, ParseError> {
+    let mut eof = window.fill(input, HEAD_BYTES)?;
+    if window.data().iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
     let root = loop {
-        match find_root(&buf, eof)? {
+        match find_root(window.data(), eof)? {
             Some(root) => break root,
-            None => {
-                eof = fill(input, &mut buf, CHUNK_BYTES).map_err(|e| ParseError::io(&e))?;
-            }
+            None => eof = window.fill(input, CHUNK_BYTES)?,
         }
     };
     let mut summary = SummaryBuilder::new(path, &root.attributes);
@@ -74,7 +131,7 @@ pub fn summarize(
         return Ok(summary.finish(true));
     }
     let mut pos = root.end;
-    pos += scanner.scan(&buf[pos..], &mut summary);
+    pos += scanner.scan(&window.data()[pos..], &mut summary);
     let head = {
         let mut head = summary.head();
         head.start_time = scanner.first_time();
@@ -84,15 +141,15 @@ pub fn summarize(
         return Ok(head);
     }
     while !eof {
-        buf.drain(..pos);
+        window.consume(pos);
         pos = 0;
-        if buf.len() > MAX_EVENT_BYTES {
-            scanner.skip_oversized(&mut buf);
+        if window.len > MAX_EVENT_BYTES {
+            scanner.skip_oversized(window);
         }
-        eof = fill(input, &mut buf, CHUNK_BYTES).map_err(|e| ParseError::io(&e))?;
-        pos += scanner.scan(&buf, &mut summary);
+        eof = window.fill(input, CHUNK_BYTES)?;
+        pos += scanner.scan(window.data(), &mut summary);
     }
-    let complete = !scanner.oversized && ROOT_END.find(&buf[pos..]).is_some();
+    let complete = !scanner.oversized && ROOT_END.find(&window.data()[pos..]).is_some();
     summary.times(scanner.first_time(), scanner.last_time());
     Ok(summary.finish(complete))
 }
@@ -212,7 +269,8 @@ impl Scanner {
         };
         let name = event_name(&event[system_end..]);
         summary.event(&name, &computer);
-        if is_detail_event(&name)
+        if summary.wants_detail(&name)
+            && might_matter(&name, event)
             && let Some(record) = parse_event(event)
         {
             summary.detail(&record);
@@ -239,16 +297,16 @@ impl Scanner {
 
     /// The window holds only the start of a huge event: note what the summary needs from its
     /// start, and keep only its tail.
-    fn skip_oversized(&mut self, buf: &mut Vec<u8>) {
+    fn skip_oversized(&mut self, window: &mut Window) {
         if !self.oversized {
-            let system_end = SYSTEM_END.find(buf).unwrap_or(0);
-            let system = &buf[..system_end];
+            let data = window.data();
+            let system_end = SYSTEM_END.find(data).unwrap_or(0);
+            let system = &data[..system_end];
             self.note_time(system);
             self.oversized_computer = computer(system);
             self.oversized = true;
         }
-        let cut = buf.len() - TAIL_BYTES;
-        buf.drain(..cut);
+        window.consume(window.len - TAIL_BYTES);
     }
 
     fn finish_oversized(&mut self, tail: &[u8], summary: &mut SummaryBuilder) {
@@ -267,6 +325,18 @@ impl Scanner {
     }
 }
 
+/// IIS logs every request header it sets, and only `X-ARR-LOG-ID` matters here: skip the
+/// XML parse of the others.
+fn might_matter(name: &str, event: &[u8]) -> bool {
+    name != "GENERAL_SET_REQUEST_HEADER" || contains_ignore_case(event, b"x-arr-log-id")
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 fn time_from_bytes(bytes: &[u8]) -> Option<DateTime<Utc>> {
     std::str::from_utf8(bytes).ok().and_then(parse_time)
 }
@@ -282,15 +352,19 @@ fn computer(system: &[u8]) -> String {
 
 /// The last `<Opcode>` of an event is the name in `RenderingInfo`; `System/Opcode` is a
 /// number. `after_system` starts past `</System>`.
-fn event_name(after_system: &[u8]) -> String {
+fn event_name(after_system: &[u8]) -> Cow<'_, str> {
     let Some(start) = OPCODE_REV.rfind(after_system) else {
-        return String::new();
+        return Cow::Borrowed("");
     };
     let rest = &after_system[start + b"<Opcode>".len()..];
     let Some(end) = OPCODE_END.find(rest) else {
-        return String::new();
+        return Cow::Borrowed("");
     };
-    unescape(&rest[..end]).trim().to_owned()
+    let raw = &rest[..end];
+    match std::str::from_utf8(raw) {
+        Ok(name) if !name.contains('&') => Cow::Borrowed(name.trim()),
+        _ => Cow::Owned(unescape(raw).trim().to_owned()),
+    }
 }
 
 fn unescape(raw: &[u8]) -> String {

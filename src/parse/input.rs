@@ -94,23 +94,6 @@ pub fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Appends up to `want` more bytes to `buf`; returns true when the input has ended.
-pub fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
-    let start = buf.len();
-    buf.resize(start + want, 0);
-    let result = read_full(input, &mut buf[start..]);
-    match result {
-        Ok(n) => {
-            buf.truncate(start + n);
-            Ok(n < want)
-        }
-        Err(e) => {
-            buf.truncate(start);
-            Err(e)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,6 +91,27 @@ impl SummaryBuilder {
         self.trace.end_time = last;
     }
 
+    /// Whether the body of an event of this name can still change the summary. The fast
+    /// reader parses a body only then; it must agree with the guards in [`Self::detail`].
+    pub fn wants_detail(&self, name: &str) -> bool {
+        let trace = &self.trace;
+        match name {
+            "MODULE_SET_RESPONSE_ERROR_STATUS" => trace.error.is_none(),
+            "SET_RESPONSE_ERROR_DESCRIPTION" => trace.error_description.is_none(),
+            "GENERAL_REQUEST_HEADERS" => !self.headers_seen,
+            "GENERAL_SET_REQUEST_HEADER" => trace.arr_log_id_forwarded.is_none(),
+            "MODULE_WARNING" => trace.warning.is_none(),
+            "ARR_WEBFARM_NOT_ROUTED" => self.farm_host.is_none(),
+            "REWRITE_ACTION" => self.rewrite_target.is_none(),
+            "ARR_REQUEST_HEADERS_START" | "ANCM_REQUEST_FORWARD_START" => {
+                trace.forward_start.is_none()
+            }
+            "FASTCGI_ASSIGN_PROCESS" => trace.fastcgi_new_process.is_none(),
+            "ANCM_START_APPLICATION_FAIL" => trace.ancm_failure.is_none(),
+            other => is_detail_event(other),
+        }
+    }
+
     /// The body of an event for which [`is_detail_event`] is true.
     pub fn detail(&mut self, event: &EventRecord) {
         let trace = &mut self.trace;
