@@ -299,3 +299,74 @@ fn every_real_trace_reads_as_sources_md_says() {
         }
     }
 }
+
+/// The README's first command must show something worth seeing: all three verdicts of the
+/// mission (startup, proxy, worker) and at least one configuration hint.
+#[test]
+fn samples_show_every_verdict_and_a_hint() {
+    let out = cargo_bin_cmd!("frebscope")
+        .args(["scan", "--json"])
+        .arg(crate_dir().join("samples"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let verdicts: Vec<&str> = json["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["verdict"].as_str().unwrap())
+        .collect();
+    for wanted in ["startup", "proxy", "worker"] {
+        assert!(
+            verdicts.contains(&wanted),
+            "{wanted} missing from {verdicts:?}"
+        );
+    }
+    let hints = json["hints"].as_array().unwrap();
+    assert!(
+        hints
+            .iter()
+            .any(|h| h["command"].as_str().unwrap().contains("startMode")),
+        "{hints:?}"
+    );
+}
+
+/// `samples/README.md` states the verdict each demo trace should get, and why; the binary
+/// must agree on every one of them.
+#[test]
+fn samples_get_the_verdicts_their_readme_states() {
+    let samples = crate_dir().join("samples");
+    let readme = fs::read_to_string(samples.join("README.md")).unwrap();
+    let expected: Vec<(String, String)> = readme
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains(".xml`"))
+        .map(|l| {
+            let cols: Vec<&str> = l.split(" | ").collect();
+            let file = cols[1].trim_matches('`').to_owned();
+            let verdict = cols[5].trim_matches('*').to_owned();
+            (file, verdict)
+        })
+        .collect();
+    assert!(expected.len() >= 40, "{} rows", expected.len());
+    let out = cargo_bin_cmd!("frebscope")
+        .args(["requests", "--csv", "-"])
+        .arg(&samples)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), expected.len());
+    for (file, verdict) in &expected {
+        let row = rows
+            .iter()
+            .find(|r| Path::new(&r[0]).ends_with(file))
+            .unwrap_or_else(|| panic!("{file} missing"));
+        assert_eq!(&row[16], verdict, "{file}: {}", &row[17]);
+    }
+}

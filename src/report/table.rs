@@ -4,6 +4,7 @@
 //! cell: a URL can carry escape sequences.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -64,7 +65,12 @@ impl TableReporter {
         }
     }
 
-    fn write_totals(&self, totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+    fn write_totals(
+        &self,
+        totals: &Totals,
+        elapsed: Duration,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let mut line = format!(
             "{} files found · {} read · {} skipped",
             totals.found, totals.analyzed, totals.skipped
@@ -102,6 +108,7 @@ impl TableReporter {
                 span(last - first)
             ));
         }
+        second.push_str(&format!(" · {:.2} s", elapsed.as_secs_f64()));
         writeln!(out, "{second}")
     }
 
@@ -278,7 +285,7 @@ impl TableReporter {
 
 impl Reporter for TableReporter {
     fn scan(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-        self.write_totals(report.totals, out)?;
+        self.write_totals(report.totals, report.elapsed, out)?;
         self.write_verdicts(report.verdicts, out)?;
         self.write_groups(report.by, report.groups, out)?;
         self.write_hints(report.hints, out)?;
@@ -289,11 +296,11 @@ impl Reporter for TableReporter {
                 terminal(&example.example_file)
             )?;
         }
-        writeln!(out, "\n{:.2} s", report.elapsed.as_secs_f64())
+        Ok(())
     }
 
     fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-        self.write_totals(report.totals, out)?;
+        self.write_totals(report.totals, report.elapsed, out)?;
         let mut table = self.table();
         table.set_header([
             "start (UTC)",
@@ -339,8 +346,7 @@ impl Reporter for TableReporter {
                 Cell::new(terminal(&row.file)),
             ]);
         }
-        writeln!(out, "{table}")?;
-        writeln!(out, "{:.2} s", report.elapsed.as_secs_f64())
+        writeln!(out, "{table}")
     }
 }
 
