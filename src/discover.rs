@@ -234,3 +234,30 @@ mod tests {
         assert!(text.contains("hint:"), "{text}");
     }
 }
+
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use std::path::{Component, Path, Prefix};
+
+    use super::*;
+
+    #[test]
+    fn unc_roots_keep_their_share_prefix() {
+        let path = Path::new(r"\\web01\logs$\FailedReqLogFiles\W3SVC2");
+        let Some(Component::Prefix(prefix)) = path.components().next() else {
+            panic!("no prefix");
+        };
+        assert!(matches!(prefix.kind(), Prefix::UNC(server, share) if server == "web01" && share == "logs$"));
+        let verbatim = Path::new(r"\\?\UNC\web01\logs$\FailedReqLogFiles");
+        let Some(Component::Prefix(prefix)) = verbatim.components().next() else {
+            panic!("no prefix");
+        };
+        assert!(matches!(prefix.kind(), Prefix::VerbatimUNC(..)));
+    }
+
+    #[test]
+    fn an_unreachable_share_is_an_error_not_an_empty_result() {
+        let err = resolve_root(OsStr::new(r"\\frebscope-no-such-host\logs$")).unwrap_err();
+        assert!(err.to_string().contains("frebscope-no-such-host"));
+    }
+}
