@@ -247,7 +247,9 @@ mod windows_tests {
         let Some(Component::Prefix(prefix)) = path.components().next() else {
             panic!("no prefix");
         };
-        assert!(matches!(prefix.kind(), Prefix::UNC(server, share) if server == "web01" && share == "logs$"));
+        assert!(
+            matches!(prefix.kind(), Prefix::UNC(server, share) if server == "web01" && share == "logs$")
+        );
         let verbatim = Path::new(r"\\?\UNC\web01\logs$\FailedReqLogFiles");
         let Some(Component::Prefix(prefix)) = verbatim.components().next() else {
             panic!("no prefix");

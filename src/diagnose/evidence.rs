@@ -31,6 +31,19 @@ pub fn delta(d: TimeDelta) -> String {
     }
 }
 
+/// A gap between processes, in the unit an admin thinks in: `34.0 s`, `81 min`, `2.8 h`
+/// (idle timeouts are minutes, recycles hours).
+pub fn gap(d: TimeDelta) -> String {
+    let secs = d.num_seconds();
+    if !(0..120).contains(&secs) && secs >= 0 {
+        if secs < 3 * 3600 {
+            return format!("{} min", secs / 60);
+        }
+        return format!("{:.1} h", secs as f64 / 3600.0);
+    }
+    delta(d)
+}
+
 /// The error code, decoded, or a note that the module gave none.
 pub fn code(code: Option<ErrorCode>) -> String {
     match code {
@@ -95,9 +108,7 @@ pub fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
     let opening = if info.first_for_pid {
         format!("first trace of {}", process_name(trace))
     } else {
-        let age = info
-            .age
-            .map_or_else(|| "an unknown time".to_string(), delta);
+        let age = info.age.map_or_else(|| "an unknown time".to_string(), gap);
         format!(
             "{}, whose first trace was {age} earlier",
             process_name(trace)
@@ -111,7 +122,7 @@ pub fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
     } else {
         format!(
             "{opening}, {} after process {}'s last trace",
-            delta(prev.gap),
+            gap(prev.gap),
             prev.pid
         )
     }

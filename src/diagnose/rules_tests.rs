@@ -379,7 +379,7 @@ fn r19_slow_failure_of_new_process_is_startup() {
     ]);
     assert_verdict(&ds[1], Verdict::Startup, "R19", Confidence::Medium);
     assert!(ds[1].evidence.contains(
-        "first trace of process 4312 in pool Orders on WEB01, 3634.0 s after process 4311's last trace"
+        "first trace of process 4312 in pool Orders on WEB01, 60 min after process 4311's last trace"
     ));
     assert!(ds[1].evidence.contains("took 41.2 s"));
 }
