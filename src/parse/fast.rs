@@ -92,9 +92,21 @@ pub fn summarize(
         eof = fill(input, &mut buf, CHUNK_BYTES).map_err(|e| ParseError::io(&e))?;
         pos += scanner.scan(&buf, &mut summary);
     }
-    let complete = !scanner.oversized && ROOT_END.find(&buf[pos..]).is_some();
+    let complete = !scanner.oversized && root_closed(&buf[pos..]);
     summary.times(scanner.first_time(), scanner.last_time());
     Ok(summary.finish(complete))
+}
+
+/// True when `</failedRequest>` ends the window, its `>` included: a file cut just before that
+/// `>` is as partial as one cut anywhere else.
+fn root_closed(window: &[u8]) -> bool {
+    let Some(at) = ROOT_END.find(window) else {
+        return false;
+    };
+    let rest = &window[at + b"</failedRequest".len()..];
+    rest.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'>')
 }
 
 struct Root {
