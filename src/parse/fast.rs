@@ -149,9 +149,21 @@ fn summarize_in(
         eof = window.fill(input, CHUNK_BYTES)?;
         pos += scanner.scan(window.data(), &mut summary);
     }
-    let complete = !scanner.oversized && ROOT_END.find(&window.data()[pos..]).is_some();
+    let complete = !scanner.oversized && root_closed(&window.data()[pos..]);
     summary.times(scanner.first_time(), scanner.last_time());
     Ok(summary.finish(complete))
+}
+
+/// True when `</failedRequest>` ends the window, its `>` included: a file cut just before that
+/// `>` is as partial as one cut anywhere else.
+fn root_closed(window: &[u8]) -> bool {
+    let Some(at) = ROOT_END.find(window) else {
+        return false;
+    };
+    let rest = &window[at + b"</failedRequest".len()..];
+    rest.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'>')
 }
 
 struct Root {
@@ -164,7 +176,10 @@ struct Root {
 /// Finds and reads `<failedRequest ...>`. `Ok(None)` asks for more input.
 fn find_root(buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
     let Some(start) = ROOT_START.find(buf) else {
-        if eof || buf.len() >= HEAD_BYTES {
+        if eof {
+            return Err(without_root(buf));
+        }
+        if buf.len() >= HEAD_BYTES {
             return Err(not_freb(buf));
         }
         return Ok(None);
@@ -206,12 +221,44 @@ fn find_root(buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
     }))
 }
 
-fn not_freb(buf: &[u8]) -> ParseError {
-    let looks_like_xml = buf
-        .iter()
+/// Why a whole file without `<failedRequest` is not a trace: XML cut before its root element
+/// (IIS still writing it, a copy cut short) is malformed, as the full reader says; anything
+/// else is not FREB.
+fn without_root(buf: &[u8]) -> ParseError {
+    let not_freb = not_freb(buf);
+    if !looks_like_xml(buf) {
+        return not_freb;
+    }
+    let text = String::from_utf8_lossy(buf);
+    let mut reader = Reader::from_str(&text);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_dangling_amp = true;
+    loop {
+        match reader.read_event() {
+            Err(err) => {
+                return ParseError::Malformed {
+                    offset: reader.error_position(),
+                    message: err.to_string(),
+                };
+            }
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                return root_attributes(&e).err().unwrap_or(not_freb);
+            }
+            Ok(Event::Eof) => return not_freb,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn looks_like_xml(buf: &[u8]) -> bool {
+    buf.iter()
         .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'<');
-    ParseError::NotFreb(if looks_like_xml {
+        .is_some_and(|&b| b == b'<')
+}
+
+fn not_freb(buf: &[u8]) -> ParseError {
+    ParseError::NotFreb(if looks_like_xml(buf) {
         "no <failedRequest> root element".into()
     } else {
         "the file is not XML".into()

@@ -55,8 +55,15 @@ impl Document {
 /// Reads a whole trace from its bytes (any supported encoding).
 pub fn read_document(bytes: &[u8]) -> Result<Document, ParseError> {
     let text = decode_all(bytes).map_err(|e| ParseError::io(&e))?;
-    if text.trim().is_empty() {
+    // ASCII whitespace only, as the fast reader counts it.
+    let start = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    if start.is_empty() {
         return Err(ParseError::Empty);
+    }
+    // Text that neither starts as XML nor holds a root element is not a trace, as the fast
+    // reader says, however the XML reader would stumble over it.
+    if !start.starts_with('<') && !start.contains("<failedRequest") {
+        return Err(ParseError::NotFreb("the file is not XML".into()));
     }
     let mut reader = Reader::from_str(&text);
     let config = reader.config_mut();

@@ -1,0 +1,203 @@
+//! Helpers shared by the integration tests: traces written the way IIS writes them, and runs
+//! of the real binary whose JSON output is read back.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+/// The root attributes a test may vary.
+#[derive(Debug, Clone)]
+pub struct Root<'a> {
+    pub url: &'a str,
+    pub app_pool: &'a str,
+    pub computer: &'a str,
+    pub status: &'a str,
+}
+
+impl Default for Root<'_> {
+    fn default() -> Self {
+        Root {
+            url: "http://localhost:8088/app/orders",
+            app_pool: "OrdersPool",
+            computer: "WEB01",
+            status: "502.3",
+        }
+    }
+}
+
+/// One `<Event>` as IIS serializes it, CRLF line ends.
+pub fn event(name: &str, computer: &str, time: &str, data: &str) -> String {
+    format!(
+        "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n \
+<System>\r\n  \
+<Provider Name=\"WWW Server\" Guid=\"{{3A2A4E84-4C21-4981-AE10-3FDA0D9B0F83}}\"/>\r\n  \
+<EventID>0</EventID>\r\n  <Version>1</Version>\r\n  <Level>4</Level>\r\n  \
+<Opcode>1</Opcode>\r\n  <Keywords>0x100</Keywords>\r\n  \
+<TimeCreated SystemTime=\"{time}\"/>\r\n  \
+<Correlation ActivityID=\"{{40000005-0001-FB00-B63F-84710C7967BB}}\"/>\r\n  \
+<Execution ProcessID=\"7120\" ThreadID=\"2060\"/>\r\n  \
+<Computer>{computer}</Computer>\r\n </System>\r\n <EventData>\r\n{data} </EventData>\r\n \
+<RenderingInfo Culture=\"en-US\">\r\n  <Opcode>{name}</Opcode>\r\n </RenderingInfo>\r\n</Event>\r\n"
+    )
+}
+
+/// The prolog and root start tag.
+pub fn head(root: &Root<'_>) -> String {
+    let indent = " ".repeat(15);
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\r\n\
+<?xml-stylesheet type='text/xsl' href='freb.xsl'?>\r\n\
+<!-- saved from url=(0014)about:internet -->\r\n\
+<failedRequest url=\"{url}\"\r\n{indent}siteId=\"2\"\r\n{indent}appPoolId=\"{pool}\"\r\n\
+{indent}processId=\"7120\"\r\n{indent}verb=\"GET\"\r\n\
+{indent}activityId=\"{{40000005-0001-FB00-B63F-84710C7967BB}}\"\r\n\
+{indent}failureReason=\"STATUS_CODE\"\r\n{indent}statusCode=\"{status}\"\r\n\
+{indent}triggerStatusCode=\"{status}\"\r\n{indent}timeTaken=\"8078\"\r\n\
+{indent}xmlns:freb=\"http://schemas.microsoft.com/win/2006/06/iis/freb\"\r\n{indent}>\r\n",
+        url = root.url,
+        pool = root.app_pool,
+        status = root.status,
+    )
+}
+
+/// The events of a failing ARR/ANCM request, without the root.
+pub fn events(computer: &str) -> String {
+    let mut out = String::new();
+    out.push_str(&event(
+        "GENERAL_REQUEST_START",
+        computer,
+        "2026-06-08T19:54:51.596Z",
+        "",
+    ));
+    out.push_str(&event(
+        "MODULE_SET_RESPONSE_ERROR_STATUS",
+        computer,
+        "2026-06-08T19:54:59.674Z",
+        "  <Data Name=\"ModuleName\">AspNetCoreModuleV2</Data>\r\n  \
+<Data Name=\"Notification\">128</Data>\r\n  <Data Name=\"HttpStatus\">502</Data>\r\n  \
+<Data Name=\"HttpReason\">Bad Gateway</Data>\r\n  <Data Name=\"HttpSubStatus\">3</Data>\r\n  \
+<Data Name=\"ErrorCode\">2147954429</Data>\r\n",
+    ));
+    out.push_str(&event(
+        "GENERAL_REQUEST_END",
+        computer,
+        "2026-06-08T19:54:59.674Z",
+        "",
+    ));
+    out
+}
+
+/// A complete trace, as text.
+pub fn trace_with(root: &Root<'_>) -> String {
+    let mut out = head(root);
+    out.push_str(&events(root.computer));
+    out.push_str("</failedRequest>");
+    out
+}
+
+/// A complete trace with the default attributes.
+pub fn trace() -> String {
+    trace_with(&Root::default())
+}
+
+/// UTF-16 code units of `text`, little or big endian, with or without a byte-order mark.
+pub fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() * 2 + 2);
+    let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
+    for unit in units {
+        let bytes = if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        };
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    fs::write(path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// What a `requests --json` run said.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub rows: Vec<Value>,
+    pub totals: Value,
+    pub stderr: String,
+}
+
+impl Outcome {
+    pub fn total(&self, key: &str) -> u64 {
+        self.totals[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no {key} in {}", self.totals))
+    }
+
+    pub fn skipped(&self, reason: &str) -> u64 {
+        self.totals["skipped_by_reason"][reason]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Every file is accounted for, and the exit code says whether any was skipped.
+    pub fn assert_accounted(&self) {
+        let found = self.total("found");
+        assert_eq!(
+            found,
+            self.total("analyzed") + self.total("skipped"),
+            "{}",
+            self.totals
+        );
+        let by_reason: u64 = self.totals["skipped_by_reason"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0);
+        assert_eq!(by_reason, self.total("skipped"), "{}", self.totals);
+        assert_eq!(self.rows.len() as u64, self.total("matched"));
+        let expected = if self.total("skipped") > 0 { 2 } else { 0 };
+        assert_eq!(self.code, expected, "exit code; stderr:\n{}", self.stderr);
+    }
+
+    /// The row of the file whose name ends with `name`.
+    pub fn row(&self, name: &str) -> &Value {
+        self.rows
+            .iter()
+            .find(|r| r["file"].as_str().is_some_and(|f| f.ends_with(name)))
+            .unwrap_or_else(|| panic!("no row for {name}; stderr:\n{}", self.stderr))
+    }
+}
+
+/// Runs `frebscope requests --json` over `args` and reads the output back.
+pub fn requests_json(args: &[&std::ffi::OsStr]) -> Outcome {
+    let output = cargo_bin_cmd!("frebscope")
+        .arg("requests")
+        .args(args)
+        .args(["--json", "--no-progress", "--verbose"])
+        .output()
+        .expect("run frebscope");
+    parse_outcome(&output)
+}
+
+pub fn parse_outcome(output: &std::process::Output) -> Outcome {
+    let stdout = String::from_utf8(output.stdout.clone()).expect("JSON output is UTF-8");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let mut values: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let last = values
+        .pop()
+        .unwrap_or_else(|| panic!("no output; stderr:\n{stderr}"));
+    Outcome {
+        code: output.status.code().unwrap_or(-1),
+        rows: values,
+        totals: last["totals"].clone(),
+        stderr,
+    }
+}
