@@ -20,6 +20,7 @@ pub mod config;
 pub mod diagnose;
 pub mod discover;
 pub mod error;
+pub mod event_names;
 pub mod filter;
 pub mod model;
 pub mod parse;

@@ -5,12 +5,13 @@
 //! of events that say who failed and why; everything downstream (filters, diagnosis,
 //! aggregation, reports) works on it and never looks at XML again.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+pub use crate::event_names::EventNames;
 
 /// An HTTP status with the IIS substatus, as IIS writes it in `statusCode` (`502.3`, `404`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -278,7 +279,7 @@ pub struct Trace {
     /// Number of complete events read.
     pub event_count: u32,
     /// The names (`RenderingInfo/Opcode`) of the events present.
-    pub events: BTreeSet<String>,
+    pub events: EventNames,
 }
 
 impl Trace {

@@ -208,10 +208,9 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
         Command::Scan { by, format } => {
             let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
             let groups = aggregate::group(traces, diagnoses, matched, *by);
-            let hint_traces: Vec<Trace> = matched.iter().map(|&i| traces[i].clone()).collect();
-            let hint_diagnoses: Vec<Diagnosis> =
-                matched.iter().map(|&i| diagnoses[i].clone()).collect();
-            let hints = diagnose::hints(&hint_traces, &hint_diagnoses);
+            // Traces outside the filters were only read as far as their head and have no
+            // verdict, so the hints of all traces are the hints of the matched ones.
+            let hints = diagnose::hints(traces, diagnoses);
             let report = ScanReport {
                 totals: &totals,
                 verdicts: &verdicts,

@@ -159,14 +159,7 @@ fn is_process_forwarder(trace: &Trace) -> bool {
 }
 
 fn has_event_prefix(trace: &Trace, prefix: &str) -> bool {
-    trace
-        .events
-        .range::<str, _>((
-            std::ops::Bound::Included(prefix),
-            std::ops::Bound::Unbounded,
-        ))
-        .next()
-        .is_some_and(|e| e.starts_with(prefix))
+    trace.events.has_prefix(prefix)
 }
 
 /// ARR handled the request: it set the error, or its events are in the trace.

@@ -64,7 +64,7 @@ impl T {
     }
 
     fn event(mut self, name: &str) -> T {
-        self.0.events.insert(name.into());
+        self.0.events.insert(name);
         self
     }
 

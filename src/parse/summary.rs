@@ -75,9 +75,7 @@ impl SummaryBuilder {
         if name == TRUNCATE_EVENT {
             trace.truncated = true;
         }
-        if !trace.events.contains(name) {
-            trace.events.insert(name.to_owned());
-        }
+        trace.events.insert(name);
     }
 
     /// True until an event has named the server.
