@@ -135,9 +135,24 @@ fn walk(dir: &Path, matcher: &GlobMatcher, found: &mut Found) {
                     found.files.push(entry.into_path());
                 }
             }
-            Ok(_) => {}
+            Ok(entry) if entry.file_type().is_dir() => {}
+            Ok(entry) => {
+                if matcher.is_match(Path::new(entry.file_name())) {
+                    found.errors.push(not_regular(entry.into_path()));
+                }
+            }
             Err(err) => found.errors.push(walk_error(dir, &err)),
         }
+    }
+}
+
+/// A pipe, socket or device named like a trace: counted, never opened (a pipe would block
+/// the run for ever).
+fn not_regular(path: PathBuf) -> FileError {
+    FileError {
+        path,
+        reason: SkipReason::Unreadable,
+        detail: "not a regular file (a pipe, socket or device)".into(),
     }
 }
 
@@ -180,8 +195,12 @@ fn expand(pattern: &str, matcher: &GlobMatcher, found: &mut Found) {
     let before = found.files.len() + found.errors.len();
     for entry in paths {
         match entry {
-            Ok(path) if path.is_dir() => walk(&path, matcher, found),
-            Ok(path) => found.files.push(path),
+            Ok(path) => match fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => walk(&path, matcher, found),
+                Ok(meta) if !meta.is_file() => found.errors.push(not_regular(path)),
+                // Reading it says why it cannot be read.
+                _ => found.files.push(path),
+            },
             Err(err) => found.errors.push(FileError::io(err.path(), err.error())),
         }
     }

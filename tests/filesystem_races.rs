@@ -181,3 +181,37 @@ fn permission_denied_on_a_file_and_a_directory() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ermission denied"), "{stderr}");
 }
+
+/// A pipe named like a trace is counted, not lost in a folder walk, and never opened (which
+/// would block the run) when a pattern matches it.
+#[test]
+fn pipe_named_like_a_trace_is_counted_not_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("fr000001.xml"), trace());
+    let made = Command::new("mkfifo")
+        .arg(tmp.path().join("fr000002.xml"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let pattern = tmp.path().join("fr*.xml");
+    for root in [tmp.path(), pattern.as_path()] {
+        let output = assert_cmd::Command::new(binary())
+            .args(["requests", "--json", "--no-progress"])
+            .arg(root)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let out = common::parse_outcome(&output);
+        out.assert_accounted();
+        assert_eq!(out.total("found"), 2, "{}: {}", root.display(), out.stderr);
+        assert_eq!(out.skipped("unreadable"), 1, "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("fr000002.xml: unreadable: not a regular file"),
+            "{}",
+            out.stderr
+        );
+    }
+}

@@ -20,6 +20,11 @@ const POOL_XML: &str = "Pool\u{1b}]0;owned\u{7}&#13;\u{202e}X";
 const POOL: &str = "Pool\u{1b}]0;owned\u{7}\r\u{202e}X";
 /// In element text, a raw CR survives.
 const COMPUTER: &str = "WEB\u{1b}[31m\r\u{202e}01";
+/// A file name with the same, as far as the file system allows, and how stderr shows it.
+#[cfg(unix)]
+const NAME: (&str, &str) = ("fr\u{1b}[31m\r\u{202e}.xml", "fr\\x1b[31m\\r\\u{202e}.xml");
+#[cfg(not(unix))]
+const NAME: (&str, &str) = ("fr\u{202e}lmx.xml", "fr\\u{202e}lmx.xml");
 
 fn hostile_dir() -> TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -31,7 +36,7 @@ fn hostile_dir() -> TempDir {
     };
     write(&tmp.path().join("fr000001.xml"), trace_with(&root));
     // Skipped files whose name and detail carry the same.
-    write(&tmp.path().join("fr\u{1b}[31m\r\u{202e}.xml"), "");
+    write(&tmp.path().join(NAME.0), "");
     write(
         &tmp.path().join("fr000002.xml"),
         "<failedRequest\u{1b}[31m\u{202e} url=\"x\"/>",
@@ -103,10 +108,7 @@ fn skipped_list_on_stderr_shows_names_and_details_escaped() {
     assert_eq!(output.status.code(), Some(2));
     assert_clean("stderr", &output.stderr);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("fr\\x1b[31m\\r\\u{202e}.xml: empty"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("{}: empty", NAME.1)), "{stderr}");
     assert!(stderr.contains("fr000002.xml: not-freb"), "{stderr}");
     assert!(stderr.contains("\\x1b[31m\\u{202e}"), "{stderr}");
 }
@@ -229,7 +231,9 @@ fn skipped_csv_neutralises_formulas_in_paths() {
     let text = fs::read_to_string(tmp.path().join("skipped.csv")).unwrap();
     let cells = assert_no_formula("skipped csv", &text);
     assert!(
-        cells.iter().any(|c| c == "'=HYPERLINK(1)/fr000001.xml"),
+        cells
+            .iter()
+            .any(|c| c.starts_with("'=HYPERLINK(1)") && c.ends_with("fr000001.xml")),
         "{cells:?}"
     );
 }

@@ -116,6 +116,17 @@ proptest! {
         both(&text);
     }
 
+    /// Arbitrary code units after a UTF-16 byte-order mark: lone surrogates, odd lengths.
+    #[test]
+    fn arbitrary_utf16_never_panics(
+        bytes in proptest::collection::vec(any::<u8>(), 0..4096),
+        big_endian in any::<bool>(),
+    ) {
+        let mut input = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+        input.extend_from_slice(&bytes);
+        both(&input);
+    }
+
     #[test]
     fn truncated_traces_never_panic_and_readers_agree(cut in 0usize..4096, utf16 in any::<bool>()) {
         let trace = valid();

@@ -162,7 +162,8 @@ fn directory_named_like_a_trace_is_walked_not_read() {
     out.assert_accounted();
     assert_eq!(out.total("found"), 2);
     assert_eq!(out.total("analyzed"), 2);
-    out.row("fr000001.xml/fr000002.xml");
+    let nested = Path::new("fr000001.xml").join("fr000002.xml");
+    out.row(&nested.display().to_string());
     // Through a pattern that matches the directory, and with the directory as the root.
     let pattern = tmp.path().join("fr*.xml");
     let out = requests_json(&[os(&pattern)]);
@@ -202,6 +203,44 @@ fn utf16_and_byte_order_marks_read_like_utf8() {
         reference["file"] = serde_json::Value::Null;
         assert_eq!(row, reference, "{name} reads differently");
     }
+}
+
+#[test]
+fn damaged_or_cut_utf16_is_read_as_far_as_it_goes() {
+    let tmp = dir();
+    let text = trace();
+    // Cut at an odd byte inside the third event.
+    let third = text.match_indices("<Event ").nth(2).unwrap().0 + 40;
+    let mut cut = utf16(&text[..third], false, true);
+    cut.push(b'<');
+    write(&tmp.path().join("fr000001.xml"), cut);
+    let cut_be = utf16(&text[..third], true, false);
+    write(
+        &tmp.path().join("fr000002.xml"),
+        &cut_be[..cut_be.len() - 1],
+    );
+    // A lone surrogate in the URL.
+    let marked = text.replace("/app/orders", "/app/\u{1}orders");
+    let mut lone = Vec::new();
+    for pair in utf16(&marked, false, true).chunks(2) {
+        if pair == [1, 0] {
+            lone.extend_from_slice(&[0x00, 0xDC]);
+        } else {
+            lone.extend_from_slice(pair);
+        }
+    }
+    write(&tmp.path().join("fr000003.xml"), lone);
+    let out = requests_json(&[os(tmp.path())]);
+    out.assert_accounted();
+    assert_eq!(out.total("analyzed"), 3, "{}", out.stderr);
+    for name in ["fr000001.xml", "fr000002.xml"] {
+        let row = out.row(name);
+        assert_eq!(row["partial"], true, "{row}");
+        assert_eq!(row["module"], "AspNetCoreModuleV2", "{row}");
+    }
+    let row = out.row("fr000003.xml");
+    assert_eq!(row["partial"], false, "{row}");
+    assert_eq!(row["url"], "http://localhost:8088/app/\u{fffd}orders");
 }
 
 #[test]

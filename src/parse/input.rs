@@ -6,10 +6,8 @@
 //! declaration (which a re-saved file keeps unchanged, and which may lie), and UTF-16 is
 //! decoded to UTF-8 before anything else looks at it.
 
-use std::io::{self, BufReader, Cursor, Read};
+use std::io::{self, Cursor, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use quick_xml::encoding::DecodingReader;
 
 /// The encodings frebscope tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +38,14 @@ pub fn utf8_stream<'a, R: Read + 'a>(mut inner: R) -> io::Result<Box<dyn Read + 
     let prefix = prefix[..n].to_vec();
     Ok(match sniff(&prefix) {
         Encoding::Utf16 => {
-            let raw = Cursor::new(prefix).chain(inner);
-            Box::new(DecodingReader::new(BufReader::new(raw)))
+            let (big_endian, bom) = match prefix.as_slice() {
+                [0xFF, 0xFE, ..] => (false, 2),
+                [0xFE, 0xFF, ..] => (true, 2),
+                [0, ..] => (true, 0),
+                _ => (false, 0),
+            };
+            let raw = Cursor::new(prefix[bom..].to_vec()).chain(inner);
+            Box::new(Utf16Lossy::new(raw, big_endian))
         }
         Encoding::Utf8 { bom } => Box::new(Cursor::new(prefix[bom..].to_vec()).chain(inner)),
     })
@@ -57,6 +61,98 @@ pub fn decode_all(bytes: &[u8]) -> io::Result<String> {
         Ok(text) => text,
         Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
     })
+}
+
+/// Decodes UTF-16 to UTF-8. A lone surrogate or an odd last byte becomes U+FFFD, as invalid
+/// UTF-8 does, so that a damaged or cut UTF-16 trace is read as far as it goes.
+struct Utf16Lossy<R> {
+    inner: R,
+    big_endian: bool,
+    /// Bytes read but not decoded yet: an odd byte, or a high surrogate awaiting its pair.
+    pending: Vec<u8>,
+    /// Decoded bytes not handed out yet, from `out_pos`.
+    out: Vec<u8>,
+    out_pos: usize,
+    eof: bool,
+}
+
+impl<R: Read> Utf16Lossy<R> {
+    fn new(inner: R, big_endian: bool) -> Self {
+        Utf16Lossy {
+            inner,
+            big_endian,
+            pending: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            eof: false,
+        }
+    }
+
+    fn unit(&self, pair: &[u8]) -> u16 {
+        let pair = [pair[0], pair[1]];
+        if self.big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    }
+
+    /// Decodes the next chunk into `out`; false at the end of the input.
+    fn refill(&mut self) -> io::Result<bool> {
+        self.out.clear();
+        self.out_pos = 0;
+        while self.out.is_empty() {
+            if self.eof {
+                return Ok(false);
+            }
+            let mut raw = [0u8; 16 * 1024];
+            let n = loop {
+                match self.inner.read(&mut raw) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            if n == 0 {
+                self.eof = true;
+                if !self.pending.is_empty() {
+                    self.pending.clear();
+                    self.out.extend_from_slice("\u{FFFD}".as_bytes());
+                }
+                continue;
+            }
+            self.pending.extend_from_slice(&raw[..n]);
+            let mut usable = self.pending.len() & !1;
+            if usable >= 2
+                && (0xD800..=0xDBFF).contains(&self.unit(&self.pending[usable - 2..usable]))
+            {
+                usable -= 2;
+            }
+            let units: Vec<u16> = self.pending[..usable]
+                .chunks_exact(2)
+                .map(|pair| self.unit(pair))
+                .collect();
+            for ch in char::decode_utf16(units) {
+                let ch = ch.unwrap_or(char::REPLACEMENT_CHARACTER);
+                let mut utf8 = [0u8; 4];
+                self.out
+                    .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+            }
+            self.pending.drain(..usable);
+        }
+        Ok(true)
+    }
+}
+
+impl<R: Read> Read for Utf16Lossy<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.out_pos == self.out.len() && !self.refill()? {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
 }
 
 /// Counts the bytes that pass through, for `--stats`.
@@ -129,6 +225,29 @@ mod tests {
         ] {
             assert_eq!(decode_all(&input).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn invalid_utf16_becomes_replacement_characters() {
+        let mut lone = utf16le("<a>", true);
+        lone.extend_from_slice(&[0x00, 0xD8]);
+        lone.extend_from_slice(&utf16le("b</a>", false));
+        assert_eq!(decode_all(&lone).unwrap(), "<a>\u{FFFD}b</a>");
+        let mut odd = utf16be("<a>\u{1F600}", true);
+        odd.push(0x00);
+        assert_eq!(decode_all(&odd).unwrap(), "<a>\u{1F600}\u{FFFD}");
+        let cut_pair = utf16le("<a>\u{1F600}", false);
+        assert_eq!(
+            decode_all(&cut_pair[..cut_pair.len() - 2]).unwrap(),
+            "<a>\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn a_surrogate_pair_split_across_reads_is_kept() {
+        let text = format!("<a>{}</a>", "\u{1F600}".repeat(20_000));
+        assert_eq!(decode_all(&utf16be(&text, true)).unwrap(), text);
+        assert_eq!(decode_all(&utf16le(&text, false)).unwrap(), text);
     }
 
     #[test]
