@@ -1,4 +1,10 @@
 //! Both trace readers on arbitrary bytes: neither may panic, whatever the file holds.
+//!
+//! From the repository root, with a nightly toolchain and `cargo install cargo-fuzz`:
+//!
+//! ```text
+//! cargo +nightly fuzz run parse -- -max_total_time=660 -max_len=32768
+//! ```
 
 #![no_main]
 

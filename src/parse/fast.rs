@@ -194,7 +194,10 @@ fn find_root(buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
         if buf.len() > MAX_EVENT_BYTES {
             return Err(ParseError::Malformed {
                 offset: start as u64,
-                message: "the <failedRequest> start tag never ends".into(),
+                message: format!(
+                    "the <failedRequest> start tag does not end within {} MiB",
+                    MAX_EVENT_BYTES >> 20
+                ),
             });
         }
         return Ok(None);
