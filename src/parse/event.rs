@@ -5,8 +5,8 @@
 //! once is what makes the two agree.
 
 use chrono::{DateTime, Utc};
-use quick_xml::XmlVersion;
-use quick_xml::events::{BytesRef, BytesStart};
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 use serde::Serialize;
 
 /// Longest value kept from a `<Data>` or description, in bytes. Captured response bodies can be
@@ -180,6 +180,22 @@ impl EventBuilder {
         self.text(&resolved);
     }
 
+    /// Feeds one XML event; returns the record when it closes an `<Event>`. Events other
+    /// than elements, text and references (comments, processing instructions, DOCTYPE) carry
+    /// nothing a trace needs.
+    pub fn feed(&mut self, event: &Event<'_>) -> Option<EventRecord> {
+        match event {
+            Event::Start(e) => self.start(e, false),
+            Event::Empty(e) => self.start(e, true),
+            Event::Text(t) => self.text(&t.xml10_content()),
+            Event::CData(t) => self.text(&t.xml10_content()),
+            Event::GeneralRef(r) => self.reference(r),
+            Event::End(e) => return self.end(e.local_name().as_ref()),
+            _ => {}
+        }
+        None
+    }
+
     /// An element ends. Returns the event when `</Event>` closes it.
     pub fn end(&mut self, local: &str) -> Option<EventRecord> {
         self.current.as_ref()?;
@@ -229,6 +245,17 @@ fn record_empty(event: &mut EventRecord, slot: Slot, element: &BytesStart<'_>) {
         }
         _ => {}
     }
+}
+
+/// An XML reader over a trace, configured for what IIS writes: end tags are not checked (a
+/// trace cut short still yields its complete events) and a bare `&` (IIS does not escape
+/// every attribute) is text, not an error.
+pub fn trace_reader(text: &str) -> Reader<&[u8]> {
+    let mut reader = Reader::from_str(text);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_dangling_amp = true;
+    reader
 }
 
 /// Resolves `&amp;`, `&#x41;` and friends; keeps anything else as written.

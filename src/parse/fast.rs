@@ -19,10 +19,9 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use memchr::memmem::{Finder, FinderRev};
-use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::event::{EventBuilder, EventRecord, parse_time};
+use super::event::{EventBuilder, EventRecord, parse_time, trace_reader};
 use super::full::root_attributes;
 use super::input::read_full;
 use super::summary::SummaryBuilder;
@@ -204,8 +203,7 @@ fn find_root(buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
     };
     let end = start + close + 1;
     let tag = String::from_utf8_lossy(&buf[start..end]);
-    let mut reader = Reader::from_str(&tag);
-    reader.config_mut().allow_dangling_amp = true;
+    let mut reader = trace_reader(&tag);
     let (attributes, self_closing) = match reader.read_event() {
         Ok(Event::Start(e)) => (root_attributes(&e)?, false),
         Ok(Event::Empty(e)) => (root_attributes(&e)?, true),
@@ -233,10 +231,7 @@ fn without_root(buf: &[u8]) -> ParseError {
         return not_freb;
     }
     let text = String::from_utf8_lossy(buf);
-    let mut reader = Reader::from_str(&text);
-    let config = reader.config_mut();
-    config.check_end_names = false;
-    config.allow_dangling_amp = true;
+    let mut reader = trace_reader(&text);
     loop {
         match reader.read_event() {
             Err(err) => {
@@ -446,25 +441,16 @@ fn unescape(raw: &[u8]) -> String {
 /// Parses one `<Event>` element (with any whitespace before it) into a record.
 fn parse_event(bytes: &[u8]) -> Option<EventRecord> {
     let text = String::from_utf8_lossy(bytes);
-    let mut reader = Reader::from_str(&text);
-    let config = reader.config_mut();
-    config.check_end_names = false;
-    config.allow_dangling_amp = true;
+    let mut reader = trace_reader(&text);
     let mut builder = EventBuilder::default();
     loop {
         match reader.read_event().ok()? {
-            Event::Start(e) => builder.start(&e, false),
-            Event::Empty(e) => builder.start(&e, true),
-            Event::Text(t) => builder.text(&t.xml10_content()),
-            Event::CData(t) => builder.text(&t.xml10_content()),
-            Event::GeneralRef(r) => builder.reference(&r),
-            Event::End(e) => {
-                if let Some(record) = builder.end(e.local_name().as_ref()) {
+            Event::Eof => return None,
+            event => {
+                if let Some(record) = builder.feed(&event) {
                     return Some(record);
                 }
             }
-            Event::Eof => return None,
-            _ => {}
         }
     }
 }

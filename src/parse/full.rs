@@ -5,10 +5,9 @@
 
 use std::path::Path;
 
-use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::event::{EventBuilder, EventRecord, attribute_value};
+use super::event::{EventBuilder, EventRecord, attribute_value, trace_reader};
 use super::input::decode_all;
 use super::summary::{SummaryBuilder, is_detail_event};
 use crate::error::ParseError;
@@ -65,10 +64,7 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, ParseError> {
     if !start.starts_with('<') && !start.contains("<failedRequest") {
         return Err(ParseError::NotFreb("the file is not XML".into()));
     }
-    let mut reader = Reader::from_str(&text);
-    let config = reader.config_mut();
-    config.check_end_names = false;
-    config.allow_dangling_amp = true;
+    let mut reader = trace_reader(&text);
     let mut doc = Document::default();
     let mut builder = EventBuilder::default();
     let mut in_root = false;
@@ -97,20 +93,9 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, ParseError> {
                 doc.complete = true;
                 break;
             }
-            Event::Start(e) => builder.start(&e, false),
-            Event::Empty(e) => builder.start(&e, true),
-            Event::Text(t) => builder.text(&t.xml10_content()),
-            Event::CData(t) => builder.text(&t.xml10_content()),
-            Event::GeneralRef(r) => builder.reference(&r),
-            Event::End(e) => {
-                let local = e.local_name();
-                if local.as_ref() == "failedRequest" && !builder.in_event() {
-                    doc.complete = true;
-                    break;
-                }
-                if let Some(record) = builder.end(local.as_ref()) {
-                    doc.events.push(record);
-                }
+            Event::End(e) if e.local_name().as_ref() == "failedRequest" && !builder.in_event() => {
+                doc.complete = true;
+                break;
             }
             Event::Eof => {
                 if !in_root {
@@ -119,7 +104,7 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, ParseError> {
                 doc.stopped = Some("the file ends before </failedRequest>".into());
                 break;
             }
-            _ => {}
+            event => doc.events.extend(builder.feed(&event)),
         }
     }
     Ok(doc)
