@@ -28,9 +28,12 @@ use super::summary::SummaryBuilder;
 use crate::error::ParseError;
 use crate::model::Trace;
 
-/// First read: enough for the root element, the first event and the request headers of a
-/// normal trace (they sit at about 23 KB).
+/// The head of a trace: where its root element, first event and request headers must be
+/// (the headers sit at about 23 KB in real traces).
 pub const HEAD_BYTES: usize = 64 * 1024;
+/// The head is read in steps this size, so that a trace the filters reject costs only what
+/// the cross-trace rules need from it: on a share, bytes not read are time not spent.
+const HEAD_STEP: usize = 16 * 1024;
 /// Later reads.
 const CHUNK_BYTES: usize = 1024 * 1024;
 /// An event larger than this (a huge captured body) is counted by name but not kept whole.
@@ -114,14 +117,20 @@ fn summarize_in(
     keep: &dyn Fn(&Trace) -> bool,
     window: &mut Window,
 ) -> Result<Trace, ParseError> {
-    let mut eof = window.fill(input, HEAD_BYTES)?;
-    if window.data().iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseError::Empty);
-    }
+    let mut eof = window.fill(input, HEAD_STEP)?;
     let root = loop {
+        if window.data().iter().all(u8::is_ascii_whitespace) {
+            if eof {
+                return Err(ParseError::Empty);
+            }
+            // Leading blank space means nothing; dropping it keeps memory bounded.
+            window.consume(window.len);
+            eof = window.fill(input, HEAD_STEP)?;
+            continue;
+        }
         match find_root(window.data(), eof)? {
             Some(root) => break root,
-            None => eof = window.fill(input, CHUNK_BYTES)?,
+            None => eof = window.fill(input, next_read(window.len))?,
         }
     };
     let mut summary = SummaryBuilder::new(path, &root.attributes);
@@ -131,13 +140,22 @@ fn summarize_in(
     }
     let mut pos = root.end;
     pos += scanner.scan(&window.data()[pos..], &mut summary);
-    let head = {
-        let mut head = summary.head();
-        head.start_time = scanner.first_time();
-        head
-    };
-    if !keep(&head) {
-        return Ok(head);
+    // The filters read the server and the time of the first event.
+    while (summary.needs_server() || scanner.first_time.is_none())
+        && !eof
+        && window.len < HEAD_BYTES
+    {
+        eof = window.fill(input, next_read(window.len))?;
+        pos += scanner.scan(&window.data()[pos..], &mut summary);
+    }
+    if !keep(&head(&summary, &scanner)) {
+        // Rejected: read on only for the request headers (X-ARR-LOG-ID links ARR front ends
+        // to this trace), within the head.
+        while !summary.headers_seen() && !eof && window.len < HEAD_BYTES {
+            eof = window.fill(input, next_read(window.len))?;
+            pos += scanner.scan(&window.data()[pos..], &mut summary);
+        }
+        return Ok(head(&summary, &scanner));
     }
     while !eof {
         window.consume(pos);
@@ -163,6 +181,21 @@ fn root_closed(window: &[u8]) -> bool {
     rest.iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|&b| b == b'>')
+}
+
+/// How much to read next: the head in steps up to exactly [`HEAD_BYTES`], then chunks.
+fn next_read(len: usize) -> usize {
+    if len < HEAD_BYTES {
+        HEAD_STEP.min(HEAD_BYTES - len)
+    } else {
+        CHUNK_BYTES
+    }
+}
+
+fn head(summary: &SummaryBuilder, scanner: &Scanner) -> Trace {
+    let mut head = summary.head();
+    head.start_time = scanner.first_time();
+    head
 }
 
 struct Root {

@@ -78,6 +78,11 @@ impl SummaryBuilder {
         trace.events.insert(name);
     }
 
+    /// True once the first `GENERAL_REQUEST_HEADERS` was read.
+    pub fn headers_seen(&self) -> bool {
+        self.headers_seen
+    }
+
     /// True until an event has named the server.
     pub fn needs_server(&self) -> bool {
         self.trace.server.is_empty()
