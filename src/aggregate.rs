@@ -45,7 +45,11 @@ impl Totals {
             *by_reason.entry(error.reason).or_insert(0) += 1;
         }
         let picked = || matched.iter().map(|&i| &traces[i]);
-        let servers: BTreeSet<&str> = picked().map(|t| t.server.as_str()).collect();
+        // A trace cut before its first event names no server.
+        let servers: BTreeSet<&str> = picked()
+            .map(|t| t.server.as_str())
+            .filter(|s| !s.is_empty())
+            .collect();
         Totals {
             found: traces.len() + skipped.len(),
             analyzed: traces.len(),

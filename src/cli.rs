@@ -150,7 +150,7 @@ struct InputArgs {
     /// Name every skipped file on stderr, not only the first 20.
     #[arg(long, short = 'v')]
     verbose: bool,
-    /// Write every skipped file to FILE as CSV (file,reason,detail); `-` for stdout.
+    /// Write every skipped file to FILE as CSV (file,reason,detail).
     #[arg(long, value_name = "FILE")]
     skipped_csv: Option<OsString>,
     /// Print files, bytes read, throughput and time per phase on stderr.
@@ -313,8 +313,19 @@ impl InputArgs {
             color: color_wanted(self.no_color),
             progress: !self.no_progress,
             stats: self.stats,
-            skipped_csv: self.skipped_csv.map(|t| Target::from_arg(&t)),
+            skipped_csv: skipped_csv_target(self.skipped_csv)?,
         })
+    }
+}
+
+/// Standard output carries the report, so the skipped list needs a file of its own.
+fn skipped_csv_target(arg: Option<OsString>) -> Result<Option<PathBuf>, ConfigError> {
+    match arg.map(|a| Target::from_arg(&a)) {
+        Some(Target::Stdout) => Err(ConfigError::Invalid(
+            "--skipped-csv needs a file name: standard output carries the report".into(),
+        )),
+        Some(Target::File(path)) => Ok(Some(path)),
+        None => Ok(None),
     }
 }
 

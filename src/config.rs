@@ -115,8 +115,8 @@ pub struct Config {
     pub progress: bool,
     /// Print files, bytes, throughput and time per phase.
     pub stats: bool,
-    /// Write every skipped file as CSV here.
-    pub skipped_csv: Option<Target>,
+    /// Write every skipped file as CSV to this file.
+    pub skipped_csv: Option<PathBuf>,
 }
 
 /// The default reader threads: reading traces waits on the disk or the network more than on

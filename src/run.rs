@@ -337,11 +337,12 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             )?;
         }
     }
-    let Some(target) = &config.skipped_csv else {
+    let Some(path) = &config.skipped_csv else {
         return Ok(());
     };
-    let write_to = |out: &mut dyn Write| -> Result<()> {
-        let mut writer = csv::Writer::from_writer(out);
+    let mut file = create(path)?;
+    {
+        let mut writer = csv::Writer::from_writer(&mut file);
         writer.write_record(["file", "reason", "detail"])?;
         for e in skipped {
             let path = e.path.display().to_string();
@@ -352,17 +353,10 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             ])?;
         }
         writer.flush()?;
-        Ok(())
-    };
-    match target {
-        Target::Stdout => write_to(&mut io::stdout().lock()),
-        Target::File(path) => {
-            let mut file = create(path)?;
-            write_to(&mut file)?;
-            file.flush()?;
-            Ok(())
-        }
     }
+    file.flush()
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
 }
 
 fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<()> {

@@ -370,3 +370,14 @@ fn samples_get_the_verdicts_their_readme_states() {
         assert_eq!(&row[16], verdict, "{file}: {}", &row[17]);
     }
 }
+
+#[test]
+fn skipped_list_needs_a_file_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    cargo_bin_cmd!("frebscope")
+        .args(["scan", "--skipped-csv", "-"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--skipped-csv needs a file name"));
+}
