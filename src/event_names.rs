@@ -204,6 +204,11 @@ impl EventNames {
         }
     }
 
+    /// The catalogue's copy of a name, when the name is in the catalogue.
+    pub fn known(name: &str) -> Option<&'static str> {
+        CATALOGUE.binary_search(&name).ok().map(|i| CATALOGUE[i])
+    }
+
     /// True when the name is in the set.
     pub fn contains(&self, name: &str) -> bool {
         match CATALOGUE.binary_search(&name) {

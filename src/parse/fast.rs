@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use memchr::memmem::{Finder, FinderRev};
+use memchr::memmem::Finder;
 use quick_xml::events::Event;
 
 use super::event::{EventBuilder, EventRecord, parse_time, trace_reader};
@@ -48,7 +48,6 @@ static SYSTEM_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</
 static TIME_ATTR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"SystemTime=\""));
 static COMPUTER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"<Computer>"));
 static COMPUTER_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</Computer>"));
-static OPCODE_REV: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b"<Opcode>"));
 static OPCODE_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</Opcode>"));
 
 /// Reads a trace from a UTF-8 stream. `keep` sees the trace once its root element and first
@@ -315,6 +314,8 @@ fn tag_end(tag: &[u8]) -> Option<usize> {
 struct Scanner {
     first_time: Option<Vec<u8>>,
     last_time: Option<Vec<u8>>,
+    /// The events of the current window, reused from window to window.
+    events: Vec<(usize, usize)>,
     /// Inside an event too large to keep; its start was already counted.
     oversized: bool,
     oversized_computer: String,
@@ -324,29 +325,41 @@ impl Scanner {
     /// Handles every complete event in `window`; returns the bytes consumed.
     fn scan(&mut self, window: &[u8], summary: &mut SummaryBuilder) -> usize {
         let mut pos = 0;
+        self.events.clear();
         while let Some(found) = EVENT_END.find(&window[pos..]) {
             let end = pos + found + b"</Event>".len();
             if self.oversized {
                 self.finish_oversized(&window[pos..end], summary);
             } else {
                 self.event(&window[pos..end], summary);
+                self.events.push((pos, end));
             }
             pos = end;
+        }
+        // Only the last time of a trace is kept, so only the last event that has one is read:
+        // looking at the time of every event cost more than finding the events.
+        for &(start, end) in self.events.iter().rev() {
+            if let Some(time) = system_time(system_part(&window[start..end])) {
+                set(&mut self.last_time, time);
+                break;
+            }
         }
         pos
     }
 
     fn event(&mut self, event: &[u8], summary: &mut SummaryBuilder) {
-        let system_end = SYSTEM_END.find(event).unwrap_or(0);
-        let system = &event[..system_end];
-        self.note_time(system);
-        let computer = if summary.needs_server() {
-            computer(system)
-        } else {
-            String::new()
-        };
-        let name = event_name(&event[system_end..]);
-        summary.event(&name, &computer);
+        let mut computer_name = String::new();
+        if self.first_time.is_none() || summary.needs_server() {
+            let system = system_part(event);
+            if self.first_time.is_none() {
+                self.first_time = system_time(system).map(<[u8]>::to_vec);
+            }
+            if summary.needs_server() {
+                computer_name = computer(system);
+            }
+        }
+        let name = event_name(event);
+        summary.event(&name, &computer_name);
         if summary.wants_detail(&name)
             && might_matter(&name, event)
             && let Some(record) = parse_event(event)
@@ -356,30 +369,20 @@ impl Scanner {
     }
 
     fn note_time(&mut self, system: &[u8]) {
-        let Some(at) = TIME_ATTR.find(system) else {
+        let Some(time) = system_time(system) else {
             return;
         };
-        let value = &system[at + b"SystemTime=\"".len()..];
-        let value = &value[..memchr::memchr(b'"', value).unwrap_or(value.len())];
         if self.first_time.is_none() {
-            self.first_time = Some(value.to_vec());
+            self.first_time = Some(time.to_vec());
         }
-        match &mut self.last_time {
-            Some(last) => {
-                last.clear();
-                last.extend_from_slice(value);
-            }
-            None => self.last_time = Some(value.to_vec()),
-        }
+        set(&mut self.last_time, time);
     }
 
     /// The window holds only the start of a huge event: note what the summary needs from its
     /// start, and keep only its tail.
     fn skip_oversized(&mut self, window: &mut Window) {
         if !self.oversized {
-            let data = window.data();
-            let system_end = SYSTEM_END.find(data).unwrap_or(0);
-            let system = &data[..system_end];
+            let system = system_part(window.data());
             self.note_time(system);
             self.oversized_computer = computer(system);
             self.oversized = true;
@@ -401,6 +404,24 @@ impl Scanner {
     fn last_time(&self) -> Option<DateTime<Utc>> {
         self.last_time.as_deref().and_then(time_from_bytes)
     }
+}
+
+/// The `<System>` part of an event (all of it when `</System>` is missing).
+fn system_part(event: &[u8]) -> &[u8] {
+    &event[..SYSTEM_END.find(event).unwrap_or(0)]
+}
+
+/// The raw `TimeCreated@SystemTime` of a `<System>` part.
+fn system_time(system: &[u8]) -> Option<&[u8]> {
+    let at = TIME_ATTR.find(system)?;
+    let value = &system[at + b"SystemTime=\"".len()..];
+    Some(&value[..memchr::memchr(b'"', value).unwrap_or(value.len())])
+}
+
+fn set(slot: &mut Option<Vec<u8>>, value: &[u8]) {
+    let kept = slot.get_or_insert_with(Vec::new);
+    kept.clear();
+    kept.extend_from_slice(value);
 }
 
 /// IIS logs every request header it sets, and only `X-ARR-LOG-ID` matters here: skip the
@@ -428,13 +449,26 @@ fn computer(system: &[u8]) -> String {
     unescape(&rest[..end]).trim().to_owned()
 }
 
-/// The last `<Opcode>` of an event is the name in `RenderingInfo`; `System/Opcode` is a
-/// number. `after_system` starts past `</System>`.
-fn event_name(after_system: &[u8]) -> Cow<'_, str> {
-    let Some(start) = OPCODE_REV.rfind(after_system) else {
+/// The last `<Opcode>` of an event is the name in `RenderingInfo`, which comes after
+/// `<System>`; an `<Opcode>` inside `<System>` is the event number, not a name.
+fn event_name(event: &[u8]) -> Cow<'_, str> {
+    // The name is a dozen tags from the end: walking back over `<` with memrchr is an order
+    // of magnitude cheaper than a reverse substring search.
+    let Some(start) =
+        memchr::memrchr_iter(b'<', event).find(|&i| event[i..].starts_with(b"<Opcode>"))
+    else {
         return Cow::Borrowed("");
     };
-    let rest = &after_system[start + b"<Opcode>".len()..];
+    // Only an event without RenderingInfo can end on System's number (or on an empty or
+    // odd System/Opcode): check where it is whenever the text does not look like a name.
+    let looks_like_name = event[start + b"<Opcode>".len()..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+    if !looks_like_name && start < SYSTEM_END.find(event).unwrap_or(0) {
+        return Cow::Borrowed("");
+    }
+    let rest = &event[start + b"<Opcode>".len()..];
     let Some(end) = OPCODE_END.find(rest) else {
         return Cow::Borrowed("");
     };
@@ -473,7 +507,11 @@ fn unescape(raw: &[u8]) -> String {
 
 /// Parses one `<Event>` element (with any whitespace before it) into a record.
 fn parse_event(bytes: &[u8]) -> Option<EventRecord> {
-    let text = String::from_utf8_lossy(bytes);
+    // Checking for valid UTF-8 first is much faster than the lossy conversion's walk.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let mut reader = trace_reader(&text);
     let mut builder = EventBuilder::default();
     loop {

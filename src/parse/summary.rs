@@ -44,6 +44,9 @@ pub struct SummaryBuilder {
     farm_host: Option<String>,
     rewrite_target: Option<String>,
     headers_seen: bool,
+    /// The last two names inserted: events come in START/END pairs of the same few names,
+    /// and skipping the set lookup for them is most of the per-event cost saved.
+    recent: [&'static str; 2],
 }
 
 impl SummaryBuilder {
@@ -62,6 +65,7 @@ impl SummaryBuilder {
             farm_host: None,
             rewrite_target: None,
             headers_seen: false,
+            recent: [""; 2],
         }
     }
 
@@ -75,7 +79,12 @@ impl SummaryBuilder {
         if name == TRUNCATE_EVENT {
             trace.truncated = true;
         }
-        trace.events.insert(name);
+        if name.is_empty() || !self.recent.contains(&name) {
+            trace.events.insert(name);
+            if let Some(known) = crate::model::EventNames::known(name) {
+                self.recent = [known, self.recent[0]];
+            }
+        }
     }
 
     /// True once the first `GENERAL_REQUEST_HEADERS` was read.
