@@ -1027,7 +1027,7 @@ fn readme(farm: &Farm, paths: &[PathBuf], total: usize) -> String {
     }
     s.push_str("\n## Expected verdicts\n\n");
     s.push_str(
-        "`verdict` is what the diagnosis should say under the rules of DIAGNOSIS.md section 5\n",
+        "`verdict` is what the diagnosis should say under frebscope's verdict rules (R1–R21)\n",
     );
     s.push_str(
         "(`-` = status below 500, no verdict). Traces linked by `X-ARR-LOG-ID` name each other.\n",

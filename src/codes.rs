@@ -73,7 +73,7 @@ fn hresult_name(value: u32) -> Option<&'static str> {
     })
 }
 
-/// Win32, Winsock and WinHTTP error numbers (DIAGNOSIS.md §2).
+/// Win32, Winsock and WinHTTP error numbers.
 fn win32_name(number: u32) -> Option<&'static str> {
     Some(match number {
         0 => "ERROR_SUCCESS",
@@ -208,7 +208,7 @@ fn family(module: &str) -> Family {
     }
 }
 
-/// What a status means (DIAGNOSIS.md §1), given the module that set it.
+/// What a status means, given the module that set it.
 ///
 /// Several numbers mean different things per module (`502.5` is an ARR WebSocket failure but an
 /// ANCM process failure), so the module decides where the documentation says the number alone

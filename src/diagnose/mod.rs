@@ -1,7 +1,7 @@
 //! Verdicts: for every failure, which layer caused it, with the evidence.
 //!
 //! A FREB trace names the module that set the error and the code it reported, which settles
-//! many failures on its own (R1–R18, R20, R20a of DIAGNOSIS.md §5, in [`rules`]). The
+//! many failures on its own (R1–R18, R20, R20a, in [`rules`]). The
 //! others need context no single trace has: whether its worker process had just replaced
 //! another ([`generations`]) and, for an ARR front end, what the backend was doing with the
 //! same request ([`link`]). Both are computed once for the whole input, so the cost stays

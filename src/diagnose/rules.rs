@@ -1,4 +1,5 @@
-//! The verdict rules R1–R21 and R20a of DIAGNOSIS.md §5, one function per rule, in table order.
+//! The verdict rules R1–R21 and R20a, one function per rule, in table order: the first that
+//! matches decides.
 //!
 //! The first rule that matches decides. Each rule needs specific evidence and says `None`
 //! without it, so a failure nobody can explain ends at R21 as `unknown` instead of getting a
@@ -92,7 +93,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("R21", r21_unexplained),
 ];
 
-// Error codes the rules test for (DIAGNOSIS.md §2).
+// Error codes the rules test for.
 const WINHTTP_TIMEOUT: u32 = 0x8007_2EE2;
 const WINHTTP_CANNOT_CONNECT: u32 = 0x8007_2EFD;
 const WINHTTP_CONNECTION_ERROR: u32 = 0x8007_2EFE;
@@ -835,7 +836,7 @@ fn r20_configuration(f: &Facts) -> Option<Finding> {
 }
 
 /// Modules that run the application itself: an error they set with code 0 is the
-/// application's own (FREB-FORMAT.md §6).
+/// application's own.
 const APPLICATION_HANDLERS: [&str; 5] = [
     "ManagedPipelineHandler",
     "IsapiModule",

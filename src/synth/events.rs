@@ -1,7 +1,7 @@
 //! One constructor per event IIS writes into a trace.
 //!
 //! Names, `System/Opcode` numbers, levels, areas and data names follow the event catalogue of
-//! the real traces (FREB-FORMAT.md, appendix A). Enumerated values are written as IIS writes
+//! the real traces. Enumerated values are written as IIS writes
 //! them: the number in `Data` and the name in a `freb:Description`. Every constructor returns an
 //! [`EventSpec`] at offset 0; place it in time with [`EventSpec::at`].
 //!
