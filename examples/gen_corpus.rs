@@ -59,14 +59,7 @@ impl Rng {
     fn guid(&mut self) -> String {
         let a = self.next();
         let b = self.next();
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            0x8000 | ((b >> 48) & 0x3fff),
-            b & 0xffff_ffff_ffff
-        )
+        frebscope::synth::guid(a, b)
     }
 }
 

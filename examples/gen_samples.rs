@@ -93,14 +93,7 @@ fn guid(seq: u64) -> String {
     };
     let a = next();
     let b = next();
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | ((b >> 48) & 0x3fff),
-        b & 0xffff_ffff_ffff
-    )
+    frebscope::synth::guid(a, b)
 }
 
 impl Farm {

@@ -152,13 +152,18 @@ fn cold_start_hint(g: &Group) -> Option<Hint> {
     ))
 }
 
-/// PowerShell that sets `preloadEnabled` on every application of the sites concerned.
-fn preload_command(sites: &BTreeSet<String>) -> String {
-    let ids = if sites.is_empty() {
+/// The site ids for a PowerShell `-in` list, or a placeholder when the traces named none.
+fn site_ids(sites: &BTreeSet<String>) -> String {
+    if sites.is_empty() {
         "<site id>".to_string()
     } else {
         sites.iter().cloned().collect::<Vec<_>>().join(",")
-    };
+    }
+}
+
+/// PowerShell that sets `preloadEnabled` on every application of the sites concerned.
+fn preload_command(sites: &BTreeSet<String>) -> String {
+    let ids = site_ids(sites);
     format!(
         "Get-Website | Where-Object id -in {ids} | ForEach-Object {{ Set-ItemProperty \"IIS:\\Sites\\$($_.Name)\" -Name applicationDefaults.preloadEnabled -Value $true }}"
     )
@@ -221,11 +226,7 @@ fn ancm_startup_limit_hint(g: &Group) -> Option<Hint> {
 
 /// PowerShell that sets one attribute of a section on every site concerned.
 fn site_config_command(sites: &BTreeSet<String>, filter: &str, name: &str, value: &str) -> String {
-    let ids = if sites.is_empty() {
-        "<site id>".to_string()
-    } else {
-        sites.iter().cloned().collect::<Vec<_>>().join(",")
-    };
+    let ids = site_ids(sites);
     format!(
         "Get-Website | Where-Object id -in {ids} | ForEach-Object {{ Set-WebConfigurationProperty -PSPath \"IIS:\\Sites\\$($_.Name)\" -Filter {filter} -Name {name} -Value '{value}' }}"
     )

@@ -521,6 +521,19 @@ pub fn error_code_description(message: &str, code: u32) -> String {
     format!("{message}\r (0x{code:x})")
 }
 
+/// A version-4-shaped GUID (`8-4-4-4-12` lower-case hex) from 128 random bits, as ARR writes
+/// `X-ARR-LOG-ID`.
+pub fn guid(a: u64, b: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | ((b >> 48) & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
+}
+
 /// `fr000001.xml` for 1: six digits, lower case.
 pub fn file_name(number: u32) -> String {
     format!("fr{number:06}.xml")
