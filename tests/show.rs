@@ -53,6 +53,23 @@ fn fastcgi_500_in_a_file_cut_short() {
     insta::assert_snapshot!(show(&[&format!("{CASES}/fastcgi-500-cut-short.xml")]));
 }
 
+/// A demo-farm ARR timeout read with its neighbours: the cross-trace rules link it to the
+/// backend trace of a process that was still starting.
+#[test]
+fn sample_arr_timeout_with_context() {
+    insta::assert_snapshot!(show(&[
+        "--context",
+        "samples",
+        "samples/ARR01/FailedReqLogFiles/W3SVC1/fr000006.xml",
+    ]));
+}
+
+/// The same trace alone: without the backend trace there is no cold start to point at.
+#[test]
+fn sample_arr_timeout_alone() {
+    insta::assert_snapshot!(show(&["samples/ARR01/FailedReqLogFiles/W3SVC1/fr000006.xml"]));
+}
+
 #[test]
 fn real_arr_502_3_bad_backend() {
     if !real_corpus_present() {
