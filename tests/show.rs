@@ -67,7 +67,9 @@ fn sample_arr_timeout_with_context() {
 /// The same trace alone: without the backend trace there is no cold start to point at.
 #[test]
 fn sample_arr_timeout_alone() {
-    insta::assert_snapshot!(show(&["samples/ARR01/FailedReqLogFiles/W3SVC1/fr000006.xml"]));
+    insta::assert_snapshot!(show(&[
+        "samples/ARR01/FailedReqLogFiles/W3SVC1/fr000006.xml"
+    ]));
 }
 
 #[test]
