@@ -16,7 +16,7 @@ use frebscope::filter::{self, Filters};
 const EXAMPLES: &str = "\
 Examples:
   Summarize the 502s of two servers, one through a share, and export the summary:
-    frebscope scan '\\\\web01\\logs$\\FailedReqLogFiles' /mnt/web02/FailedReqLogFiles --status 502 --csv 502-summary.csv
+    frebscope scan '\\\\web01\\logs$\\FailedReqLogFiles' /mnt/web02/logs --status 502 --csv 502.csv
 
   When do the failures come? (cold starts cluster after quiet hours)
     frebscope scan D:\\logs --status 5xx --by hour
