@@ -381,3 +381,36 @@ fn skipped_list_needs_a_file_of_its_own() {
         .code(1)
         .stderr(predicate::str::contains("--skipped-csv needs a file name"));
 }
+
+/// With `--status 502` the backends' slow 200s and 500s are only read as far as their request
+/// headers, and that must be enough to link the ARR 502s to them: the verdicts must not change.
+#[test]
+fn a_status_filter_keeps_the_links_to_backend_traces() {
+    let samples = crate_dir().join("samples");
+    let verdicts = |args: &[&str]| -> Vec<(String, String, String)> {
+        let out = cargo_bin_cmd!("frebscope")
+            .args(["requests", "--csv", "-"])
+            .args(args)
+            .arg(&samples)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        reader
+            .records()
+            .map(Result::unwrap)
+            .filter(|r| r[8].starts_with("502"))
+            .map(|r| (r[0].to_owned(), r[16].to_owned(), r[22].to_owned()))
+            .collect()
+    };
+    let unfiltered = verdicts(&[]);
+    let filtered = verdicts(&["--status", "502"]);
+    assert!(
+        filtered
+            .iter()
+            .any(|(_, v, linked)| v == "startup" && !linked.is_empty())
+    );
+    assert_eq!(filtered, unfiltered);
+}

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use memchr::memmem::Finder;
+use memchr::memmem::{Finder, FinderRev};
 use quick_xml::events::Event;
 
 use super::event::{EventBuilder, EventRecord, parse_time, trace_reader};
@@ -138,8 +138,10 @@ fn summarize_in(
         return Ok(summary.finish(true));
     }
     let mut pos = root.end;
+    // The filters read the server and the time of the first event: only that much of the
+    // trace is looked at before they decide.
+    scanner.until_identified = true;
     pos += scanner.scan(&window.data()[pos..], &mut summary);
-    // The filters read the server and the time of the first event.
     while (summary.needs_server() || scanner.first_time.is_none())
         && !eof
         && window.len < HEAD_BYTES
@@ -149,13 +151,23 @@ fn summarize_in(
     }
     if !keep(&head(&summary, &scanner)) {
         // Rejected: read on only for the request headers (X-ARR-LOG-ID links ARR front ends
-        // to this trace), within the head.
-        while !summary.headers_seen() && !eof && window.len < HEAD_BYTES {
+        // to this trace), within the head, and look at nothing else.
+        while !summary.headers_seen() {
+            if let Some(event) = find_request_headers(&window.data()[pos..]) {
+                if let Some(record) = parse_event(event) {
+                    summary.detail(&record);
+                }
+                break;
+            }
+            if eof || window.len >= HEAD_BYTES {
+                break;
+            }
             eof = window.fill(input, next_read(window.len))?;
-            pos += scanner.scan(&window.data()[pos..], &mut summary);
         }
         return Ok(head(&summary, &scanner));
     }
+    scanner.until_identified = false;
+    pos += scanner.scan(&window.data()[pos..], &mut summary);
     while !eof {
         window.consume(pos);
         pos = 0;
@@ -316,6 +328,8 @@ struct Scanner {
     last_time: Option<Vec<u8>>,
     /// The events of the current window, reused from window to window.
     events: Vec<(usize, usize)>,
+    /// Stop at the first event once the server and the start time are known.
+    until_identified: bool,
     /// Inside an event too large to keep; its start was already counted.
     oversized: bool,
     oversized_computer: String,
@@ -335,6 +349,9 @@ impl Scanner {
                 self.events.push((pos, end));
             }
             pos = end;
+            if self.until_identified && self.first_time.is_some() && !summary.needs_server() {
+                break;
+            }
         }
         // Only the last time of a trace is kept, so only the last event that has one is read:
         // looking at the time of every event cost more than finding the events.
@@ -422,6 +439,18 @@ fn set(slot: &mut Option<Vec<u8>>, value: &[u8]) {
     let kept = slot.get_or_insert_with(Vec::new);
     kept.clear();
     kept.extend_from_slice(value);
+}
+
+/// The first `GENERAL_REQUEST_HEADERS` event in `window`, whole.
+fn find_request_headers(window: &[u8]) -> Option<&[u8]> {
+    static NAME: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new(b"<Opcode>GENERAL_REQUEST_HEADERS</Opcode>"));
+    // `<Event ` with its space: `<EventData` and `<EventID` start the same way.
+    static EVENT_START: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b"<Event "));
+    let at = NAME.find(window)?;
+    let start = EVENT_START.rfind(&window[..at])?;
+    let end = at + EVENT_END.find(&window[at..])? + b"</Event>".len();
+    Some(&window[start..end])
 }
 
 /// IIS logs every request header it sets, and only `X-ARR-LOG-ID` matters here: skip the
