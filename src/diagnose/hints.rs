@@ -132,16 +132,10 @@ fn cold_start_hint(g: &Group) -> Option<Hint> {
     if g.count == 0 {
         return None;
     }
-    let command = g
-        .pools
-        .iter()
-        .map(|p| {
-            format!(
-                "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"{p}\" /startMode:AlwaysRunning /processModel.idleTimeout:00:00:00"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" & ");
+    let command = appcmd_per_pool(
+        &g.pools,
+        "/startMode:AlwaysRunning /processModel.idleTimeout:00:00:00",
+    );
     Some(g.hint(
         format!("{} during cold starts in pool(s) {}", plural(g.count, "failure"), g.pool_list()),
         format!(
@@ -150,6 +144,19 @@ fn cold_start_hint(g: &Group) -> Option<Hint> {
         ),
         command,
     ))
+}
+
+/// One `appcmd set apppool` line per pool concerned, joined for cmd.exe.
+fn appcmd_per_pool(pools: &BTreeSet<String>, settings: &str) -> String {
+    pools
+        .iter()
+        .map(|p| {
+            format!(
+                "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"{p}\" {settings}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 /// The site ids for a PowerShell `-in` list, or a placeholder when the traces named none.
@@ -247,16 +254,7 @@ fn arr_no_server_hint(g: &Group) -> Option<Hint> {
     if g.count == 0 {
         return None;
     }
-    let command = g
-        .pools
-        .iter()
-        .map(|p| {
-            format!(
-                "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"{p}\" /processModel.idleTimeout:00:00:00"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" & ");
+    let command = appcmd_per_pool(&g.pools, "/processModel.idleTimeout:00:00:00");
     Some(g.hint(
         format!("{} found no healthy server in the ARR farm (502.4)", plural(g.count, "request")),
         "Check the farm's health test (healthCheck url and responseMatch) and the servers' states; keep the ARR pool from idling out (idleTimeout 0), since its restart resets the farm's health".to_string(),

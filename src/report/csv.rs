@@ -124,17 +124,10 @@ fn header(by: GroupBy) -> Vec<&'static str> {
         GroupBy::Url => &["url"],
         GroupBy::Hour => &["hour"],
     };
-    let metrics = [
-        "count",
-        "servers",
-        "first_seen",
-        "last_seen",
-        "time_taken_p50_ms",
-        "time_taken_p95_ms",
-        "top_url",
-    ];
+    // The contract's columns after its key: `count` to `top_url`.
+    let metrics = &SUMMARY_HEADER[5..];
     key.iter()
-        .chain(&metrics)
+        .chain(metrics)
         .chain(&COMMON_TAIL)
         .copied()
         .collect()
