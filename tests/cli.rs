@@ -30,6 +30,26 @@ trigger_status,failure_reason,module,notification,error_code,error_name,time_tak
 const SUMMARY_HEADER: &str = "status,module,error_code,error_name,verdict,count,servers,first_seen,\
 last_seen,time_taken_p50_ms,time_taken_p95_ms,top_url";
 
+/// Runs `frebscope requests --csv -` with these arguments; returns the header and the rows.
+fn requests_csv<I, S>(args: I) -> (csv::StringRecord, Vec<csv::StringRecord>)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = cargo_bin_cmd!("frebscope")
+        .args(["requests", "--csv", "-"])
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let rows = reader.records().map(Result::unwrap).collect();
+    (headers, rows)
+}
+
 /// A minimal trace in IIS's shape.
 fn trace(status: &str, module: &str, code: &str, computer: &str) -> String {
     let (code_num, sub) = status.split_once('.').unwrap_or((status, "0"));
@@ -263,17 +283,8 @@ fn every_real_trace_reads_as_sources_md_says() {
     let expected = sources(&dir);
     assert_eq!(expected.len(), 53);
     let pattern = format!("{}/*.xml", dir.display());
-    let out = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--csv", "-", &pattern])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let mut reader = csv::Reader::from_reader(out.as_slice());
-    let headers = reader.headers().unwrap().clone();
+    let (headers, rows) = requests_csv([&pattern]);
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 53);
     for want in &expected {
         let row = rows
@@ -351,16 +362,7 @@ fn samples_get_the_verdicts_their_readme_states() {
         })
         .collect();
     assert!(expected.len() >= 40, "{} rows", expected.len());
-    let out = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--csv", "-"])
-        .arg(&samples)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let mut reader = csv::Reader::from_reader(out.as_slice());
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let (_, rows) = requests_csv([&samples]);
     assert_eq!(rows.len(), expected.len());
     for (file, verdict) in &expected {
         let row = rows
@@ -388,19 +390,10 @@ fn skipped_list_needs_a_file_of_its_own() {
 fn a_status_filter_keeps_the_links_to_backend_traces() {
     let samples = crate_dir().join("samples");
     let verdicts = |args: &[&str]| -> Vec<(String, String, String)> {
-        let out = cargo_bin_cmd!("frebscope")
-            .args(["requests", "--csv", "-"])
-            .args(args)
-            .arg(&samples)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let mut reader = csv::Reader::from_reader(out.as_slice());
-        reader
-            .records()
-            .map(Result::unwrap)
+        let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        all.push(samples.clone().into());
+        let (_, rows) = requests_csv(all);
+        rows.into_iter()
             .filter(|r| r[8].starts_with("502"))
             .map(|r| (r[0].to_owned(), r[16].to_owned(), r[22].to_owned()))
             .collect()
