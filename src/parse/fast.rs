@@ -4,7 +4,7 @@
 //! XML tokenization of them runs at a few hundred MB/s per core. This reader instead finds
 //! the event boundaries (`</Event>`) and each event's name (`RenderingInfo/Opcode`) with
 //! `memchr::memmem`, which runs at memory speed, and hands only the few events in
-//! [`is_detail_event`] to quick-xml. The result is held equal to the full reader's by the
+//! [`super::summary::is_detail_event`] to quick-xml. The result is held equal to the full reader's by the
 //! differential tests.
 //!
 //! The file is read in windows, so memory stays bounded by the window and [`MAX_EVENT_BYTES`]

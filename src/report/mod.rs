@@ -171,14 +171,3 @@ impl RequestRow {
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
-
-/// `0x80072EFD ERROR_WINHTTP_CANNOT_CONNECT`, or just the hex when the name is unknown.
-pub fn code_with_name(code: Option<crate::model::ErrorCode>) -> String {
-    match code {
-        None => String::new(),
-        Some(c) => match codes::error_name(c) {
-            Some(name) => format!("{c} {name}"),
-            None => c.to_string(),
-        },
-    }
-}
