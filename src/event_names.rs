@@ -192,21 +192,21 @@ pub struct EventNames {
 }
 
 impl EventNames {
-    /// Adds a name.
-    pub fn insert(&mut self, name: &str) {
+    /// Adds a name; returns the catalogue's copy of it when it is in the catalogue, which
+    /// spares a caller that caches names a second lookup.
+    pub fn insert(&mut self, name: &str) -> Option<&'static str> {
         match CATALOGUE.binary_search(&name) {
-            Ok(i) => self.known[i / 64] |= 1 << (i % 64),
+            Ok(i) => {
+                self.known[i / 64] |= 1 << (i % 64);
+                Some(CATALOGUE[i])
+            }
             Err(_) => {
                 if let Err(at) = self.other.binary_search_by(|n| n.as_ref().cmp(name)) {
                     self.other.insert(at, name.into());
                 }
+                None
             }
         }
-    }
-
-    /// The catalogue's copy of a name, when the name is in the catalogue.
-    pub fn known(name: &str) -> Option<&'static str> {
-        CATALOGUE.binary_search(&name).ok().map(|i| CATALOGUE[i])
     }
 
     /// True when the name is in the set.
@@ -275,6 +275,17 @@ mod tests {
     #[test]
     fn catalogue_is_sorted_for_binary_search() {
         assert!(CATALOGUE.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn insert_hands_back_the_catalogue_copy_of_known_names_only() {
+        let mut set = EventNames::default();
+        let name = String::from("USER_SET");
+        let kept = set.insert(&name);
+        assert_eq!(kept, Some("USER_SET"));
+        assert!(std::ptr::eq(kept.unwrap(), CATALOGUE[CATALOGUE.len() - 2]));
+        assert_eq!(set.insert("MY_OTHER_EVENT"), None);
+        assert_eq!(set.len(), 2);
     }
 
     #[test]

@@ -82,12 +82,36 @@ enum Slot {
     Description,
 }
 
+/// The open elements a slot depends on; every other element is `Other`. Keeping these rather
+/// than the names spares an allocation per element, which was most of the cost of reading an
+/// event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parent {
+    System,
+    EventData,
+    RenderingInfo,
+    Keywords,
+    Other,
+}
+
+impl Parent {
+    fn of(local: &str) -> Parent {
+        match local {
+            "System" => Parent::System,
+            "EventData" => Parent::EventData,
+            "RenderingInfo" => Parent::RenderingInfo,
+            "Keywords" => Parent::Keywords,
+            _ => Parent::Other,
+        }
+    }
+}
+
 /// Builds [`EventRecord`]s from the XML events of a trace.
 #[derive(Debug, Default)]
 pub struct EventBuilder {
     current: Option<EventRecord>,
-    /// Local names of the open elements inside the current `<Event>`.
-    path: Vec<String>,
+    /// The open elements inside the current `<Event>`.
+    path: Vec<Parent>,
     slot: Option<SlotState>,
 }
 
@@ -101,6 +125,14 @@ struct SlotState {
 }
 
 impl EventBuilder {
+    /// A builder already inside an `<Event>`, for a reader that starts past its start tag.
+    pub fn within_event() -> Self {
+        EventBuilder {
+            current: Some(EventRecord::default()),
+            ..EventBuilder::default()
+        }
+    }
+
     /// True while inside an `<Event>` element.
     pub fn in_event(&self) -> bool {
         self.current.is_some()
@@ -117,30 +149,30 @@ impl EventBuilder {
             }
             return;
         };
-        let parent = self.path.last().map(String::as_str);
-        let under = |name: &str| parent == Some(name);
+        let parent = self.path.last().copied();
+        let under = |p: Parent| parent == Some(p);
         match (parent, local) {
-            (Some("System"), "Provider") => {
+            (Some(Parent::System), "Provider") => {
                 event.provider = attribute(element, "Name").unwrap_or_default();
             }
-            (Some("System"), "TimeCreated") => {
+            (Some(Parent::System), "TimeCreated") => {
                 event.time = attribute(element, "SystemTime").and_then(|t| parse_time(&t));
             }
-            (Some("System"), "Execution") => {
+            (Some(Parent::System), "Execution") => {
                 event.process_id = attribute(element, "ProcessID").and_then(|v| v.parse().ok());
                 event.thread_id = attribute(element, "ThreadID").and_then(|v| v.parse().ok());
             }
             _ => {}
         }
         let slot = match local {
-            "Level" if under("System") => Slot::Level,
-            "Opcode" if under("System") => Slot::Opcode,
-            "Keywords" if under("System") => Slot::Keywords,
-            "Computer" if under("System") => Slot::Computer,
-            "Data" if under("EventData") => Slot::Data,
-            "Opcode" if under("RenderingInfo") => Slot::Name,
-            "Keyword" if under("Keywords") => Slot::Keyword,
-            "Description" if under("RenderingInfo") => Slot::Description,
+            "Level" if under(Parent::System) => Slot::Level,
+            "Opcode" if under(Parent::System) => Slot::Opcode,
+            "Keywords" if under(Parent::System) => Slot::Keywords,
+            "Computer" if under(Parent::System) => Slot::Computer,
+            "Data" if under(Parent::EventData) => Slot::Data,
+            "Opcode" if under(Parent::RenderingInfo) => Slot::Name,
+            "Keyword" if under(Parent::Keywords) => Slot::Keyword,
+            "Description" if under(Parent::RenderingInfo) => Slot::Description,
             _ => Slot::None,
         };
         if empty {
@@ -160,7 +192,7 @@ impl EventBuilder {
                 depth: self.path.len() + 1,
             });
         }
-        self.path.push(local.to_owned());
+        self.path.push(Parent::of(local));
     }
 
     /// Character data (already split around entity references by the reader).
@@ -170,6 +202,14 @@ impl EventBuilder {
         {
             push_capped(&mut slot.text, text);
         }
+    }
+
+    /// True when text here is kept: most text in an event is indentation, and normalizing it
+    /// only to drop it is wasted work.
+    fn keeps_text(&self) -> bool {
+        self.slot
+            .as_ref()
+            .is_some_and(|slot| slot.depth == self.path.len())
     }
 
     /// An entity or character reference inside text. Only the five predefined entities and
@@ -187,9 +227,9 @@ impl EventBuilder {
         match event {
             Event::Start(e) => self.start(e, false),
             Event::Empty(e) => self.start(e, true),
-            Event::Text(t) => self.text(&t.xml10_content()),
-            Event::CData(t) => self.text(&t.xml10_content()),
-            Event::GeneralRef(r) => self.reference(r),
+            Event::Text(t) if self.keeps_text() => self.text(&t.xml10_content()),
+            Event::CData(t) if self.keeps_text() => self.text(&t.xml10_content()),
+            Event::GeneralRef(r) if self.keeps_text() => self.reference(r),
             Event::End(e) => return self.end(e.local_name().as_ref()),
             _ => {}
         }

@@ -79,11 +79,10 @@ impl SummaryBuilder {
         if name == TRUNCATE_EVENT {
             trace.truncated = true;
         }
-        if name.is_empty() || !self.recent.contains(&name) {
-            trace.events.insert(name);
-            if let Some(known) = crate::model::EventNames::known(name) {
-                self.recent = [known, self.recent[0]];
-            }
+        if (name.is_empty() || !self.recent.contains(&name))
+            && let Some(known) = trace.events.insert(name)
+        {
+            self.recent = [known, self.recent[0]];
         }
     }
 
@@ -124,7 +123,8 @@ impl SummaryBuilder {
         }
     }
 
-    /// The body of an event for which [`is_detail_event`] is true.
+    /// The body of an event for which [`is_detail_event`] is true. Only the record's name,
+    /// time, data and descriptions are read: the fast reader fills no more of it.
     pub fn detail(&mut self, event: &EventRecord) {
         let trace = &mut self.trace;
         match event.name.as_str() {
