@@ -21,7 +21,7 @@ use crate::error::{ConfigError, FileError, SkipReason};
 /// What discovery found.
 #[derive(Debug, Default)]
 pub struct Found {
-    /// Trace files, sorted, without duplicates.
+    /// Trace files, sorted by the bytes of their paths, without duplicates.
     pub files: Vec<PathBuf>,
     /// Directories and files that could not be listed or inspected.
     pub errors: Vec<FileError>,
@@ -120,14 +120,18 @@ pub fn discover(roots: &[Root]) -> Found {
             Root::Pattern(pattern) => expand(pattern, &matcher, &mut found),
         }
     }
-    found.files.sort();
+    // One sort of the whole list, by the bytes of the path, rather than per directory as it
+    // is walked: comparing paths component by component cost more than walking the share.
+    found
+        .files
+        .sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     found.files.dedup();
     found.errors.sort_by(|a, b| a.path.cmp(&b.path));
     found
 }
 
 fn walk(dir: &Path, matcher: &GlobMatcher, found: &mut Found) {
-    let walker = WalkDir::new(dir).follow_links(true).sort_by_file_name();
+    let walker = WalkDir::new(dir).follow_links(true);
     for entry in walker {
         match entry {
             Ok(entry) if entry.file_type().is_file() => {

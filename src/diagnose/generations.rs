@@ -47,12 +47,12 @@ impl ProcessInfo {
 }
 
 /// The key that orders the traces of one pool: server, pool, start time, then file for ties.
-fn order_key(trace: &Trace) -> (&str, &str, Option<DateTime<Utc>>, &std::path::Path) {
+fn order_key(trace: &Trace) -> (&str, &str, Option<DateTime<Utc>>, &std::ffi::OsStr) {
     (
         &trace.server,
         &trace.app_pool,
         trace.start_time,
-        &trace.file,
+        trace.file.as_os_str(),
     )
 }
 

@@ -148,7 +148,7 @@ fn summarize_in(
         eof = window.fill(input, next_read(window.len))?;
         pos += scanner.scan(&window.data()[pos..], &mut summary);
     }
-    if !keep(&head(&summary, &scanner)) {
+    if !keep(summary.so_far(scanner.first_time())) {
         // Rejected: read on only for the request headers (X-ARR-LOG-ID links ARR front ends
         // to this trace), within the head, and look at nothing else.
         while !summary.headers_seen() {
@@ -163,7 +163,7 @@ fn summarize_in(
             }
             eof = window.fill(input, next_read(window.len))?;
         }
-        return Ok(head(&summary, &scanner));
+        return Ok(summary.into_head());
     }
     scanner.until_identified = false;
     pos += scanner.scan(&window.data()[pos..], &mut summary);
@@ -200,12 +200,6 @@ fn next_read(len: usize) -> usize {
     } else {
         CHUNK_BYTES
     }
-}
-
-fn head(summary: &SummaryBuilder, scanner: &Scanner) -> Trace {
-    let mut head = summary.head();
-    head.start_time = scanner.first_time();
-    head
 }
 
 struct Root {
@@ -490,8 +484,8 @@ fn event_name(event: &[u8]) -> Cow<'_, str> {
         return Cow::Borrowed("");
     };
     // Text cannot hold a raw `<`, so the tag before `</Opcode>` is the one it closes.
-    let Some(start) = memchr::memrchr(b'<', &event[..close])
-        .filter(|&i| event[i..].starts_with(b"<Opcode>"))
+    let Some(start) =
+        memchr::memrchr(b'<', &event[..close]).filter(|&i| event[i..].starts_with(b"<Opcode>"))
     else {
         return Cow::Borrowed("");
     };

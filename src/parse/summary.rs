@@ -190,26 +190,32 @@ impl SummaryBuilder {
         }
     }
 
+    /// The trace so far, started at `start`: what the filters decide on.
+    pub fn so_far(&mut self, start: Option<DateTime<Utc>>) -> &Trace {
+        self.trace.start_time = start;
+        &self.trace
+    }
+
     /// The trace so far, cut down to what a trace that did not match the filters keeps.
-    pub fn head(&self) -> Trace {
-        let t = &self.trace;
+    pub fn into_head(self) -> Trace {
+        let t = self.trace;
         Trace {
-            file: t.file.clone(),
-            server: t.server.clone(),
-            site_id: t.site_id.clone(),
-            app_pool: t.app_pool.clone(),
+            file: t.file,
+            server: t.server,
+            site_id: t.site_id,
+            app_pool: t.app_pool,
             process_id: t.process_id,
-            url: t.url.clone(),
-            verb: t.verb.clone(),
-            activity_id: t.activity_id.clone(),
-            failure_reason: t.failure_reason.clone(),
+            url: t.url,
+            verb: t.verb,
+            activity_id: t.activity_id,
+            failure_reason: t.failure_reason,
             status: t.status,
             trigger_status: t.trigger_status,
             time_taken_ms: t.time_taken_ms,
             start_time: t.start_time,
-            user_agent: t.user_agent.clone(),
-            host: t.host.clone(),
-            arr_log_id: t.arr_log_id.clone(),
+            user_agent: t.user_agent,
+            host: t.host,
+            arr_log_id: t.arr_log_id,
             depth: Depth::Head,
             ..Trace::default()
         }
