@@ -2,14 +2,18 @@
 # End-to-end benchmark: frebscope against plain file reading and a Python ElementTree peer,
 # on a generated share of at least 1 GB / 4,000 traces, page cache warm, in one run.
 #
-#   benches/e2e.sh [--traces N] [--out DIR] [--keep]
+#   benches/e2e.sh [--traces N] [--out DIR] [--keep] [--runs N] [--peer-runs N]
 #
-#   --traces N   traces to generate (default 4500, about 1.1 GB)
-#   --out DIR    corpus directory (default: $TMPDIR/frebscope-e2e-N); reused when it already
-#                holds N traces
-#   --keep       keep a corpus this script created (default: delete it at the end)
+#   --traces N     traces to generate (default 4500, about 1.1 GB)
+#   --out DIR      corpus directory (default: $TMPDIR/frebscope-e2e-N); reused when it already
+#                  holds N traces
+#   --keep         keep a corpus this script created (default: delete it at the end)
+#   --runs N       runs of read, scan and scan502, taken in turn (default 5)
+#   --peer-runs N  runs of the peer (default 3)
 #
-# Measures, each with /usr/bin/time -v when available (wall time and peak RSS), else bash time:
+# Each command runs several times and its median wall time counts: on a shared machine one run
+# can be off by a third either way. Peak memory is the largest of the runs (/usr/bin/time -v,
+# when available). Measured:
 #   read   find DIR -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null
 #          (the floor: reading every byte with two readers, no parsing)
 #   scan   target/release/frebscope scan DIR
@@ -20,12 +24,16 @@ set -uo pipefail
 traces=4500
 out=""
 keep=0
+runs=5
+peer_runs=3
 while [ $# -gt 0 ]; do
     case "$1" in
         --traces) traces="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --runs) runs="$2"; shift 2 ;;
+        --peer-runs) peer_runs="$2"; shift 2 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -67,54 +75,70 @@ have_time_v=0
 if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then have_time_v=1; fi
 
 logdir="$(mktemp -d)"
-declare -A secs rss status
-# run NAME CMD...: times CMD, output to $logdir/NAME.out, fills secs/rss/status.
+declare -A walls secs rss status
+# run NAME CMD...: times one run of CMD (output to $logdir/NAME.out), adds its wall time to
+# walls[NAME], keeps the largest peak RSS in rss[NAME] and the worst exit status.
 run() {
     local name="$1"; shift
-    local tfile="$logdir/$name.time"
-    echo "== $name: $*"
+    local tfile="$logdir/$name.time" start end code
+    start=$(date +%s.%N)
     if [ "$have_time_v" -eq 1 ]; then
         /usr/bin/time -v -o "$tfile" "$@" >"$logdir/$name.out" 2>"$logdir/$name.err"
-        status[$name]=$?
-        local wall
-        wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tfile")
-        secs[$name]=$(awk -v t="$wall" 'BEGIN {n=split(t,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.2f", s}')
-        rss[$name]=$(awk '/Maximum resident set size/ {printf "%.1f", $NF/1024}' "$tfile")
+        code=$?
     else
-        local start end
-        start=$(date +%s.%N)
         "$@" >"$logdir/$name.out" 2>"$logdir/$name.err"
-        status[$name]=$?
-        end=$(date +%s.%N)
-        secs[$name]=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b-a}')
+        code=$?
+    fi
+    end=$(date +%s.%N)
+    walls[$name]="${walls[$name]:-} $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.4f", b-a}')"
+    if [ "$have_time_v" -eq 1 ]; then
+        local kib
+        kib=$(awk '/Maximum resident set size/ {print $NF}' "$tfile")
+        rss[$name]=$(awk -v a="${rss[$name]:-0}" -v k="$kib" 'BEGIN {m=k/1024; printf "%.1f", (m>a)?m:a}')
+    else
         rss[$name]="n/a"
     fi
-    if [ "${status[$name]}" -ne 0 ]; then
-        echo "   exit status ${status[$name]}; last lines of stderr:"
+    if [ "$code" -ne 0 ]; then
+        status[$name]=$code
+        echo "   $name: exit status $code; last lines of stderr:"
         tail -n 5 "$logdir/$name.err" | sed 's/^/   | /'
+    else
+        status[$name]=${status[$name]:-0}
     fi
 }
+median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {if (NR==0) exit; if (NR%2) printf "%.3f", v[(NR+1)/2]; else printf "%.3f", (v[NR/2]+v[NR/2+1])/2}'; }
 
-run read bash -c "find '$out' -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null"
-if [ -x "$bin" ]; then
-    run scan "$bin" scan "$out"
-    run scan502 "$bin" scan "$out" --status 502
-else
-    echo "== $bin missing: skipping scan"
-fi
+echo "== read: find | xargs -P2 cat;  scan: $bin scan DIR;  scan502: the same with --status 502"
+echo "   $runs runs each, in turn"
+have_bin=0
+[ -x "$bin" ] && have_bin=1 || echo "== $bin missing: skipping scan"
+for _ in $(seq "$runs"); do
+    run read bash -c "find '$out' -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null"
+    if [ "$have_bin" -eq 1 ]; then
+        run scan "$bin" scan "$out"
+        run scan502 "$bin" scan "$out" --status 502
+    fi
+done
 if [ -f "$peer" ] && command -v python3 >/dev/null 2>&1; then
-    run peer python3 "$peer" "$out"
+    echo "== peer: python3 $peer DIR, $peer_runs runs"
+    for _ in $(seq "$peer_runs"); do
+        run peer python3 "$peer" "$out"
+    done
 else
     echo "== peer script $peer not found: skipping"
 fi
+for name in "${!walls[@]}"; do
+    secs[$name]=$(echo "${walls[$name]}" | median)
+done
 
 echo
 echo "Corpus: $files files, $mib MiB ($out)"
-printf '%-9s %10s %10s %11s  %s\n' "run" "seconds" "MB/s" "peak MiB" "exit"
+printf '%-9s %9s %10s %11s  %-5s %s\n' "run" "median s" "MB/s" "peak MiB" "exit" "every run (s)"
 for name in read scan scan502 peer; do
     [ -n "${secs[$name]:-}" ] || continue
     mbs=$(awk -v b="$bytes" -v s="${secs[$name]}" 'BEGIN {if (s>0) printf "%.0f", b/1e6/s; else print "-"}')
-    printf '%-9s %10s %10s %11s  %s\n' "$name" "${secs[$name]}" "$mbs" "${rss[$name]}" "${status[$name]}"
+    all=$(echo "${walls[$name]}" | awk '{for (i=1;i<=NF;i++) printf "%s%.3f", (i>1?" ":""), $i}')
+    printf '%-9s %9s %10s %11s  %-5s %s\n' "$name" "${secs[$name]}" "$mbs" "${rss[$name]}" "${status[$name]}" "$all"
 done
 ratio() { # ratio A B: A's time over B's
     if [ -n "${secs[$1]:-}" ] && [ -n "${secs[$2]:-}" ]; then
@@ -127,8 +151,8 @@ echo
 [ -n "$(ratio scan502 scan)" ] && echo "scan / scan --status 502: $(ratio scan502 scan)x  (what the status filter saves)"
 
 for name in scan scan502; do
-    if [ -n "${secs[$name]:-}" ] && awk -v s="${secs[$name]}" 'BEGIN {exit !(s < 0.05)}'; then
-        echo "note: $name finished in ${secs[$name]} s with $(wc -c <"$logdir/$name.out") bytes of output: this build's scan did no real work" >&2
+    if [ -n "${secs[$name]:-}" ] && awk -v s="${secs[$name]}" 'BEGIN {exit !(s < 0.01)}'; then
+        echo "note: $name took a median ${secs[$name]} s with $(wc -c <"$logdir/$name.out") bytes of output: this build's scan did no real work" >&2
     fi
 done
 for name in scan scan502 peer; do

@@ -236,6 +236,12 @@ impl EventBuilder {
         None
     }
 
+    /// The event read so far, for a reader that stops before `</Event>`; a value still open
+    /// is dropped.
+    pub fn finish(mut self) -> Option<EventRecord> {
+        self.current.take()
+    }
+
     /// An element ends. Returns the event when `</Event>` closes it.
     pub fn end(&mut self, local: &str) -> Option<EventRecord> {
         self.current.as_ref()?;

@@ -18,13 +18,13 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use memchr::memmem::{Finder, FinderRev};
+use memchr::memmem::Finder;
 use quick_xml::events::Event;
 
 use super::event::{EventBuilder, EventRecord, parse_time, trace_reader};
-use super::full::root_attributes;
+use super::full::{root_attributes, visit_root_attributes};
 use super::input::read_full;
-use super::summary::SummaryBuilder;
+use super::summary::{SummaryBuilder, reads_descriptions};
 use crate::error::ParseError;
 use crate::model::Trace;
 
@@ -126,12 +126,12 @@ fn summarize_in(
             eof = window.fill(input, HEAD_STEP)?;
             continue;
         }
-        match find_root(window.data(), eof)? {
+        match find_root(path, window.data(), eof)? {
             Some(root) => break root,
             None => eof = window.fill(input, next_read(window.len))?,
         }
     };
-    let mut summary = SummaryBuilder::new(path, &root.attributes);
+    let mut summary = root.summary;
     let mut scanner = Scanner::default();
     if root.self_closing {
         return Ok(summary.finish(true));
@@ -153,7 +153,7 @@ fn summarize_in(
         // to this trace), within the head, and look at nothing else.
         while !summary.headers_seen() {
             if let Some(event) = find_request_headers(&window.data()[pos..]) {
-                if let Some(record) = parse_event(event) {
+                if let Some(record) = parse_event(event, "GENERAL_REQUEST_HEADERS") {
                     summary.detail(&record);
                 }
                 break;
@@ -203,14 +203,15 @@ fn next_read(len: usize) -> usize {
 }
 
 struct Root {
-    attributes: Vec<(String, String)>,
+    /// The trace, started from the root element's attributes.
+    summary: SummaryBuilder,
     /// Offset just past the start tag's `>`.
     end: usize,
     self_closing: bool,
 }
 
 /// Finds and reads `<failedRequest ...>`. `Ok(None)` asks for more input.
-fn find_root(buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
+fn find_root(path: &Path, buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
     let Some(start) = ROOT_START.find(buf) else {
         if eof {
             return Err(without_root(buf));
@@ -239,11 +240,13 @@ fn find_root(buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
         return Ok(None);
     };
     let end = start + close + 1;
-    let tag = String::from_utf8_lossy(&buf[start..end]);
+    let tag = utf8(&buf[start..end]);
     let mut reader = trace_reader(&tag);
-    let (attributes, self_closing) = match reader.read_event() {
-        Ok(Event::Start(e)) => (root_attributes(&e)?, false),
-        Ok(Event::Empty(e)) => (root_attributes(&e)?, true),
+    let mut summary = SummaryBuilder::for_file(path);
+    let mut apply = |name: &str, value| summary.root_attribute(name, value);
+    let self_closing = match reader.read_event() {
+        Ok(Event::Start(e)) => visit_root_attributes(&e, &mut apply).map(|()| false)?,
+        Ok(Event::Empty(e)) => visit_root_attributes(&e, &mut apply).map(|()| true)?,
         Ok(_) => return Err(not_freb(buf)),
         Err(err) => {
             return Err(ParseError::Malformed {
@@ -253,7 +256,7 @@ fn find_root(buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
         }
     };
     Ok(Some(Root {
-        attributes,
+        summary,
         end,
         self_closing,
     }))
@@ -372,7 +375,7 @@ impl Scanner {
         summary.event(&name, &computer_name);
         if summary.wants_detail(&name)
             && might_matter(&name, event)
-            && let Some(record) = parse_event(event)
+            && let Some(record) = parse_event(event, &name)
         {
             summary.detail(&record);
         }
@@ -438,10 +441,12 @@ fn set(slot: &mut Option<Vec<u8>>, value: &[u8]) {
 fn find_request_headers(window: &[u8]) -> Option<&[u8]> {
     static NAME: LazyLock<Finder<'static>> =
         LazyLock::new(|| Finder::new(b"<Opcode>GENERAL_REQUEST_HEADERS</Opcode>"));
-    // `<Event ` with its space: `<EventData` and `<EventID` start the same way.
-    static EVENT_START: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b"<Event "));
     let at = NAME.find(window)?;
-    let start = EVENT_START.rfind(&window[..at])?;
+    // `<Event ` with its space: `<EventData` and `<EventID` start the same way. Stepping back
+    // over `E` with memrchr beats a reverse substring search, which has no vector path.
+    let start = memchr::memrchr_iter(b'E', &window[..at])
+        .find(|&i| i > 0 && window[i - 1] == b'<' && window[i..at].starts_with(b"Event "))?
+        - 1;
     let end = at + EVENT_END.find(&window[at..])? + b"</Event>".len();
     Some(&window[start..end])
 }
@@ -534,23 +539,38 @@ fn unescape(raw: &[u8]) -> String {
 /// Parses one `<Event>` element (with any whitespace before it) into the part of a record
 /// that [`SummaryBuilder::detail`] reads. Of the `<System>` part only the time is taken, the
 /// way the scanner takes it: the rest of `<System>` is half the event and none of the summary.
-fn parse_event(bytes: &[u8]) -> Option<EventRecord> {
+/// `RenderingInfo` and what follows are read only for an event whose descriptions are used.
+fn parse_event(bytes: &[u8], name: &str) -> Option<EventRecord> {
     let Some(at) = SYSTEM_END.find(bytes) else {
         return parse_xml(bytes, EventBuilder::default());
     };
     let (system, rest) = bytes.split_at(at + b"</System>".len());
-    let mut record = parse_xml(rest, EventBuilder::within_event())?;
+    let mut record = match event_data(rest) {
+        Some(data) if !reads_descriptions(name) => {
+            let mut record = parse_xml_to_end(data)?;
+            record.name = name.to_owned();
+            record
+        }
+        _ => parse_xml(rest, EventBuilder::within_event())?,
+    };
     record.time = system_time(system).and_then(time_from_bytes);
     Some(record)
 }
 
+/// What follows `</System>` up to the end of `</EventData>`, when reading only that much can
+/// be trusted: text cannot hold a raw `<`, but a CDATA section can.
+fn event_data(rest: &[u8]) -> Option<&[u8]> {
+    static EVENT_DATA_END: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new(b"</EventData>"));
+    static CDATA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"<![CDATA["));
+    let end = EVENT_DATA_END.find(rest)? + b"</EventData>".len();
+    let data = &rest[..end];
+    CDATA.find(data).is_none().then_some(data)
+}
+
 /// Feeds `bytes` to `builder` until it completes an event.
 fn parse_xml(bytes: &[u8], mut builder: EventBuilder) -> Option<EventRecord> {
-    // Checking for valid UTF-8 first is much faster than the lossy conversion's walk.
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
-    };
+    let text = utf8(bytes);
     let mut reader = trace_reader(&text);
     // Reading may start inside the event, whose end tag then closes nothing the reader saw.
     reader.config_mut().allow_unmatched_ends = builder.in_event();
@@ -563,5 +583,29 @@ fn parse_xml(bytes: &[u8], mut builder: EventBuilder) -> Option<EventRecord> {
                 }
             }
         }
+    }
+}
+
+/// Reads a part of an event, from inside it, to the end of `bytes`.
+fn parse_xml_to_end(bytes: &[u8]) -> Option<EventRecord> {
+    let text = utf8(bytes);
+    let mut reader = trace_reader(&text);
+    let mut builder = EventBuilder::within_event();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Eof => return builder.finish(),
+            event => {
+                builder.feed(&event);
+            }
+        }
+    }
+}
+
+/// `bytes` as text, invalid UTF-8 replaced. Checking for valid UTF-8 first is much faster than
+/// the lossy conversion's walk.
+fn utf8(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }

@@ -114,6 +114,19 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, ParseError> {
 pub(crate) fn root_attributes(
     element: &quick_xml::events::BytesStart<'_>,
 ) -> Result<Vec<(String, String)>, ParseError> {
+    let mut attributes = Vec::new();
+    visit_root_attributes(element, |name, value| {
+        attributes.push((name.to_owned(), value));
+    })?;
+    Ok(attributes)
+}
+
+/// Hands each attribute of `<failedRequest>` to `visit`, name and value, without collecting
+/// them; an error when the element is another one.
+pub(crate) fn visit_root_attributes(
+    element: &quick_xml::events::BytesStart<'_>,
+    mut visit: impl FnMut(&str, String),
+) -> Result<(), ParseError> {
     if element.local_name().as_ref() != "failedRequest" {
         return Err(ParseError::NotFreb(format!(
             "the root element is <{}>, not <failedRequest>",
@@ -122,8 +135,8 @@ pub(crate) fn root_attributes(
     }
     let mut attributes = element.attributes();
     attributes.with_checks(false);
-    Ok(attributes
-        .flatten()
-        .map(|a| (a.key.as_ref().to_owned(), attribute_value(&a)))
-        .collect())
+    for attribute in attributes.flatten() {
+        visit(attribute.key.as_ref(), attribute_value(&attribute));
+    }
+    Ok(())
 }

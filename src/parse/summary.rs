@@ -36,6 +36,12 @@ pub fn is_detail_event(name: &str) -> bool {
     )
 }
 
+/// True when [`SummaryBuilder::detail`] reads the `RenderingInfo` descriptions of this event,
+/// not only its data.
+pub fn reads_descriptions(name: &str) -> bool {
+    name == "MODULE_SET_RESPONSE_ERROR_STATUS"
+}
+
 /// Accumulates one trace.
 #[derive(Debug)]
 pub struct SummaryBuilder {
@@ -52,21 +58,31 @@ pub struct SummaryBuilder {
 impl SummaryBuilder {
     /// Starts a trace from the attributes of its `<failedRequest>` element.
     pub fn new(path: &Path, root: &[(String, String)]) -> Self {
-        let mut trace = Trace {
-            file: path.to_path_buf(),
-            ..Trace::default()
-        };
+        let mut builder = SummaryBuilder::for_file(path);
         for (name, value) in root {
-            apply_root_attribute(&mut trace, name, value);
+            builder.root_attribute(name, value.clone());
         }
+        builder
+    }
+
+    /// Starts a trace whose root attributes come one by one through [`Self::root_attribute`].
+    pub fn for_file(path: &Path) -> Self {
         SummaryBuilder {
-            trace,
+            trace: Trace {
+                file: path.to_path_buf(),
+                ..Trace::default()
+            },
             routed_server: None,
             farm_host: None,
             rewrite_target: None,
             headers_seen: false,
             recent: [""; 2],
         }
+    }
+
+    /// One attribute of the `<failedRequest>` element.
+    pub fn root_attribute(&mut self, name: &str, value: String) {
+        apply_root_attribute(&mut self.trace, name, value);
     }
 
     /// A complete event was read; `detail` is its body when the reader parsed it.
@@ -124,7 +140,8 @@ impl SummaryBuilder {
     }
 
     /// The body of an event for which [`is_detail_event`] is true. Only the record's name,
-    /// time, data and descriptions are read: the fast reader fills no more of it.
+    /// time and data are read, and its descriptions when [`reads_descriptions`] says so: the
+    /// fast reader fills no more of it.
     pub fn detail(&mut self, event: &EventRecord) {
         let trace = &mut self.trace;
         match event.name.as_str() {
@@ -232,23 +249,32 @@ impl SummaryBuilder {
     }
 }
 
-fn apply_root_attribute(trace: &mut Trace, name: &str, value: &str) {
+fn apply_root_attribute(trace: &mut Trace, name: &str, value: String) {
     match name {
-        "url" => trace.url = value.to_owned(),
-        "siteId" => trace.site_id = value.trim().to_owned(),
-        "appPoolId" => trace.app_pool = value.to_owned(),
+        "url" => trace.url = value,
+        "siteId" => trace.site_id = trimmed(value),
+        "appPoolId" => trace.app_pool = value,
         "processId" => trace.process_id = value.trim().parse().unwrap_or(0),
-        "verb" => trace.verb = value.to_owned(),
-        "remoteUserName" => trace.remote_user = value.to_owned(),
-        "userName" => trace.user_name = value.to_owned(),
-        "tokenUserName" => trace.token_user = value.to_owned(),
-        "authenticationType" => trace.auth_type = value.to_owned(),
-        "activityId" => trace.activity_id = value.trim().to_owned(),
-        "failureReason" => trace.failure_reason = value.trim().to_owned(),
-        "statusCode" => trace.status = Status::parse(value).unwrap_or_default(),
-        "triggerStatusCode" => trace.trigger_status = Status::parse(value).unwrap_or_default(),
+        "verb" => trace.verb = value,
+        "remoteUserName" => trace.remote_user = value,
+        "userName" => trace.user_name = value,
+        "tokenUserName" => trace.token_user = value,
+        "authenticationType" => trace.auth_type = value,
+        "activityId" => trace.activity_id = trimmed(value),
+        "failureReason" => trace.failure_reason = trimmed(value),
+        "statusCode" => trace.status = Status::parse(&value).unwrap_or_default(),
+        "triggerStatusCode" => trace.trigger_status = Status::parse(&value).unwrap_or_default(),
         "timeTaken" => trace.time_taken_ms = value.trim().parse().unwrap_or(0),
         _ => {}
+    }
+}
+
+/// `value` without surrounding white space, reusing its memory when it has none.
+fn trimmed(value: String) -> String {
+    if value.trim().len() == value.len() {
+        value
+    } else {
+        value.trim().to_owned()
     }
 }
 
