@@ -24,7 +24,7 @@ use quick_xml::events::Event;
 use super::event::{EventBuilder, EventRecord, parse_time, trace_reader};
 use super::full::{root_attributes, visit_root_attributes};
 use super::input::read_full;
-use super::summary::{SummaryBuilder, reads_descriptions};
+use super::summary::{SummaryBuilder, reads_data, reads_descriptions};
 use crate::error::ParseError;
 use crate::model::Trace;
 
@@ -371,7 +371,14 @@ impl Scanner {
                 computer_name = computer(system);
             }
         }
-        let name = event_name(event);
+        // Most events repeat a name just seen: matching its raw bytes against those spares
+        // decoding it and looking it up.
+        let name = match raw_event_name(event) {
+            Some(raw) => summary
+                .recent_name(raw)
+                .map_or_else(|| decode_name(raw), Cow::Borrowed),
+            None => Cow::Borrowed(""),
+        };
         summary.event(&name, &computer_name);
         if summary.wants_detail(&name)
             && might_matter(&name, event)
@@ -479,21 +486,20 @@ fn computer(system: &[u8]) -> String {
 /// The last `<Opcode>` of an event is the name in `RenderingInfo`, which comes after
 /// `<System>`; an `<Opcode>` inside `<System>` is the event number, not a name.
 fn event_name(event: &[u8]) -> Cow<'_, str> {
+    raw_event_name(event).map_or(Cow::Borrowed(""), decode_name)
+}
+
+/// The name of an event as written between `<Opcode>` and `</Opcode>`.
+fn raw_event_name(event: &[u8]) -> Option<&[u8]> {
     // The name closes a few tags from the end. An upper-case `O` is rare in those tags, so
     // walking back over it with memrchr reaches `</Opcode>` in a step or two: an order of
     // magnitude cheaper than a reverse substring search or a walk over every `<`.
-    let Some(close) = memchr::memrchr_iter(b'O', event)
-        .find(|&i| i >= 2 && &event[i - 2..i] == b"</" && event[i..].starts_with(b"Opcode>"))
-        .map(|i| i - 2)
-    else {
-        return Cow::Borrowed("");
-    };
+    let close = memchr::memrchr_iter(b'O', event)
+        .find(|&i| i >= 2 && &event[i - 2..i] == b"</" && event[i..].starts_with(b"Opcode>"))?
+        - 2;
     // Text cannot hold a raw `<`, so the tag before `</Opcode>` is the one it closes.
-    let Some(start) =
-        memchr::memrchr(b'<', &event[..close]).filter(|&i| event[i..].starts_with(b"<Opcode>"))
-    else {
-        return Cow::Borrowed("");
-    };
+    let start =
+        memchr::memrchr(b'<', &event[..close]).filter(|&i| event[i..].starts_with(b"<Opcode>"))?;
     let raw = &event[start + b"<Opcode>".len()..close];
     // Only an event without RenderingInfo can end on System's number (or on an empty or
     // odd System/Opcode): check where it is whenever the text does not look like a name.
@@ -502,8 +508,12 @@ fn event_name(event: &[u8]) -> Cow<'_, str> {
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
     if !looks_like_name && start < SYSTEM_END.find(event).unwrap_or(0) {
-        return Cow::Borrowed("");
+        return Some(b"");
     }
+    Some(raw)
+}
+
+fn decode_name(raw: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(raw) {
         Ok(name) if !name.contains('&') => Cow::Borrowed(name.trim()),
         _ => Cow::Owned(unescape(raw).trim().to_owned()),
@@ -539,12 +549,21 @@ fn unescape(raw: &[u8]) -> String {
 /// Parses one `<Event>` element (with any whitespace before it) into the part of a record
 /// that [`SummaryBuilder::detail`] reads. Of the `<System>` part only the time is taken, the
 /// way the scanner takes it: the rest of `<System>` is half the event and none of the summary.
-/// `RenderingInfo` and what follows are read only for an event whose descriptions are used.
+/// `RenderingInfo` and what follows are read only for an event whose descriptions are used,
+/// and nothing past `<System>` for an event whose time is all that is used.
 fn parse_event(bytes: &[u8], name: &str) -> Option<EventRecord> {
     let Some(at) = SYSTEM_END.find(bytes) else {
         return parse_xml(bytes, EventBuilder::default());
     };
     let (system, rest) = bytes.split_at(at + b"</System>".len());
+    let time = system_time(system).and_then(time_from_bytes);
+    if !reads_data(name) {
+        return Some(EventRecord {
+            name: name.to_owned(),
+            time,
+            ..EventRecord::default()
+        });
+    }
     let mut record = match event_data(rest) {
         Some(data) if !reads_descriptions(name) => {
             let mut record = parse_xml_to_end(data)?;
@@ -553,7 +572,7 @@ fn parse_event(bytes: &[u8], name: &str) -> Option<EventRecord> {
         }
         _ => parse_xml(rest, EventBuilder::within_event())?,
     };
-    record.time = system_time(system).and_then(time_from_bytes);
+    record.time = time;
     Some(record)
 }
 

@@ -42,6 +42,14 @@ pub fn reads_descriptions(name: &str) -> bool {
     name == "MODULE_SET_RESPONSE_ERROR_STATUS"
 }
 
+/// True when [`SummaryBuilder::detail`] reads the data of this event, not only its time.
+pub fn reads_data(name: &str) -> bool {
+    !matches!(
+        name,
+        "ARR_REQUEST_HEADERS_START" | "ANCM_REQUEST_FORWARD_START"
+    )
+}
+
 /// Accumulates one trace.
 #[derive(Debug)]
 pub struct SummaryBuilder {
@@ -100,6 +108,15 @@ impl SummaryBuilder {
         {
             self.recent = [known, self.recent[0]];
         }
+    }
+
+    /// The catalogue's copy of a name among the last two seen, when `raw` is that name exactly
+    /// as written.
+    pub fn recent_name(&self, raw: &[u8]) -> Option<&'static str> {
+        self.recent
+            .iter()
+            .find(|name| !name.is_empty() && name.as_bytes() == raw)
+            .copied()
     }
 
     /// True once the first `GENERAL_REQUEST_HEADERS` was read.
