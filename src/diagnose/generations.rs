@@ -64,7 +64,7 @@ pub fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
     let mut order: Vec<usize> = (0..traces.len())
         .filter(|&i| traces[i].start_time.is_some() && traces[i].process_id != 0)
         .collect();
-    order.sort_by(|&a, &b| order_key(&traces[a]).cmp(&order_key(&traces[b])));
+    order.sort_unstable_by(|&a, &b| order_key(&traces[a]).cmp(&order_key(&traces[b])));
     for pool in order.chunk_by(|&a, &b| same_pool(&traces[a], &traces[b])) {
         follow_pool(traces, pool, &mut infos);
     }

@@ -15,6 +15,8 @@ pub mod rules;
 
 use std::time::Duration;
 
+use rayon::prelude::*;
+
 use crate::model::{Confidence, Depth, Diagnosis, Trace, Verdict};
 
 /// The timeouts the rules compare with; defaults are the documented IIS defaults.
@@ -64,10 +66,14 @@ pub struct Hint {
 /// get [`Diagnosis::not_applicable`]; they still inform the other traces' verdicts through
 /// process generations and ARR links.
 pub fn diagnose(traces: &[Trace], options: &Options) -> Vec<Diagnosis> {
-    let processes = generations::process_generations(traces);
-    let backends = link::link_backends(traces);
+    // The rules run after every file is read, while no other work is left: spread over the
+    // cores, they no longer add their time to the run's.
+    let (processes, backends) = rayon::join(
+        || generations::process_generations(traces),
+        || link::link_backends(traces),
+    );
     traces
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(index, trace)| {
             let facts = rules::Facts {
