@@ -46,33 +46,44 @@ impl ProcessInfo {
     }
 }
 
-/// The key that orders the traces of one pool: server, pool, start time, then file for ties.
-fn order_key(trace: &Trace) -> (&str, &str, Option<DateTime<Utc>>, &std::ffi::OsStr) {
-    (
-        &trace.server,
-        &trace.app_pool,
-        trace.start_time,
-        trace.file.as_os_str(),
-    )
-}
-
 /// Computes the process facts for every trace; the result is in the order of `traces`.
 ///
-/// One sort over all traces, then one pass per pool: O(n log n).
+/// One sort over all traces, by server, pool, start time and then file for ties, then one pass
+/// per pool: O(n log n).
 pub fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
     let mut infos = vec![ProcessInfo::default(); traces.len()];
-    let mut order: Vec<usize> = (0..traces.len())
-        .filter(|&i| traces[i].start_time.is_some() && traces[i].process_id != 0)
+    let counted = |t: &Trace| t.start_time.is_some() && t.process_id != 0;
+    // Pools are numbered in (server, pool) order, so that the sort compares numbers and
+    // times, and names only to find a trace's number.
+    let mut pools: Vec<(&str, &str)> = traces.iter().filter(|t| counted(t)).map(pool).collect();
+    pools.sort_unstable();
+    pools.dedup();
+    let mut order: Vec<(usize, DateTime<Utc>, usize)> = traces
+        .iter()
+        .enumerate()
+        .filter_map(|(index, trace)| {
+            let start = trace.start_time.filter(|_| counted(trace))?;
+            let number = pools.binary_search(&pool(trace)).ok()?;
+            Some((number, start, index))
+        })
         .collect();
-    order.sort_unstable_by(|&a, &b| order_key(&traces[a]).cmp(&order_key(&traces[b])));
-    for pool in order.chunk_by(|&a, &b| same_pool(&traces[a], &traces[b])) {
-        follow_pool(traces, pool, &mut infos);
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            traces[a.2]
+                .file
+                .as_os_str()
+                .cmp(traces[b.2].file.as_os_str())
+        })
+    });
+    for same_pool in order.chunk_by(|a, b| a.0 == b.0) {
+        let indices: Vec<usize> = same_pool.iter().map(|&(_, _, index)| index).collect();
+        follow_pool(traces, &indices, &mut infos);
     }
     infos
 }
 
-fn same_pool(a: &Trace, b: &Trace) -> bool {
-    a.server == b.server && a.app_pool == b.app_pool
+fn pool(trace: &Trace) -> (&str, &str) {
+    (&trace.server, &trace.app_pool)
 }
 
 /// What is known about one process while walking its pool.
