@@ -374,14 +374,7 @@ impl Scanner {
                 computer_name = computer(system);
             }
         }
-        // Most events repeat a name just seen: matching its raw bytes against those spares
-        // decoding it and looking it up.
-        let name = match raw_event_name(event) {
-            Some(raw) => summary
-                .recent_name(raw)
-                .map_or_else(|| decode_name(raw), Cow::Borrowed),
-            None => Cow::Borrowed(""),
-        };
+        let name = event_name(event, summary);
         summary.event(&name, &computer_name);
         if summary.wants_detail(&name)
             && might_matter(&name, event)
@@ -414,7 +407,7 @@ impl Scanner {
     }
 
     fn finish_oversized(&mut self, tail: &[u8], summary: &mut SummaryBuilder) {
-        let name = event_name(tail);
+        let name = event_name(tail, summary);
         let computer = std::mem::take(&mut self.oversized_computer);
         summary.event(&name, &computer);
         self.oversized = false;
@@ -488,8 +481,15 @@ fn computer(system: &[u8]) -> String {
 
 /// The last `<Opcode>` of an event is the name in `RenderingInfo`, which comes after
 /// `<System>`; an `<Opcode>` inside `<System>` is the event number, not a name.
-fn event_name(event: &[u8]) -> Cow<'_, str> {
-    raw_event_name(event).map_or(Cow::Borrowed(""), decode_name)
+fn event_name<'a>(event: &'a [u8], summary: &SummaryBuilder) -> Cow<'a, str> {
+    let Some(raw) = raw_event_name(event) else {
+        return Cow::Borrowed("");
+    };
+    // Most events repeat a name just seen: matching its raw bytes against those spares
+    // decoding it and looking it up.
+    summary
+        .recent_name(raw)
+        .map_or_else(|| decode_name(raw), Cow::Borrowed)
 }
 
 /// The name of an event as written between `<Opcode>` and `</Opcode>`.
@@ -556,7 +556,7 @@ fn unescape(raw: &[u8]) -> String {
 /// and nothing past `<System>` for an event whose time is all that is used.
 fn parse_event(bytes: &[u8], name: &str) -> Option<EventRecord> {
     let Some(at) = SYSTEM_END.find(bytes) else {
-        return parse_xml(bytes, EventBuilder::default());
+        return parse_xml(bytes, EventBuilder::default(), Until::EventEnd);
     };
     let (system, rest) = bytes.split_at(at + b"</System>".len());
     let time = system_time(system).and_then(time_from_bytes);
@@ -569,11 +569,11 @@ fn parse_event(bytes: &[u8], name: &str) -> Option<EventRecord> {
     }
     let mut record = match event_data(rest) {
         Some(data) if !reads_descriptions(name) => {
-            let mut record = parse_xml_to_end(data)?;
+            let mut record = parse_xml(data, EventBuilder::within_event(), Until::SliceEnd)?;
             record.name = name.to_owned();
             record
         }
-        _ => parse_xml(rest, EventBuilder::within_event())?,
+        _ => parse_xml(rest, EventBuilder::within_event(), Until::EventEnd)?,
     };
     record.time = time;
     Some(record)
@@ -590,34 +590,29 @@ fn event_data(rest: &[u8]) -> Option<&[u8]> {
     CDATA.find(data).is_none().then_some(data)
 }
 
-/// Feeds `bytes` to `builder` until it completes an event.
-fn parse_xml(bytes: &[u8], mut builder: EventBuilder) -> Option<EventRecord> {
+/// Where a slice given to [`parse_xml`] ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// At `</Event>`: a slice that ends before it holds no complete event.
+    EventEnd,
+    /// With the slice: a part of an event, read from inside it.
+    SliceEnd,
+}
+
+/// Feeds `bytes` to `builder` until it completes an event, or until `bytes` end.
+fn parse_xml(bytes: &[u8], mut builder: EventBuilder, until: Until) -> Option<EventRecord> {
     let text = utf8(bytes);
     let mut reader = trace_reader(&text);
     // Reading may start inside the event, whose end tag then closes nothing the reader saw.
     reader.config_mut().allow_unmatched_ends = builder.in_event();
     loop {
         match reader.read_event().ok()? {
+            Event::Eof if until == Until::SliceEnd => return builder.finish(),
             Event::Eof => return None,
             event => {
                 if let Some(record) = builder.feed(&event) {
                     return Some(record);
                 }
-            }
-        }
-    }
-}
-
-/// Reads a part of an event, from inside it, to the end of `bytes`.
-fn parse_xml_to_end(bytes: &[u8]) -> Option<EventRecord> {
-    let text = utf8(bytes);
-    let mut reader = trace_reader(&text);
-    let mut builder = EventBuilder::within_event();
-    loop {
-        match reader.read_event().ok()? {
-            Event::Eof => return builder.finish(),
-            event => {
-                builder.feed(&event);
             }
         }
     }
