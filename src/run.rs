@@ -58,7 +58,7 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
 struct Collected {
     traces: Vec<Trace>,
     skipped: Vec<FileError>,
-    diagnoses: Vec<Diagnosis>,
+    analysis: diagnose::Analysis,
     matched: Vec<usize>,
     stats: Stats,
 }
@@ -96,7 +96,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let diagnosing = Instant::now();
-    let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
+    let analysis = diagnose::analyze(&traces, &config.diagnosis);
     let matched = traces
         .iter()
         .enumerate()
@@ -113,7 +113,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     Ok(Collected {
         traces,
         skipped,
-        diagnoses,
+        analysis,
         matched,
         stats,
     })
@@ -197,10 +197,11 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
     let Collected {
         traces,
         skipped,
-        diagnoses,
+        analysis,
         matched,
         ..
     } = &collected;
+    let diagnoses = &analysis.diagnoses;
     let totals = Totals::new(traces, matched, skipped);
     let reporting = Instant::now();
     match &config.command {
@@ -209,7 +210,7 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
             let groups = aggregate::group(traces, diagnoses, matched, *by);
             // Traces outside the filters were only read as far as their head and have no
             // verdict, so the hints of all traces are the hints of the matched ones.
-            let hints = diagnose::hints(traces, diagnoses);
+            let hints = diagnose::hints(traces, analysis);
             let report = ScanReport {
                 totals: &totals,
                 verdicts: &verdicts,

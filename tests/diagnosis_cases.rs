@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use frebscope::diagnose::{Options, diagnose, hints};
+use frebscope::diagnose::{Options, analyze, diagnose, hints};
 use frebscope::model::{Diagnosis, Trace};
 use frebscope::parse::parse_bytes;
 
@@ -119,8 +119,8 @@ fn farm_front_end_verdicts_name_the_backend_trace() {
 fn farm_hints_cover_cold_starts_and_the_arr_timeout() {
     let files = case_files(&cases_dir());
     let traces = parse_cases(&files);
-    let diagnoses = diagnose(&traces, &Options::default());
-    let hints = hints(&traces, &diagnoses);
+    let analysis = analyze(&traces, &Options::default());
+    let hints = hints(&traces, &analysis);
     let cold = hints
         .iter()
         .find(|h| h.command.contains("AlwaysRunning"))
@@ -174,14 +174,14 @@ fn real_traces_get_the_verdicts_their_owners_report() {
 fn print_evidence() {
     let files = case_files(&cases_dir());
     let traces = parse_cases(&files);
-    let diagnoses = diagnose(&traces, &Options::default());
-    for (name, d) in files.iter().zip(&diagnoses) {
+    let analysis = analyze(&traces, &Options::default());
+    for (name, d) in files.iter().zip(&analysis.diagnoses) {
         println!(
             "{name}: {} {} {:?}: {}",
             d.verdict, d.rule, d.confidence, d.evidence
         );
     }
-    for h in hints(&traces, &diagnoses) {
+    for h in hints(&traces, &analysis) {
         println!("{h:#?}");
     }
 }

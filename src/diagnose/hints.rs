@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Hint;
 use super::evidence as ev;
-use super::generations::process_generations;
+use super::generations::ProcessInfo;
 use crate::model::{Diagnosis, Trace, Verdict};
 
 /// Rapid-fail protection's defaults: this many crashes within this time disable the pool.
@@ -74,7 +74,7 @@ struct Groups {
 }
 
 /// The hints for a run, in a fixed order.
-pub fn hints(traces: &[Trace], diagnoses: &[Diagnosis]) -> Vec<Hint> {
+pub fn hints(traces: &[Trace], diagnoses: &[Diagnosis], processes: &[ProcessInfo]) -> Vec<Hint> {
     let groups = group(traces, diagnoses);
     let mut out = Vec::new();
     out.extend(cold_start_hint(&groups.cold_start));
@@ -82,7 +82,7 @@ pub fn hints(traces: &[Trace], diagnoses: &[Diagnosis]) -> Vec<Hint> {
     out.extend(ancm_request_timeout_hint(&groups.ancm_request_timeout));
     out.extend(ancm_startup_limit_hint(&groups.ancm_startup_limit));
     out.extend(start_failure_hint(&groups.start_failure));
-    out.extend(rapid_fail_hint(traces));
+    out.extend(rapid_fail_hint(traces, processes));
     out.extend(arr_no_server_hint(&groups.arr_no_server));
     out
 }
@@ -266,8 +266,8 @@ fn arr_no_server_hint(g: &Group) -> Option<Hint> {
 
 /// Pools whose worker process was replaced rapid-fail often: five new processes within five
 /// minutes is what rapid-fail protection stops a pool for (then every request gets 503).
-fn rapid_fail_hint(traces: &[Trace]) -> Option<Hint> {
-    let starts = process_starts(traces);
+fn rapid_fail_hint(traces: &[Trace], processes: &[ProcessInfo]) -> Option<Hint> {
+    let starts = process_starts(traces, processes);
     let window = TimeDelta::minutes(RAPID_FAIL_INTERVAL_MINUTES);
     let mut group = Group::default();
     let mut restarts = 0;
@@ -300,10 +300,12 @@ fn rapid_fail_hint(traces: &[Trace]) -> Option<Hint> {
 type PoolKey = (String, String);
 
 /// The first-trace time of every process that replaced another, per (server, pool), sorted.
-fn process_starts(traces: &[Trace]) -> BTreeMap<PoolKey, Vec<DateTime<Utc>>> {
-    let infos = process_generations(traces);
+fn process_starts(
+    traces: &[Trace],
+    processes: &[ProcessInfo],
+) -> BTreeMap<PoolKey, Vec<DateTime<Utc>>> {
     let mut starts: BTreeMap<PoolKey, Vec<_>> = BTreeMap::new();
-    for (trace, info) in traces.iter().zip(&infos) {
+    for (trace, info) in traces.iter().zip(processes) {
         if let (true, Some(start)) = (info.first_for_pid, trace.start_time) {
             starts
                 .entry((trace.server.clone(), trace.app_pool.clone()))

@@ -18,6 +18,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use crate::model::{Confidence, Depth, Diagnosis, Trace, Verdict};
+use generations::ProcessInfo;
 
 /// The timeouts the rules compare with; defaults are the documented IIS defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,19 +61,34 @@ pub struct Hint {
     pub count: usize,
 }
 
+/// The diagnoses of a run, with the process generations they were made from, which the
+/// hints read too.
+#[derive(Debug)]
+pub struct Analysis {
+    /// One per trace, in the order of the traces.
+    pub diagnoses: Vec<Diagnosis>,
+    /// One per trace, in the order of the traces.
+    pub processes: Vec<ProcessInfo>,
+}
+
 /// Diagnoses every trace; the result has one entry per trace, in the same order.
 ///
 /// Traces read only to their head (they did not match the filters) and statuses below 500
 /// get [`Diagnosis::not_applicable`]; they still inform the other traces' verdicts through
 /// process generations and ARR links.
 pub fn diagnose(traces: &[Trace], options: &Options) -> Vec<Diagnosis> {
+    analyze(traces, options).diagnoses
+}
+
+/// [`diagnose`], keeping the process generations for [`hints`].
+pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
     // The rules run after every file is read, while no other work is left: spread over the
     // cores, they no longer add their time to the run's.
     let (processes, backends) = rayon::join(
         || generations::process_generations(traces),
         || link::link_backends(traces),
     );
-    traces
+    let diagnoses = traces
         .par_iter()
         .enumerate()
         .map(|(index, trace)| {
@@ -87,7 +103,11 @@ pub fn diagnose(traces: &[Trace], options: &Options) -> Vec<Diagnosis> {
             };
             diagnose_one(&facts)
         })
-        .collect()
+        .collect();
+    Analysis {
+        diagnoses,
+        processes,
+    }
 }
 
 /// The verdict of one trace: the first rule that matches.
@@ -118,6 +138,6 @@ fn diagnose_one(facts: &rules::Facts) -> Diagnosis {
 }
 
 /// The configuration hints that the diagnoses of a run call for.
-pub fn hints(traces: &[Trace], diagnoses: &[Diagnosis]) -> Vec<Hint> {
-    hints::hints(traces, diagnoses)
+pub fn hints(traces: &[Trace], analysis: &Analysis) -> Vec<Hint> {
+    hints::hints(traces, &analysis.diagnoses, &analysis.processes)
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::diagnose::{Options, diagnose, hints};
+use crate::diagnose::{Options, analyze, diagnose, hints};
 use crate::model::{
     Confidence, Depth, Diagnosis, ErrorCode, ModuleError, ModuleWarning, Status, Trace, Verdict,
 };
@@ -484,8 +484,8 @@ fn hints_name_pools_settings_and_commands() {
     .into_iter()
     .map(|t| t.0)
     .collect();
-    let diagnoses = diagnose(&traces, &Options::default());
-    let hints = hints(&traces, &diagnoses);
+    let analysis = analyze(&traces, &Options::default());
+    let hints = hints(&traces, &analysis);
     assert_eq!(hints.len(), 2, "{hints:#?}");
     assert_eq!(hints[0].app_pools, ["Orders"]);
     assert_eq!(hints[0].servers, ["WEB01"]);
@@ -509,8 +509,8 @@ fn hints_report_rapid_process_replacement() {
                 .0
         })
         .collect();
-    let diagnoses = diagnose(&traces, &Options::default());
-    let hints = hints(&traces, &diagnoses);
+    let analysis = analyze(&traces, &Options::default());
+    let hints = hints(&traces, &analysis);
     assert_eq!(hints.len(), 1, "{hints:#?}");
     assert!(hints[0].title.contains("6 new worker processes"));
     assert!(hints[0].command.contains("5009"));
@@ -536,8 +536,8 @@ fn many_traces_of_one_pool_diagnose_in_one_pass() {
         })
         .collect();
     let started = std::time::Instant::now();
-    let diagnoses = diagnose(&traces, &Options::default());
-    let _ = hints(&traces, &diagnoses);
-    assert_eq!(diagnoses.len(), traces.len());
+    let analysis = analyze(&traces, &Options::default());
+    let _ = hints(&traces, &analysis);
+    assert_eq!(analysis.diagnoses.len(), traces.len());
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
