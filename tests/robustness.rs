@@ -341,21 +341,31 @@ fn skipped_files_are_all_named_with_verbose_and_in_the_csv() {
         write(&tmp.path().join(format!("fr{i:06}.xml")), "");
     }
     write(&tmp.path().join("fr000100.xml"), trace());
+    // Runs the binary on the folder, checks the partial run's exit code and totals, and
+    // returns its stderr with how many skipped files it names.
+    let run = |args: &[&OsStr]| {
+        let output = cargo_bin_cmd!("frebscope")
+            .args(args)
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("26 files found · 1 read · 25 skipped (empty 25)"),
+            "{stdout}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let named = stderr.lines().filter(|l| l.contains(": empty: ")).count();
+        (stderr, named)
+    };
     let csv = tmp.path().join("skipped.csv");
-    let output = cargo_bin_cmd!("frebscope")
-        .args(["scan", "--no-progress", "--skipped-csv"])
-        .arg(&csv)
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("26 files found · 1 read · 25 skipped (empty 25)"),
-        "{stdout}"
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let named = stderr.lines().filter(|l| l.contains(": empty: ")).count();
+    let (stderr, named) = run(&[
+        OsStr::new("scan"),
+        OsStr::new("--no-progress"),
+        OsStr::new("--skipped-csv"),
+        os(&csv),
+    ]);
     assert_eq!(named, 20, "{stderr}");
     assert!(stderr.contains("and 5 more"), "{stderr}");
     let rows = fs::read_to_string(&csv).unwrap();
@@ -363,19 +373,11 @@ fn skipped_files_are_all_named_with_verbose_and_in_the_csv() {
     assert_eq!(lines.next(), Some("file,reason,detail"));
     assert_eq!(lines.filter(|l| l.contains(",empty,")).count(), 25);
 
-    let output = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--no-progress", "--verbose"])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("26 files found · 1 read · 25 skipped (empty 25)"),
-        "{stdout}"
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let named = stderr.lines().filter(|l| l.contains(": empty: ")).count();
+    let (stderr, named) = run(&[
+        OsStr::new("requests"),
+        OsStr::new("--no-progress"),
+        OsStr::new("--verbose"),
+    ]);
     assert_eq!(named, 25, "{stderr}");
 }
 

@@ -332,6 +332,15 @@ mod tests {
         )
     }
 
+    /// Each pair as (start, end, ms, parent), for comparing with what a test expects.
+    fn shape(pairing: &Pairing) -> Vec<(usize, usize, Option<i64>, Option<usize>)> {
+        pairing
+            .pairs
+            .iter()
+            .map(|p| (p.start, p.end, p.ms, p.parent))
+            .collect()
+    }
+
     #[test]
     fn nested_pairs_match_from_the_inside_out() {
         let events = [
@@ -343,11 +352,7 @@ mod tests {
             event("A_END", 100, &[]),  // 5 closes 0
         ];
         let pairing = pair_events(&events);
-        let found: Vec<_> = pairing
-            .pairs
-            .iter()
-            .map(|p| (p.start, p.end, p.ms, p.parent))
-            .collect();
+        let found = shape(&pairing);
         assert_eq!(
             found,
             vec![
@@ -381,11 +386,7 @@ mod tests {
             module("END", "ApplicationRequestRouting", "128", 8040), // 7
         ];
         let pairing = pair_events(&events);
-        let found: Vec<_> = pairing
-            .pairs
-            .iter()
-            .map(|p| (p.start, p.end, p.ms, p.parent))
-            .collect();
+        let found = shape(&pairing);
         assert_eq!(
             found,
             vec![
