@@ -250,6 +250,19 @@ impl Farm {
         r.managed_pipeline = r.app_pool == "Catalog";
     }
 
+    /// Adds an ARR front-end trace (site 1) that forwarded to the backend trace `backend`.
+    fn add_front(
+        &mut self,
+        spec: TraceSpec,
+        backend: usize,
+        what: impl Into<String>,
+        verdict: &'static str,
+        why: impl Into<String>,
+    ) {
+        let front = self.add(spec, 1, what, verdict, why);
+        self.samples[front].link = Some(backend);
+    }
+
     fn add(
         &mut self,
         spec: TraceSpec,
@@ -429,16 +442,15 @@ fn build() -> Farm {
             },
             0,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            backend,
             format!(
                 "ARR relays the backend's 404 for `{path}` (ErrorCode 0 after ARR_RESPONSE_HEADERS)"
             ),
             "-",
             "status below 500",
         );
-        f.samples[i].link = Some(backend);
     }
     for (t, path, agent) in [
         (
@@ -579,14 +591,13 @@ fn build() -> Farm {
             },
             75_000,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            b,
             "ARR 200 in 23.4 s for the same export (TIME_TAKEN rule of 20 s)",
             "-",
             "status below 500",
         );
-        f.samples[i].link = Some(b);
     }
 
     // --- configuration ----------------------------------------------------------------------
@@ -705,14 +716,13 @@ fn build() -> Farm {
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            b,
             "ARR 502.3 0x80072EE2 (timeout, 30 s) while WEB02 Catalog took 52 s in a long-running process",
             "worker",
             "R8: linked backend trace (same X-ARR-LOG-ID) is slow and not first-for-PID: slow backend",
         );
-        f.samples[i].link = Some(b);
     }
 
     // --- cold starts after idle ---------------------------------------------------------------
@@ -740,14 +750,13 @@ fn build() -> Farm {
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            b,
             "ARR 502.3 0x80072EE2 (timeout, 30 s) while WEB01 Orders was starting",
             "startup",
             "R8: the linked backend trace is the first of a new process for its pool (cold start)",
         );
-        f.samples[i].link = Some(b);
     }
     {
         let log_id = guid(f.next() + 1000);
@@ -780,14 +789,13 @@ fn build() -> Farm {
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            b,
             "ARR 502.3 0x80072EE2 (timeout, 30 s) while WEB01 Catalog was starting",
             "startup",
             "R8: the linked backend trace is first-for-PID",
         );
-        f.samples[i].link = Some(b);
     }
     // WEB02 Orders idles out after 14:50 and is cold at 15:42.
     {
@@ -816,14 +824,13 @@ fn build() -> Farm {
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            b,
             "ARR 502.3 0x80072EE2 (timeout, 30 s) while WEB02 Orders was starting",
             "startup",
             "R8: the linked backend trace is first-for-PID",
         );
-        f.samples[i].link = Some(b);
     }
     // WEB01 Orders idles out again after 17:28; the 19:05 request starts PID 11876.
     {
@@ -851,14 +858,13 @@ fn build() -> Farm {
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            b,
             "ARR 502.3 0x80072EE2 (timeout, 30 s) while WEB01 Orders was starting again",
             "startup",
             "R8: the linked backend trace is first-for-PID",
         );
-        f.samples[i].link = Some(b);
     }
 
     // --- a hang in a warm process: ANCM requestTimeout ------------------------------------------
@@ -881,14 +887,13 @@ fn build() -> Farm {
             ArrOutcome::Timeout { after_ms: 30_000 },
             0,
         );
-        let i = f.add(
+        f.add_front(
             front,
-            1,
+            b,
             "ARR 502.3 0x80072EE2 (timeout, 30 s) for the hung invoice request",
             "worker",
             "R8: linked backend trace is slow and not first-for-PID",
         );
-        f.samples[i].link = Some(b);
     }
     // --- ARR timeout with no backend trace ------------------------------------------------------
     {
