@@ -197,8 +197,8 @@ impl EventBuilder {
 
     /// Character data (already split around entity references by the reader).
     pub fn text(&mut self, text: &str) {
-        if let Some(slot) = self.slot.as_mut()
-            && slot.depth == self.path.len()
+        if self.keeps_text()
+            && let Some(slot) = self.slot.as_mut()
         {
             push_capped(&mut slot.text, text);
         }
