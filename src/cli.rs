@@ -55,7 +55,8 @@ enum Subcommands {
     #[command(after_help = "Examples:
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml
   frebscope show fr000123.xml --all --no-color | less
-  frebscope show fr000123.xml --context D:\\logs\\W3SVC2")]
+  frebscope show fr000123.xml --context D:\\logs\\W3SVC2
+  frebscope show D:\\logs\\W3SVC2\\fr000123.xml --context D:\\logs --context \\\\web02\\logs$")]
     Show(ShowArgs),
 }
 
@@ -88,15 +89,16 @@ struct RequestsArgs {
 
 #[derive(Debug, Args)]
 struct ShowArgs {
-    /// Trace files to print.
+    /// Trace files to print; a folder or a pattern prints every trace found in it.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<OsString>,
     /// Show verbose events in the timeline too.
     #[arg(long)]
     all: bool,
-    /// Folder of neighbouring traces, for the rules that look across traces.
-    #[arg(long, value_name = "DIR")]
-    context: Option<PathBuf>,
+    /// Folders, files or patterns of neighbouring traces, for the rules that look across
+    /// traces (repeatable; `scan` suggests the ones it read).
+    #[arg(long, value_name = "PATH")]
+    context: Vec<OsString>,
     /// No colours (the NO_COLOR environment variable does the same).
     #[arg(long)]
     no_color: bool,
@@ -171,9 +173,17 @@ struct DiagnosisArgs {
     /// A failure this soon after a new process's first trace is a startup candidate.
     #[arg(long, value_name = "DURATION", default_value = "120s")]
     startup_window: String,
-    /// ARR's proxy timeout (system.webServer/proxy@timeout).
+    /// ARR's timeout for a server farm: webFarms/webFarm/applicationRequestRouting/protocol@timeout
+    /// (IIS default 30 s).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
-    arr_timeout: String,
+    farm_timeout: String,
+    /// ARR's server-level timeout, for rewrites to a plain URL: system.webServer/proxy@timeout
+    /// (IIS default 2 min).
+    #[arg(long, value_name = "DURATION", default_value = "120s")]
+    proxy_timeout: String,
+    /// Sets both --farm-timeout and --proxy-timeout.
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["farm_timeout", "proxy_timeout"])]
+    arr_timeout: Option<String>,
     /// ANCM's requestTimeout (aspNetCore@requestTimeout).
     #[arg(long, value_name = "DURATION", default_value = "120s")]
     ancm_request_timeout: String,
@@ -184,9 +194,20 @@ struct DiagnosisArgs {
 
 impl DiagnosisArgs {
     fn into_options(self) -> Result<diagnose::Options, ConfigError> {
+        let (farm_timeout, proxy_timeout) = match &self.arr_timeout {
+            Some(both) => {
+                let d = config::parse_duration("--arr-timeout", both)?;
+                (d, d)
+            }
+            None => (
+                config::parse_duration("--farm-timeout", &self.farm_timeout)?,
+                config::parse_duration("--proxy-timeout", &self.proxy_timeout)?,
+            ),
+        };
         Ok(diagnose::Options {
             startup_window: config::parse_duration("--startup-window", &self.startup_window)?,
-            arr_timeout: config::parse_duration("--arr-timeout", &self.arr_timeout)?,
+            farm_timeout,
+            proxy_timeout,
             ancm_request_timeout: config::parse_duration(
                 "--ancm-request-timeout",
                 &self.ancm_request_timeout,
@@ -238,13 +259,15 @@ impl Cli {
                     .iter()
                     .map(|f| resolve_root(f))
                     .collect::<Result<Vec<_>, _>>()?;
-                if let Some(dir) = &args.context {
-                    resolve_root(dir.as_os_str())?;
-                }
+                let context = args
+                    .context
+                    .iter()
+                    .map(|c| resolve_root(c))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Ok(Config {
                     command: Command::Show {
                         all: args.all,
-                        context: args.context,
+                        context,
                     },
                     roots,
                     filters: Filters::default(),

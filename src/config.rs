@@ -78,8 +78,8 @@ pub enum Command {
     Show {
         /// Print every event, verbose ones included.
         all: bool,
-        /// Folder of neighbouring traces for the cross-trace rules.
-        context: Option<PathBuf>,
+        /// Neighbouring traces for the cross-trace rules, read through discovery.
+        context: Vec<Root>,
     },
 }
 

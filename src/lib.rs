@@ -27,5 +27,6 @@ pub mod parse;
 pub mod report;
 pub mod run;
 pub mod sanitize;
+pub mod shell;
 pub mod show;
 pub mod synth;

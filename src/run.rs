@@ -1,5 +1,6 @@
 //! One run of the command line: discover, parse, diagnose, aggregate, report.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,12 +16,12 @@ use crate::config::{Command, Config, Format, Root, Target};
 use crate::diagnose;
 use crate::discover;
 use crate::error::FileError;
-use crate::model::{Depth, Diagnosis, Trace};
+use crate::model::{Depth, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
+use crate::report::{suggest, Reporter, RequestRow, RequestsReport, ScanReport};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 
@@ -49,7 +50,7 @@ pub struct Streams<'a> {
 /// Runs a validated configuration.
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
     match &config.command {
-        Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
+        Command::Show { all, context } => run_show(config, *all, context, streams),
         _ => run_analysis(config, streams),
     }
 }
@@ -75,13 +76,7 @@ struct Stats {
 fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
     let found = discover::discover(&config.roots);
-    for pattern in &found.empty_patterns {
-        writeln!(
-            err,
-            "frebscope: warning: pattern '{}' matched no files",
-            terminal(pattern)
-        )?;
-    }
+    warn_empty_patterns(&found.empty_patterns, err)?;
     let discovered = started.elapsed();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
@@ -211,6 +206,17 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
             // Traces outside the filters were only read as far as their head and have no
             // verdict, so the hints of all traces are the hints of the matched ones.
             let hints = diagnose::hints(traces, analysis);
+            let open_example = groups
+                .iter()
+                .find(|g| !g.example_file.is_empty())
+                .map(|g| {
+                    suggest::show_line(
+                        suggest::platform_shell(),
+                        &g.example_file,
+                        &config.roots,
+                        &config.diagnosis,
+                    )
+                });
             let report = ScanReport {
                 totals: &totals,
                 verdicts: &verdicts,
@@ -218,6 +224,7 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
                 groups: &groups,
                 hints: &hints,
                 elapsed: started.elapsed(),
+                open_example,
             };
             emit(config, format, streams, &totals, |r, out| {
                 r.scan(&report, out)
@@ -393,69 +400,117 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     Ok(())
 }
 
+/// `show`: every trace named (folders and patterns through discovery) and every `--context`
+/// neighbour are read as one input, as `scan` reads its roots, so that the cross-trace rules
+/// (process generations, ARR links) give the verdict `scan` gives. Each named trace is then
+/// read in full and printed.
 fn run_show(
     config: &Config,
     all: bool,
-    context: Option<&Path>,
+    context: &[Root],
     streams: &mut Streams<'_>,
 ) -> Result<RunStatus> {
-    let mut status = RunStatus::Complete;
-    let neighbours = match context {
-        Some(dir) => {
-            let found = discover::discover(&[Root::Dir(dir.to_path_buf())]);
-            found
-                .files
-                .iter()
-                .filter_map(|p| parse::parse_file(p, &|_| true).ok())
-                .collect()
+    let targets = discover::discover(&config.roots);
+    warn_empty_patterns(&targets.empty_patterns, streams.err)?;
+    if targets.files.is_empty() && targets.errors.is_empty() {
+        anyhow::bail!(
+            "no trace files (fr*.xml) found in {}; name a trace file, or a folder that holds some",
+            roots_text(&config.roots)
+        );
+    }
+    let neighbours = discover::discover(context);
+    warn_empty_patterns(&neighbours.empty_patterns, streams.err)?;
+    let mut seen: HashSet<PathBuf> = targets.files.iter().map(|p| identity(p)).collect();
+    let neighbour_files: Vec<&PathBuf> = neighbours
+        .files
+        .iter()
+        .filter(|p| seen.insert(identity(p)))
+        .collect();
+    let read = |path: &PathBuf| parse::parse_file(path, &|_| true);
+    let (target_results, neighbour_results): (Vec<_>, Vec<_>) = rayon::join(
+        || targets.files.par_iter().map(read).collect(),
+        || neighbour_files.par_iter().map(|p| read(p)).collect(),
+    );
+    let mut failed_targets = targets.errors;
+    let mut shown: Vec<Trace> = Vec::new();
+    for result in target_results {
+        match result {
+            Ok(trace) => shown.push(trace),
+            Err(e) => failed_targets.push(e),
         }
-        None => Vec::new(),
-    };
+    }
+    let mut skipped_neighbours = neighbours.errors;
+    let mut traces = shown;
+    let shown_count = traces.len();
+    for result in neighbour_results {
+        match result {
+            Ok(trace) => traces.push(trace),
+            Err(e) => skipped_neighbours.push(e),
+        }
+    }
+    let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
     let options = show::ShowOptions {
         all,
         color: config.color,
     };
-    for root in &config.roots {
-        let path = match root {
-            Root::File(p) | Root::Dir(p) => p.clone(),
-            Root::Pattern(p) => PathBuf::from(p),
-        };
-        let outcome = std::fs::read(&path)
-            .map_err(|e| FileError::io(&path, &e))
+    let mut status = RunStatus::Complete;
+    for (trace, diagnosis) in traces.iter().zip(&diagnoses).take(shown_count) {
+        let path = &trace.file;
+        let document = std::fs::read(path)
+            .map_err(|e| FileError::io(path, &e))
             .and_then(|bytes| {
-                parse::full::read_document(&bytes).map_err(|e| FileError::parse(&path, &e))
+                parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
             });
-        let document = match outcome {
-            Ok(doc) => doc,
-            Err(e) => {
-                writeln!(streams.err, "frebscope: {}", terminal(&e.to_string()))?;
-                status = RunStatus::Partial;
-                continue;
-            }
-        };
-        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config);
-        show::render(&path, &document, &diagnosis, &options, streams.out)?;
+        match document {
+            Ok(document) => show::render(path, &document, diagnosis, &options, streams.out)?,
+            Err(e) => failed_targets.push(e),
+        }
     }
     streams.out.flush()?;
+    failed_targets.sort_by(|a, b| a.path.cmp(&b.path));
+    for e in &failed_targets {
+        writeln!(streams.err, "frebscope: {}", terminal(&e.to_string()))?;
+        status = RunStatus::Partial;
+    }
+    if !skipped_neighbours.is_empty() {
+        skipped_neighbours.sort_by(|a, b| a.path.cmp(&b.path));
+        writeln!(
+            streams.err,
+            "frebscope: {} neighbouring trace{} could not be read; the cross-trace rules ran without {}",
+            skipped_neighbours.len(),
+            if skipped_neighbours.len() == 1 { "" } else { "s" },
+            if skipped_neighbours.len() == 1 { "it" } else { "them" },
+        )?;
+        report_skipped(config, &skipped_neighbours, streams.err)?;
+        status = RunStatus::Partial;
+    }
     Ok(status)
 }
 
-fn diagnose_in_context(
-    path: &Path,
-    document: &parse::full::Document,
-    neighbours: &[Trace],
-    config: &Config,
-) -> Diagnosis {
-    let trace = document.summarize(path);
-    let mut all: Vec<Trace> = neighbours
+fn warn_empty_patterns(patterns: &[String], err: &mut dyn Write) -> Result<()> {
+    for pattern in patterns {
+        writeln!(
+            err,
+            "frebscope: warning: pattern '{}' matched no files",
+            terminal(pattern)
+        )?;
+    }
+    Ok(())
+}
+
+fn roots_text(roots: &[Root]) -> String {
+    let names: Vec<String> = roots
         .iter()
-        .filter(|t| t.file != path)
-        .cloned()
+        .map(|r| match r {
+            Root::Dir(p) | Root::File(p) => terminal(&p.display().to_string()).into_owned(),
+            Root::Pattern(p) => terminal(p).into_owned(),
+        })
         .collect();
-    all.push(trace);
-    let diagnoses = diagnose::diagnose(&all, &config.diagnosis);
-    diagnoses
-        .into_iter()
-        .last()
-        .unwrap_or_else(Diagnosis::not_applicable)
+    names.join(", ")
+}
+
+/// One file reached by two paths (`x.xml` and `./x.xml`, a trace named and inside its
+/// `--context`) is read once.
+fn identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }

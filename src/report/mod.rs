@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod suggest;
 pub mod table;
 
 use std::io::{self, Write};
@@ -18,6 +19,7 @@ use crate::codes;
 use crate::config::GroupBy;
 use crate::diagnose::Hint;
 use crate::model::{Diagnosis, Trace};
+use crate::shell::FixLine;
 
 /// What `scan` reports.
 #[derive(Debug, Serialize)]
@@ -36,6 +38,9 @@ pub struct ScanReport<'a> {
     /// Wall time of the run so far.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// The `frebscope show` line that opens an example trace with the same inputs.
+    #[serde(skip)]
+    pub open_example: Option<FixLine>,
 }
 
 /// What `requests` reports.

@@ -94,7 +94,7 @@ impl TableReporter {
         let servers: Vec<String> = totals
             .servers
             .iter()
-            .map(|s| terminal(s).into_owned())
+            .map(|s| terminal(&cap(s, CELL_CHARS)).into_owned())
             .collect();
         let mut second = format!("{} server{}", servers.len(), plural(servers.len()));
         if !servers.is_empty() {
@@ -146,107 +146,86 @@ impl TableReporter {
         if groups.is_empty() {
             return writeln!(out, "(no matching traces)");
         }
+        let columns = match by {
+            GroupBy::Error => self.error_columns(),
+            GroupBy::Hour => self.hour_columns(groups),
+            _ => self.dimension_columns(by),
+        };
         let mut table = self.table();
-        match by {
-            GroupBy::Error => self.error_rows(&mut table, groups),
-            GroupBy::Hour => self.hour_rows(&mut table, groups),
-            _ => self.dimension_rows(&mut table, by, groups),
-        }
+        fill(&mut table, &columns, groups);
         writeln!(out, "{table}")
     }
 
-    fn error_rows(&self, table: &mut Table, groups: &[Group]) {
-        table.set_header([
-            "status",
-            "module",
-            "error code",
-            "verdict",
-            "count",
-            "servers",
-            "seen (UTC)",
-            "p50 / p95",
-            "top URL",
-        ]);
-        for g in groups {
-            let GroupKey::Error {
-                status,
-                module,
-                error_code,
-                verdict,
-            } = &g.key
-            else {
-                continue;
-            };
-            table.add_row(vec![
-                Cell::new(status),
-                Cell::new(terminal(module)),
-                Cell::new(code_lines(*error_code)),
-                self.verdict_cell(*verdict),
-                Cell::new(g.count).set_alignment(CellAlignment::Right),
-                Cell::new(list(&sanitized(&g.servers), 3)),
-                Cell::new(seen(g)),
-                Cell::new(timings(g)).set_alignment(CellAlignment::Right),
-                Cell::new(terminal(url_path(&g.top_url))),
-            ]);
-        }
+    /// The default grouping's columns.
+    fn error_columns(&self) -> Vec<Column<'_>> {
+        vec![
+            Column::new("status", |g| match &g.key {
+                GroupKey::Error { status, .. } => Cell::new(status),
+                _ => Cell::new(""),
+            }),
+            Column::new("module", |g| match &g.key {
+                GroupKey::Error { module, .. } => text_cell(module),
+                _ => Cell::new(""),
+            }),
+            Column::new("error code", |g| match &g.key {
+                GroupKey::Error { error_code, .. } => Cell::new(code_lines(*error_code)),
+                _ => Cell::new(""),
+            }),
+            Column::new("verdict", move |g| match &g.key {
+                GroupKey::Error { verdict, .. } => self.verdict_cell(*verdict),
+                _ => Cell::new(""),
+            }),
+            count_column(),
+            servers_column(),
+            seen_column(),
+            timings_column(),
+            top_url_column(),
+        ]
     }
 
-    fn dimension_rows(&self, table: &mut Table, by: GroupBy, groups: &[Group]) {
+    /// The columns of `--by server`, `--by app-pool` and `--by url`.
+    fn dimension_columns(&self, by: GroupBy) -> Vec<Column<'_>> {
         let key_name = match by {
             GroupBy::Server => "server",
             GroupBy::AppPool => "app pool",
             _ => "URL",
         };
-        table.set_header([
-            key_name,
-            "count",
-            "verdicts",
-            "servers",
-            "first seen",
-            "last seen",
-            "p50",
-            "p95",
-            "top URL",
-        ]);
-        for g in groups {
-            let key = match &g.key {
-                GroupKey::Server { server } => server.as_str(),
-                GroupKey::AppPool { app_pool } => app_pool.as_str(),
-                GroupKey::Url { url } => url.as_str(),
-                _ => "",
-            };
-            table.add_row(vec![
-                Cell::new(terminal(key)),
-                Cell::new(g.count).set_alignment(CellAlignment::Right),
-                Cell::new(verdict_summary(g)),
-                Cell::new(list(&sanitized(&g.servers), 3)),
-                Cell::new(seen(g)),
-                Cell::new(timings(g)).set_alignment(CellAlignment::Right),
-                Cell::new(terminal(url_path(&g.top_url))),
-            ]);
-        }
+        vec![
+            Column::new(key_name, |g| match &g.key {
+                GroupKey::Server { server } => text_cell(server),
+                GroupKey::AppPool { app_pool } => text_cell(app_pool),
+                GroupKey::Url { url } => text_cell(url),
+                _ => Cell::new(""),
+            }),
+            count_column(),
+            Column::new("verdicts", |g| Cell::new(verdict_summary(g))),
+            servers_column(),
+            seen_column(),
+            timings_column(),
+            top_url_column(),
+        ]
     }
 
-    fn hour_rows(&self, table: &mut Table, groups: &[Group]) {
-        table.set_header(["hour", "count", "", "verdicts", "p95"]);
+    /// The columns of `--by hour`: a bar per hour, scaled to the busiest one.
+    fn hour_columns(&self, groups: &[Group]) -> Vec<Column<'_>> {
         let max = groups.iter().map(|g| g.count).max().unwrap_or(0);
-        for g in groups {
-            let GroupKey::Hour { hour } = &g.key else {
-                continue;
-            };
-            table.add_row(vec![
-                Cell::new(hour.format("%Y-%m-%d %H:00").to_string()),
-                Cell::new(g.count).set_alignment(CellAlignment::Right),
-                Cell::new(bar(g.count, max, 30)),
-                Cell::new(verdict_summary(g)),
-                Cell::new(if g.count == 0 {
+        vec![
+            Column::new("hour", |g| match &g.key {
+                GroupKey::Hour { hour } => Cell::new(hour.format("%Y-%m-%d %H:00").to_string()),
+                _ => Cell::new(""),
+            }),
+            count_column(),
+            Column::new("", move |g| Cell::new(bar(g.count, max, 30))),
+            Column::new("verdicts", |g| Cell::new(verdict_summary(g))),
+            Column::new("p95", |g| {
+                let text = if g.count == 0 {
                     String::new()
                 } else {
                     secs(g.time_taken_p95_ms)
-                })
-                .set_alignment(CellAlignment::Right),
-            ]);
-        }
+                };
+                Cell::new(text).set_alignment(CellAlignment::Right)
+            }),
+        ]
     }
 
     fn write_hints(&self, hints: &[Hint], out: &mut dyn Write) -> io::Result<()> {
@@ -255,7 +234,7 @@ impl TableReporter {
         }
         writeln!(out, "\n{}", self.bold("Hints"))?;
         for (i, hint) in hints.iter().enumerate() {
-            writeln!(out, "{}. {}", i + 1, terminal(&hint.title))?;
+            writeln!(out, "{}. {}", i + 1, terminal(&cap(&hint.title, 4 * CELL_CHARS)))?;
             let mut scope = Vec::new();
             if !hint.app_pools.is_empty() {
                 scope.push(format!("pools {}", list(&sanitized(&hint.app_pools), 6)));
@@ -275,8 +254,8 @@ impl TableReporter {
             for line in hint.advice.lines() {
                 writeln!(out, "   {}", terminal(line))?;
             }
-            for line in hint.command.lines() {
-                writeln!(out, "   $ {}", terminal(line))?;
+            for fix in &hint.commands {
+                writeln!(out, "   {}> {}", fix.shell, terminal(&fix.line))?;
             }
         }
         Ok(())
@@ -289,11 +268,12 @@ impl Reporter for TableReporter {
         self.write_verdicts(report.verdicts, out)?;
         self.write_groups(report.by, report.groups, out)?;
         self.write_hints(report.hints, out)?;
-        if let Some(example) = report.groups.iter().find(|g| !g.example_file.is_empty()) {
+        if let Some(open) = &report.open_example {
             writeln!(
                 out,
-                "\nOpen one trace: frebscope show '{}'",
-                terminal(&example.example_file)
+                "\nOpen one trace ({}): {}",
+                open.shell,
+                terminal(&open.line)
             )?;
         }
         Ok(())
@@ -335,15 +315,15 @@ impl Reporter for TableReporter {
                         .unwrap_or(&row.start_time)
                         .replace('T', " "),
                 ),
-                Cell::new(terminal(&row.server)),
+                text_cell(&row.server),
                 Cell::new(status),
-                Cell::new(terminal(&row.module)),
+                text_cell(&row.module),
                 Cell::new(code),
                 Cell::new(secs(row.time_taken_ms)).set_alignment(CellAlignment::Right),
                 self.verdict_cell(verdict),
-                Cell::new(terminal(&row.evidence)),
-                Cell::new(terminal(&row.url)),
-                Cell::new(terminal(&row.file)),
+                capped_cell(&row.evidence, EVIDENCE_CHARS),
+                text_cell(&row.url),
+                text_cell(&row.file),
             ]);
         }
         writeln!(out, "{table}")
@@ -382,8 +362,89 @@ fn verdict_summary(group: &Group) -> String {
     parts.join(", ")
 }
 
+/// One column of a table: its heading and how to fill its cell for a group. The headings and
+/// the cells of a table come from the same list, so they cannot drift apart.
+struct Column<'a> {
+    header: &'static str,
+    cell: Box<dyn Fn(&Group) -> Cell + 'a>,
+}
+
+impl<'a> Column<'a> {
+    fn new(header: &'static str, cell: impl Fn(&Group) -> Cell + 'a) -> Column<'a> {
+        Column {
+            header,
+            cell: Box::new(cell),
+        }
+    }
+}
+
+fn fill(table: &mut Table, columns: &[Column<'_>], groups: &[Group]) {
+    table.set_header(columns.iter().map(|c| c.header));
+    for group in groups {
+        table.add_row(columns.iter().map(|c| (c.cell)(group)).collect::<Vec<_>>());
+    }
+}
+
+fn count_column<'a>() -> Column<'a> {
+    Column::new("count", |g| {
+        Cell::new(g.count).set_alignment(CellAlignment::Right)
+    })
+}
+
+fn servers_column<'a>() -> Column<'a> {
+    Column::new("servers", |g| Cell::new(list(&sanitized(&g.servers), 3)))
+}
+
+fn seen_column<'a>() -> Column<'a> {
+    Column::new("seen (UTC)", |g| Cell::new(seen(g)))
+}
+
+fn timings_column<'a>() -> Column<'a> {
+    Column::new("p50 / p95", |g| {
+        Cell::new(timings(g)).set_alignment(CellAlignment::Right)
+    })
+}
+
+fn top_url_column<'a>() -> Column<'a> {
+    Column::new("top URL", |g| text_cell(url_path(&g.top_url)))
+}
+
+/// Most characters of a trace value a table cell shows; CSV and JSON keep values whole. A
+/// table is for reading: a 64 KiB URL or a 4 MB server name would only make comfy-table
+/// wrap for minutes.
+pub const CELL_CHARS: usize = 120;
+/// Evidence sentences are longer by design.
+const EVIDENCE_CHARS: usize = 600;
+
+/// A cell for text from a trace: capped, then escaped for the terminal.
+fn text_cell(text: &str) -> Cell {
+    capped_cell(text, CELL_CHARS)
+}
+
+fn capped_cell(text: &str, max: usize) -> Cell {
+    Cell::new(terminal(&cap(text, max)))
+}
+
+/// `text` cut at `max` characters, the cut marked with `…`.
+pub fn cap(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            std::borrow::Cow::Owned(format!("{}…", &text[..end]))
+        }
+    }
+}
+
+/// Values from a trace for a list: each capped and escaped.
 fn sanitized(values: &[String]) -> Vec<String> {
-    values.iter().map(|v| terminal(v).into_owned()).collect()
+    values
+        .iter()
+        .map(|v| terminal(&cap(v, CELL_CHARS)).into_owned())
+        .collect()
 }
 
 /// `a, b, c +2`.
