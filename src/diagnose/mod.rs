@@ -67,6 +67,14 @@ pub struct Hint {
     pub count: usize,
 }
 
+impl Hint {
+    /// Every command line of the hint, one per line.
+    pub fn command_text(&self) -> String {
+        let lines: Vec<&str> = self.commands.iter().map(|c| c.line.as_str()).collect();
+        lines.join("\n")
+    }
+}
+
 /// The diagnoses of a run, with the process generations they were made from, which the
 /// hints read too.
 #[derive(Debug)]
