@@ -137,7 +137,7 @@ struct InputArgs {
     /// Only these servers (System/Computer), comma-separated.
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     server: Vec<String>,
-    /// Only these site ids, comma-separated.
+    /// Only these sites: ids (2) or FREB folder names (W3SVC2), comma-separated.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     site: Vec<String>,
     /// Only these application pools, comma-separated.
@@ -303,7 +303,10 @@ impl InputArgs {
                 .map(|t| filter::parse_time("--until", t, now))
                 .transpose()?,
             servers: trimmed(self.server),
-            sites: trimmed(self.site),
+            sites: trimmed(self.site)
+                .iter()
+                .map(|site| filter::parse_site(site))
+                .collect::<Result<_, _>>()?,
             app_pools: trimmed(self.app_pool),
             url: self.url.filter(|u| !u.is_empty()),
         };

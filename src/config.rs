@@ -119,6 +119,20 @@ pub struct Config {
     pub skipped_csv: Option<PathBuf>,
 }
 
+impl Config {
+    /// True when standard output carries CSV or JSON for programs rather than text for
+    /// people: the only output that is not passed through the terminal guard when it goes to
+    /// a file or a pipe.
+    pub fn stdout_is_data(&self) -> bool {
+        match &self.command {
+            Command::Scan { format, .. } | Command::Requests { format } => {
+                matches!(format, Format::Json | Format::Csv(Target::Stdout))
+            }
+            Command::Show { .. } => false,
+        }
+    }
+}
+
 /// The default reader threads: reading traces waits on the disk or the network more than on
 /// the CPU, so more threads than cores keep requests in flight (capped: a share gains little
 /// past a few dozen outstanding reads).

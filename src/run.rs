@@ -186,8 +186,33 @@ impl Progress {
     }
 }
 
+/// The files a run writes, created before anything is read: a destination that cannot be
+/// created fails in a millisecond, not after an hour on a share.
+struct OutputFiles {
+    csv: Option<BufWriter<File>>,
+    skipped_csv: Option<BufWriter<File>>,
+}
+
+impl OutputFiles {
+    fn create(config: &Config) -> Result<OutputFiles> {
+        let csv = match &config.command {
+            Command::Scan {
+                format: Format::Csv(Target::File(path)),
+                ..
+            }
+            | Command::Requests {
+                format: Format::Csv(Target::File(path)),
+            } => Some(create(path)?),
+            _ => None,
+        };
+        let skipped_csv = config.skipped_csv.as_deref().map(create).transpose()?;
+        Ok(OutputFiles { csv, skipped_csv })
+    }
+}
+
 fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
+    let mut files = OutputFiles::create(config)?;
     let collected = collect(config, streams.err)?;
     let Collected {
         traces,
@@ -226,7 +251,7 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
                 elapsed: started.elapsed(),
                 open_example,
             };
-            emit(config, format, streams, &totals, |r, out| {
+            emit(config, format, streams, &mut files, &totals, |r, out| {
                 r.scan(&report, out)
             })?;
         }
@@ -240,13 +265,16 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
                 rows: &rows,
                 elapsed: started.elapsed(),
             };
-            emit(config, format, streams, &totals, |r, out| {
+            emit(config, format, streams, &mut files, &totals, |r, out| {
                 r.requests(&report, out)
             })?;
         }
         Command::Show { .. } => unreachable!("show is dispatched before analysis"),
     }
     report_skipped(config, skipped, streams.err)?;
+    if let (Some(path), Some(file)) = (&config.skipped_csv, files.skipped_csv.as_mut()) {
+        write_skipped_csv(path, skipped, file)?;
+    }
     if config.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
@@ -274,6 +302,7 @@ fn emit(
     config: &Config,
     format: &Format,
     streams: &mut Streams<'_>,
+    files: &mut OutputFiles,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
@@ -290,8 +319,10 @@ fn emit(
         }
         Format::Csv(Target::File(path)) => {
             write(&table, streams.out)?;
-            let mut file = create(path)?;
-            write(&CsvReporter, &mut file)
+            let Some(file) = files.csv.as_mut() else {
+                anyhow::bail!("{} was not created", path.display());
+            };
+            write(&CsvReporter, file)
                 .with_context(|| format!("could not write {}", path.display()))?;
             file.flush()
                 .with_context(|| format!("could not write {}", path.display()))?;
@@ -355,12 +386,13 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             )?;
         }
     }
-    let Some(path) = &config.skipped_csv else {
-        return Ok(());
-    };
-    let mut file = create(path)?;
+    Ok(())
+}
+
+/// Writes every skipped file to the `--skipped-csv` file created at the start of the run.
+fn write_skipped_csv(path: &Path, skipped: &[FileError], file: &mut BufWriter<File>) -> Result<()> {
     {
-        let mut writer = csv::Writer::from_writer(&mut file);
+        let mut writer = crate::sanitize::csv_writer(&mut *file);
         writer.write_record(["file", "reason", "detail"])?;
         for e in skipped {
             let path = e.path.display().to_string();

@@ -512,7 +512,7 @@ fn arr_timeout_matching(t: &Trace, waited: u64, options: &Options) -> Option<Str
     let farm = || {
         approx(waited, options.farm_timeout).then(|| {
             format!(
-                "the farm's timeout {} (applicationRequestRouting/protocol@timeout)",
+                "the farm's protocol@timeout {}",
                 ev::duration(options.farm_timeout)
             )
         })
@@ -520,7 +520,7 @@ fn arr_timeout_matching(t: &Trace, waited: u64, options: &Options) -> Option<Str
     let proxy = || {
         approx(waited, options.proxy_timeout).then(|| {
             format!(
-                "the proxy timeout {} (system.webServer/proxy@timeout)",
+                "system.webServer/proxy@timeout {}",
                 ev::duration(options.proxy_timeout)
             )
         })

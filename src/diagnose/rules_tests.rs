@@ -291,7 +291,7 @@ fn r8_arr_timeout_without_backend_is_proxy() {
     assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
     assert!(
         d.evidence
-            .contains("ARR gave up on web01:80 after 30.0 s ≈ the farm's timeout 30.0 s")
+            .contains("ARR gave up on web01:80 after 30.0 s ≈ the farm's protocol@timeout 30.0 s")
     );
 }
 
@@ -307,13 +307,13 @@ fn r8_compares_with_the_timeout_of_the_route() {
     let direct = |t: &mut Trace| t.arr_route = Some(ArrRoute::Direct);
     let d = one(arr_timeout("fr.xml", "abc").with(farm));
     assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
-    assert!(d.evidence.contains("applicationRequestRouting/protocol@timeout"), "{}", d.evidence);
+    assert!(d.evidence.contains("the farm's protocol@timeout 30.0 s"), "{}", d.evidence);
     // A plain-URL rewrite waited 30 s: not the proxy timeout of 2 min.
     let d = one(arr_timeout("fr.xml", "abc").with(direct));
     assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
     let d = one(arr_timeout("fr.xml", "abc").at(100, 120_300).with(direct));
     assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
-    assert!(d.evidence.contains("≈ the proxy timeout 120.0 s (system.webServer/proxy@timeout)"), "{}", d.evidence);
+    assert!(d.evidence.contains("≈ system.webServer/proxy@timeout 120.0 s"), "{}", d.evidence);
     // A farm route that waited 2 min did not hit the farm's 30 s.
     let d = one(arr_timeout("fr.xml", "abc").at(100, 120_300).with(farm));
     assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);

@@ -71,7 +71,7 @@ fn to_io(err: csv::Error) -> io::Error {
 
 impl Reporter for CsvReporter {
     fn scan(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let mut writer = csv::Writer::from_writer(out);
+        let mut writer = crate::sanitize::csv_writer(out);
         writer.write_record(header(report.by)).map_err(to_io)?;
         for group in report.groups {
             writer.write_record(summary_record(group)).map_err(to_io)?;
@@ -80,7 +80,7 @@ impl Reporter for CsvReporter {
     }
 
     fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let mut writer = csv::Writer::from_writer(out);
+        let mut writer = crate::sanitize::csv_writer(out);
         writer.write_record(REQUESTS_HEADER).map_err(to_io)?;
         for row in report.rows {
             let record: Vec<String> = vec![
