@@ -4,24 +4,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
+use common::real_corpus;
 use predicates::prelude::*;
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn real_corpus() -> Option<PathBuf> {
-    let dir = crate_dir().join("../shared/corpus/real");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} not found (real traces are not bundled)",
-            dir.display()
-        );
-        None
-    }
 }
 
 const REQUESTS_HEADER: &str = "file,server,site_id,app_pool,process_id,start_time,url,verb,status,\

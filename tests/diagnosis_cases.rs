@@ -2,6 +2,8 @@
 //! diagnosed together (process generations and ARR links need their neighbours), and each
 //! verdict and rule is compared with `expected.csv`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -142,11 +144,9 @@ fn farm_hints_cover_cold_starts_and_the_arr_timeout() {
 
 #[test]
 fn real_traces_get_the_verdicts_their_owners_report() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+    let Some(dir) = common::real_corpus() else {
         return;
-    }
+    };
     let cases = [
         ("FrebViewer__fr000070.arr-bad-backend.xml", "proxy", "R9"),
         ("FrebViewer__fr000035.config-500-19.xml", "config", "R20"),

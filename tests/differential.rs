@@ -1,6 +1,8 @@
 //! The fast reader must give exactly what the full reader gives, on every trace we have:
 //! the bundled samples, the test inputs and, when present, the real traces in `../shared`.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -59,13 +61,8 @@ fn fast_reader_equals_full_reader_on_test_inputs() {
 
 #[test]
 fn fast_reader_equals_full_reader_on_real_traces() {
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
-    if !real.is_dir() {
-        eprintln!(
-            "skipped: {} not found (real traces are not bundled)",
-            real.display()
-        );
+    let Some(real) = common::real_corpus() else {
         return;
-    }
+    };
     assert_eq!(assert_readers_agree(&real), 53);
 }

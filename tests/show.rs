@@ -1,6 +1,8 @@
 //! `frebscope show` end to end: the real binary on hand-written traces and, when the shared
 //! corpus is present, on real IIS traces. Output is compared with reviewed snapshots.
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -31,11 +33,7 @@ fn show(args: &[&str]) -> String {
 }
 
 fn real_corpus_present() -> bool {
-    let present = Path::new(env!("CARGO_MANIFEST_DIR")).join(REAL).is_dir();
-    if !present {
-        eprintln!("skipped: {REAL} not found (real traces are not bundled)");
-    }
-    present
+    common::real_corpus().is_some()
 }
 
 #[test]

@@ -201,3 +201,31 @@ pub fn parse_outcome(output: &std::process::Output) -> Outcome {
         stderr,
     }
 }
+
+/// The real IIS traces in `../shared/corpus/real`, when they are there. They are not bundled,
+/// so a test that reads them says it skipped without them; `.ci/run` sets
+/// `FREBSCOPE_REQUIRE_SHARED=1`, and then their absence fails the test instead of passing it
+/// unseen.
+pub fn real_corpus() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
+    let required = std::env::var_os("FREBSCOPE_REQUIRE_SHARED").is_some_and(|v| v == "1");
+    corpus_at(&dir, required)
+}
+
+/// [`real_corpus`] for any folder: `None` with a note when it is missing, a panic when it is
+/// missing and `required`.
+pub fn corpus_at(dir: &Path, required: bool) -> Option<std::path::PathBuf> {
+    if dir.is_dir() {
+        return Some(dir.to_path_buf());
+    }
+    assert!(
+        !required,
+        "{} not found, and FREBSCOPE_REQUIRE_SHARED=1 says the real traces must be there",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: {} not found (real traces are not bundled)",
+        dir.display()
+    );
+    None
+}
