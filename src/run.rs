@@ -21,7 +21,7 @@ use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{suggest, Reporter, RequestRow, RequestsReport, ScanReport};
+use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport, suggest};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 
@@ -231,17 +231,14 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
             // Traces outside the filters were only read as far as their head and have no
             // verdict, so the hints of all traces are the hints of the matched ones.
             let hints = diagnose::hints(traces, analysis);
-            let open_example = groups
-                .iter()
-                .find(|g| !g.example_file.is_empty())
-                .map(|g| {
-                    suggest::show_line(
-                        suggest::platform_shell(),
-                        &g.example_file,
-                        &config.roots,
-                        &config.diagnosis,
-                    )
-                });
+            let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
+                suggest::show_line(
+                    suggest::platform_shell(),
+                    &g.example_file,
+                    &config.roots,
+                    &config.diagnosis,
+                )
+            });
             let report = ScanReport {
                 totals: &totals,
                 verdicts: &verdicts,
@@ -510,8 +507,16 @@ fn run_show(
             streams.err,
             "frebscope: {} neighbouring trace{} could not be read; the cross-trace rules ran without {}",
             skipped_neighbours.len(),
-            if skipped_neighbours.len() == 1 { "" } else { "s" },
-            if skipped_neighbours.len() == 1 { "it" } else { "them" },
+            if skipped_neighbours.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if skipped_neighbours.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
         )?;
         report_skipped(config, &skipped_neighbours, streams.err)?;
         status = RunStatus::Partial;

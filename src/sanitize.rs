@@ -242,7 +242,11 @@ mod tests {
         let whole = guarded(&[text]);
         assert_eq!(whole, "é\\u{202e}\\u{61c}\x1b[33mx\x1b[0m\\u{9b}");
         for cut in 0..text.len() {
-            assert_eq!(guarded(&[&text[..cut], &text[cut..]]), whole, "cut at {cut}");
+            assert_eq!(
+                guarded(&[&text[..cut], &text[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
         }
         assert_eq!(guarded(&[b"\xff\x9b[2J"]), "\\xff\\x9b[2J");
         assert_eq!(guarded(&[b"end\x1b"]), "end\\x1b");
@@ -261,7 +265,9 @@ mod tests {
     fn cells_holding_a_semicolon_are_quoted() {
         let mut writer = csv_writer(Vec::new());
         writer
-            .write_record(["x;=cmd|' /C calc'!A0", "plain", "=1+1"].map(|c| csv_cell(c).into_owned()))
+            .write_record(
+                ["x;=cmd|' /C calc'!A0", "plain", "=1+1"].map(|c| csv_cell(c).into_owned()),
+            )
             .unwrap();
         let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
         assert_eq!(text, "\"x;=cmd|' /C calc'!A0\",plain,'=1+1\n");

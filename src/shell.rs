@@ -114,9 +114,9 @@ fn is_powershell_single_quote(ch: char) -> bool {
 /// A value that is one literal argument both in cmd.exe and in PowerShell when written in
 /// double quotes: nothing either shell expands or ends a string with.
 pub fn double_quotes_safe_for_windows_shells(value: &str) -> bool {
-    !value.chars().any(|ch| {
-        cmd_breaks(ch) || matches!(ch, '$' | '`' | '\u{201c}' | '\u{201d}' | '\u{201e}')
-    })
+    !value
+        .chars()
+        .any(|ch| cmd_breaks(ch) || matches!(ch, '$' | '`' | '\u{201c}' | '\u{201d}' | '\u{201e}'))
 }
 
 #[cfg(test)]
@@ -127,19 +127,31 @@ mod tests {
     fn powershell_single_quotes_double_every_quote() {
         assert_eq!(quote(Shell::PowerShell, "Orders"), "'Orders'");
         assert_eq!(quote(Shell::PowerShell, "it's"), "'it''s'");
-        assert_eq!(quote(Shell::PowerShell, "a\u{2019}b"), "'a\u{2019}\u{2019}b'");
-        assert_eq!(quote(Shell::PowerShell, "$env:x `whoami`"), "'$env:x `whoami`'");
+        assert_eq!(
+            quote(Shell::PowerShell, "a\u{2019}b"),
+            "'a\u{2019}\u{2019}b'"
+        );
+        assert_eq!(
+            quote(Shell::PowerShell, "$env:x `whoami`"),
+            "'$env:x `whoami`'"
+        );
     }
 
     #[test]
     fn posix_single_quotes_close_and_reopen() {
-        assert_eq!(quote(Shell::Posix, "'$(touch X)'"), "''\\''$(touch X)'\\'''");
+        assert_eq!(
+            quote(Shell::Posix, "'$(touch X)'"),
+            "''\\''$(touch X)'\\'''"
+        );
         assert_eq!(quote(Shell::Posix, "a b"), "'a b'");
     }
 
     #[test]
     fn cmd_double_quotes_lose_what_cmd_would_expand() {
-        assert_eq!(quote(Shell::Cmd, "Default Web Site"), "\"Default Web Site\"");
+        assert_eq!(
+            quote(Shell::Cmd, "Default Web Site"),
+            "\"Default Web Site\""
+        );
         assert_eq!(
             quote(Shell::Cmd, "Pool\" & calc.exe & rem \""),
             "\"Pool_ & calc.exe & rem _\""

@@ -267,12 +267,17 @@ fn evil_trace() -> String {
     };
     let mut text = common::head(&root).replace(
         "verb=\"GET\"",
-        &format!("verb=\"G{EVIL_RAW}\" remoteUserName=\"u{EVIL_REF}\" authenticationType=\"a{EVIL_RAW}\""),
+        &format!(
+            "verb=\"G{EVIL_RAW}\" remoteUserName=\"u{EVIL_REF}\" authenticationType=\"a{EVIL_RAW}\""
+        ),
     );
     let data = |name: &str, value: &str| format!("<Data Name=\"{name}\">{value}</Data>");
     text.push_str(&evil_event(
         "GENERAL_REQUEST_HEADERS",
-        &data("Headers", &format!("Host: h{EVIL_RAW}\r\nUser-Agent: ua{EVIL_REF}\r\n")),
+        &data(
+            "Headers",
+            &format!("Host: h{EVIL_RAW}\r\nUser-Agent: ua{EVIL_REF}\r\n"),
+        ),
     ));
     text.push_str(&evil_event(
         &format!("EVIL{EVIL_RAW}_START"),
@@ -334,7 +339,11 @@ fn show_prints_every_field_escaped() {
         assert_clean(&format!("show {extra:?} stdout"), &output.stdout);
         assert_clean(&format!("show {extra:?} stderr"), &output.stderr);
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(text.contains("\\x1b]0;owned\\x07"), "{text}{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            text.contains("\\x1b]0;owned\\x07"),
+            "{text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     for args in [
         &["scan"][..],

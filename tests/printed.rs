@@ -76,9 +76,15 @@ fn by_tables_put_every_value_under_its_heading() {
         let table = group_table(&stdout(&["scan", "samples", "--by", by]), title);
         let row = first_row(&table);
         assert!(!cell(&row, key).is_empty(), "{by}: {table}");
-        assert!(cell(&row, "count").parse::<usize>().is_ok(), "{by}: {table}");
+        assert!(
+            cell(&row, "count").parse::<usize>().is_ok(),
+            "{by}: {table}"
+        );
         let verdicts = cell(&row, "verdicts");
-        assert!(!verdicts.contains('→') && !verdicts.ends_with(" s"), "{by}: {table}");
+        assert!(
+            !verdicts.contains('→') && !verdicts.ends_with(" s"),
+            "{by}: {table}"
+        );
         assert!(cell(&row, "seen (UTC)").contains('→'), "{by}: {table}");
         assert!(cell(&row, "p50 / p95").ends_with(" s"), "{by}: {table}");
         assert!(cell(&row, "top URL").starts_with('/'), "{by}: {table}");
@@ -94,7 +100,10 @@ fn by_tables_put_every_value_under_its_heading() {
         "Failures by status, module and error code",
     );
     let row = first_row(&table);
-    assert!(cell(&row, "status").starts_with(|c: char| c.is_ascii_digit()), "{table}");
+    assert!(
+        cell(&row, "status").starts_with(|c: char| c.is_ascii_digit()),
+        "{table}"
+    );
     assert!(cell(&row, "error code").starts_with("0x"), "{table}");
     insta::assert_snapshot!("by_error", table);
 }
@@ -171,7 +180,10 @@ fn huge_values_are_capped_in_tables_and_kept_in_csv() {
     }
     let csv = stdout(&["requests", dir, "--csv", "-"]);
     assert!(csv.contains(&url), "the CSV keeps the whole URL");
-    assert!(csv.contains(&"C".repeat(10_000)), "the CSV keeps the server name");
+    assert!(
+        csv.contains(&"C".repeat(10_000)),
+        "the CSV keeps the server name"
+    );
 }
 
 #[test]

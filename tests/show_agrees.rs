@@ -121,7 +121,11 @@ fn the_suggested_show_line_gives_the_scan_verdict() {
     assert!(shown.status.success(), "{line}");
     let verdicts = scan_verdicts(&["samples"]);
     let file = args.split('\'').nth(1).unwrap();
-    assert_eq!(shown_verdicts(&shown.stdout), [verdicts[file].clone()], "{line}");
+    assert_eq!(
+        shown_verdicts(&shown.stdout),
+        [verdicts[file].clone()],
+        "{line}"
+    );
 }
 
 #[test]
@@ -147,7 +151,10 @@ fn show_names_the_neighbours_it_could_not_read() {
     let context = tempfile::tempdir().unwrap();
     common::write(&context.path().join("fr000001.xml"), common::trace());
     common::write(&context.path().join("fr000002.xml"), "");
-    common::write(&context.path().join("fr000003.xml"), "<html>not a trace</html>");
+    common::write(
+        &context.path().join("fr000003.xml"),
+        "<html>not a trace</html>",
+    );
     let output = frebscope(&[
         "show",
         "--no-color",
@@ -157,7 +164,10 @@ fn show_names_the_neighbours_it_could_not_read() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("2 neighbouring traces could not be read"), "{stderr}");
+    assert!(
+        stderr.contains("2 neighbouring traces could not be read"),
+        "{stderr}"
+    );
     assert!(stderr.contains("fr000002.xml: empty"), "{stderr}");
     assert!(stderr.contains("fr000003.xml"), "{stderr}");
 }

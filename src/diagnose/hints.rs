@@ -14,7 +14,7 @@ use super::Hint;
 use super::evidence as ev;
 use super::generations::ProcessInfo;
 use crate::model::{ArrRoute, Diagnosis, Trace, Verdict};
-use crate::shell::{FixLine, Shell, quote};
+use crate::shell::{self, FixLine, Shell, quote};
 
 /// Rapid-fail protection's defaults: this many crashes within this time disable the pool.
 const RAPID_FAIL_MAX_CRASHES: usize = 5;
@@ -76,7 +76,9 @@ impl Group {
         }
         self.count += 1;
         self.longest_ms = self.longest_ms.max(time_ms);
-        self.arr |= trace.module().eq_ignore_ascii_case("ApplicationRequestRouting")
+        self.arr |= trace
+            .module()
+            .eq_ignore_ascii_case("ApplicationRequestRouting")
             || trace.arr_log_id_forwarded.is_some();
     }
 
@@ -226,14 +228,17 @@ fn pool_commands(pool: &str, settings: &[(&str, &str, &str)]) -> Vec<FixLine> {
         .iter()
         .map(|(name, value, _)| format!("/{name}:{value}"))
         .collect();
-    let mut lines = vec![FixLine::new(
-        Shell::Cmd,
-        format!(
-            "{APPCMD} set apppool /apppool.name:{} {}",
-            quote(Shell::Cmd, pool),
-            appcmd_settings.join(" ")
-        ),
-    )];
+    let mut lines = Vec::new();
+    if cmd_line_fits(pool) {
+        lines.push(FixLine::new(
+            Shell::Cmd,
+            format!(
+                "{APPCMD} set apppool /apppool.name:{} {}",
+                quote(Shell::Cmd, pool),
+                appcmd_settings.join(" ")
+            ),
+        ));
+    }
     let path = quote(Shell::PowerShell, &format!(r"IIS:\AppPools\{pool}"));
     for (name, _, value) in settings {
         lines.push(FixLine::new(
@@ -250,7 +255,11 @@ fn site_ids(sites: &BTreeSet<u32>) -> String {
     if sites.is_empty() {
         "@() <# put your site ids here #>".to_string()
     } else {
-        sites.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+        sites
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -279,7 +288,13 @@ fn arr_timeout_hint(g: &Group) -> Option<Hint> {
         let names: Vec<&str> = g
             .farms
             .iter()
-            .map(|f| if f.is_empty() { "(name not in the trace)" } else { f.as_str() })
+            .map(|f| {
+                if f.is_empty() {
+                    "(name not in the trace)"
+                } else {
+                    f.as_str()
+                }
+            })
             .collect();
         which.push(format!(
             "the requests went to server farm(s) {}: raise the farm's webFarms/webFarm/applicationRequestRouting/protocol@timeout (30 s by default) to {suggested}",
@@ -313,21 +328,32 @@ fn arr_timeout_hint(g: &Group) -> Option<Hint> {
     ))
 }
 
+/// A value goes into a cmd.exe line only when cmd.exe can hold it literally and the line
+/// stays harmless if pasted into PowerShell by mistake (no `$`, no backtick); the PowerShell
+/// line, which quotes anything, is always there.
+fn cmd_line_fits(value: &str) -> bool {
+    shell::double_quotes_safe_for_windows_shells(value)
+}
+
 /// The farm's timeout, in cmd.exe and in PowerShell; an empty name becomes a placeholder.
 fn farm_timeout_commands(farm: &str, timeout: &str) -> Vec<FixLine> {
     let farm = if farm.is_empty() { "<farm name>" } else { farm };
-    vec![
-        FixLine::new(
+    let mut lines = Vec::new();
+    if cmd_line_fits(farm) {
+        lines.push(FixLine::new(
             Shell::Cmd,
             format!(
                 "{APPCMD} set config -section:webFarms {} /commit:apphost",
                 quote(
                     Shell::Cmd,
-                    &format!("/[name='{farm}'].applicationRequestRouting.protocol.timeout:{timeout}")
+                    &format!(
+                        "/[name='{farm}'].applicationRequestRouting.protocol.timeout:{timeout}"
+                    )
                 )
             ),
-        ),
-        FixLine::new(
+        ));
+    }
+    lines.push(FixLine::new(
             Shell::PowerShell,
             format!(
                 "Set-WebConfigurationProperty -PSPath {APPHOST} -Filter {} -Name timeout -Value '{timeout}'",
@@ -336,8 +362,8 @@ fn farm_timeout_commands(farm: &str, timeout: &str) -> Vec<FixLine> {
                     &format!("webFarms/webFarm[@name='{farm}']/applicationRequestRouting/protocol")
                 )
             ),
-        ),
-    ]
+        ));
+    lines
 }
 
 /// The server-level proxy timeout, in cmd.exe and in PowerShell.
@@ -443,7 +469,10 @@ fn start_failure_hint(tech: Tech, g: &Group) -> Option<Hint> {
         ),
     };
     Some(g.hint(
-        format!("{} failed because the application could not start", plural(g.count, "request")),
+        format!(
+            "{} failed because the application could not start",
+            plural(g.count, "request")
+        ),
         advice,
         vec![command],
     ))

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::shell::FixLine;
 use crate::model::{Confidence, Depth, Diagnosis, Trace, Verdict};
+use crate::shell::FixLine;
 use generations::ProcessInfo;
 
 /// The timeouts the rules compare with; defaults are the documented IIS defaults.

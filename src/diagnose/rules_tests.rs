@@ -3,10 +3,11 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::diagnose::{Options, analyze, diagnose, hints};
-use crate::shell::Shell;
 use crate::model::{
-    ArrRoute, Confidence, Depth, Diagnosis, ErrorCode, ModuleError, ModuleWarning, Status, Trace, Verdict,
+    ArrRoute, Confidence, Depth, Diagnosis, ErrorCode, ModuleError, ModuleWarning, Status, Trace,
+    Verdict,
 };
+use crate::shell::Shell;
 
 fn base_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
@@ -205,7 +206,11 @@ fn r5_ancm_cannot_connect_after_starting_the_app_in_this_request_is_startup() {
             .event("ANCM_START_APPLICATION_SUCCESS"),
     ]);
     assert_verdict(&ds[1], Verdict::Startup, "R5", Confidence::Medium);
-    assert!(ds[1].evidence.contains("ANCM started the application in this request"));
+    assert!(
+        ds[1]
+            .evidence
+            .contains("ANCM started the application in this request")
+    );
 }
 
 /// Hints and evidence name the technology that failed: a classic ASP.NET start failure is
@@ -219,7 +224,10 @@ fn start_failure_hints_follow_the_module() {
         let hints = hints(&traces, &analysis);
         assert_eq!(hints.len(), 1, "{hints:#?}");
         let evidence = analysis.diagnoses[0].evidence.clone();
-        (format!("{} {}", hints[0].advice, hints[0].command_text()), evidence)
+        (
+            format!("{} {}", hints[0].advice, hints[0].command_text()),
+            evidence,
+        )
     };
     let (aspnet, evidence) = hint_for("AspNetInitializationExceptionModule", "500");
     for wrong in ["ANCM", "aspNetCore", "AspNetCore"] {
@@ -228,7 +236,10 @@ fn start_failure_hints_follow_the_module() {
     }
     assert!(aspnet.contains("ASP.NET 4.0.30319.0"), "{aspnet}");
     let (platform, evidence) = hint_for("httpPlatformHandler", "502.5");
-    assert!(!platform.contains("ANCM") && !platform.contains("aspNetCore"), "{platform}");
+    assert!(
+        !platform.contains("ANCM") && !platform.contains("aspNetCore"),
+        "{platform}"
+    );
     assert!(platform.contains("httpPlatform"), "{platform}");
     assert!(!evidence.contains("ANCM"), "{evidence}");
     let (ancm, _) = hint_for(ANCM, "500.30");
@@ -307,13 +318,22 @@ fn r8_compares_with_the_timeout_of_the_route() {
     let direct = |t: &mut Trace| t.arr_route = Some(ArrRoute::Direct);
     let d = one(arr_timeout("fr.xml", "abc").with(farm));
     assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
-    assert!(d.evidence.contains("the farm's protocol@timeout 30.0 s"), "{}", d.evidence);
+    assert!(
+        d.evidence.contains("the farm's protocol@timeout 30.0 s"),
+        "{}",
+        d.evidence
+    );
     // A plain-URL rewrite waited 30 s: not the proxy timeout of 2 min.
     let d = one(arr_timeout("fr.xml", "abc").with(direct));
     assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
     let d = one(arr_timeout("fr.xml", "abc").at(100, 120_300).with(direct));
     assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
-    assert!(d.evidence.contains("≈ system.webServer/proxy@timeout 120.0 s"), "{}", d.evidence);
+    assert!(
+        d.evidence
+            .contains("≈ system.webServer/proxy@timeout 120.0 s"),
+        "{}",
+        d.evidence
+    );
     // A farm route that waited 2 min did not hit the farm's 30 s.
     let d = one(arr_timeout("fr.xml", "abc").at(100, 120_300).with(farm));
     assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
@@ -321,20 +341,43 @@ fn r8_compares_with_the_timeout_of_the_route() {
 
 #[test]
 fn arr_timeout_hint_gives_the_farm_setting_for_a_farm() {
-    let traces: Vec<Trace> = vec![arr_timeout("fr.xml", "abc")
-        .with(|t| {
-            t.arr_route = Some(ArrRoute::Farm {
-                name: "Orders\" & calc.exe & rem \"".into(),
+    let traces: Vec<Trace> = vec![
+        arr_timeout("fr.xml", "abc")
+            .with(|t| {
+                t.arr_route = Some(ArrRoute::Farm {
+                    name: "Orders\" & calc.exe & rem \"".into(),
+                })
             })
-        })
-        .0];
+            .0,
+    ];
     let analysis = analyze(&traces, &Options::default());
     let hints = hints(&traces, &analysis);
     let text = hints[0].command_text();
-    assert!(hints[0].advice.contains("protocol@timeout (30 s by default)"), "{}", hints[0].advice);
+    assert!(
+        hints[0]
+            .advice
+            .contains("protocol@timeout (30 s by default)"),
+        "{}",
+        hints[0].advice
+    );
     assert!(!text.contains("system.webServer/proxy"), "{text}");
-    assert!(text.contains("-section:webFarms \"/[name='Orders_ & calc.exe & rem _'].applicationRequestRouting.protocol.timeout:00:02:00\""), "{text}");
+    // cmd.exe cannot hold this name: only the PowerShell line, quoted.
     assert!(text.contains("-Filter 'webFarms/webFarm[@name=''Orders\" & calc.exe & rem \"'']/applicationRequestRouting/protocol'"), "{text}");
+    assert_eq!(hints[0].commands.len(), 1, "{text}");
+    assert_eq!(hints[0].commands[0].shell, Shell::PowerShell);
+    let traces: Vec<Trace> = vec![
+        arr_timeout("fr.xml", "abc")
+            .with(|t| {
+                t.arr_route = Some(ArrRoute::Farm {
+                    name: "OrdersFarm".into(),
+                })
+            })
+            .0,
+    ];
+    let analysis = analyze(&traces, &Options::default());
+    let hints = hints(&traces, &analysis);
+    let text = hints[0].command_text();
+    assert!(text.contains("%windir%\\system32\\inetsrv\\appcmd.exe set config -section:webFarms \"/[name='OrdersFarm'].applicationRequestRouting.protocol.timeout:00:02:00\" /commit:apphost"), "{text}");
     assert_eq!(hints[0].commands[0].shell, Shell::Cmd);
     assert_eq!(hints[0].commands[1].shell, Shell::PowerShell);
 }
@@ -371,7 +414,11 @@ fn r8_arr_timeout_follows_a_slow_warm_backend() {
 fn r8_needs_the_configured_timeout() {
     let d = one(arr_timeout("fr.xml", "abc").at(100, 12_000));
     assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
-    assert!(d.evidence.contains("--farm-timeout and --proxy-timeout"), "{}", d.evidence);
+    assert!(
+        d.evidence.contains("--farm-timeout and --proxy-timeout"),
+        "{}",
+        d.evidence
+    );
 }
 
 #[test]

@@ -21,7 +21,11 @@ pub fn platform_shell() -> Shell {
 
 /// `frebscope show FILE --context ROOT... [options]`, quoted for `shell`.
 pub fn show_line(shell: Shell, file: &str, roots: &[Root], options: &Options) -> FixLine {
-    let mut words = vec!["frebscope".to_owned(), "show".to_owned(), quote(shell, file)];
+    let mut words = vec![
+        "frebscope".to_owned(),
+        "show".to_owned(),
+        quote(shell, file),
+    ];
     for root in roots {
         let text = match root {
             Root::Dir(p) | Root::File(p) => p.display().to_string(),
@@ -32,9 +36,21 @@ pub fn show_line(shell: Shell, file: &str, roots: &[Root], options: &Options) ->
     }
     let defaults = Options::default();
     let flags: [(&str, Duration, Duration); 5] = [
-        ("--startup-window", options.startup_window, defaults.startup_window),
-        ("--farm-timeout", options.farm_timeout, defaults.farm_timeout),
-        ("--proxy-timeout", options.proxy_timeout, defaults.proxy_timeout),
+        (
+            "--startup-window",
+            options.startup_window,
+            defaults.startup_window,
+        ),
+        (
+            "--farm-timeout",
+            options.farm_timeout,
+            defaults.farm_timeout,
+        ),
+        (
+            "--proxy-timeout",
+            options.proxy_timeout,
+            defaults.proxy_timeout,
+        ),
         (
             "--ancm-request-timeout",
             options.ancm_request_timeout,
@@ -75,7 +91,15 @@ mod tests {
             line.line,
             "frebscope show 'a'\\''b.xml' --context 'logs [old]' --context 'W3SVC*' --farm-timeout 45000ms"
         );
-        let line = show_line(Shell::PowerShell, "a'b.xml", &roots[..1], &Options::default());
-        assert_eq!(line.line, "frebscope show 'a''b.xml' --context 'logs [old]'");
+        let line = show_line(
+            Shell::PowerShell,
+            "a'b.xml",
+            &roots[..1],
+            &Options::default(),
+        );
+        assert_eq!(
+            line.line,
+            "frebscope show 'a''b.xml' --context 'logs [old]'"
+        );
     }
 }

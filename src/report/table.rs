@@ -234,7 +234,12 @@ impl TableReporter {
         }
         writeln!(out, "\n{}", self.bold("Hints"))?;
         for (i, hint) in hints.iter().enumerate() {
-            writeln!(out, "{}. {}", i + 1, terminal(&cap(&hint.title, 4 * CELL_CHARS)))?;
+            writeln!(
+                out,
+                "{}. {}",
+                i + 1,
+                terminal(&cap(&hint.title, 4 * CELL_CHARS))
+            )?;
             let mut scope = Vec::new();
             if !hint.app_pools.is_empty() {
                 scope.push(format!("pools {}", list(&sanitized(&hint.app_pools), 6)));
