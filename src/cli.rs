@@ -43,7 +43,8 @@ enum Subcommands {
   frebscope scan '\\\\web01\\logs$\\FailedReqLogFiles' /mnt/web02/FailedReqLogFiles --status 502
   frebscope scan D:\\logs --status 502.3,503 --csv 502-summary.csv
   frebscope scan D:\\logs --status 5xx --by hour
-  frebscope scan D:\\logs --by app-pool --json > summary.json")]
+  frebscope scan D:\\logs --by app-pool --json > summary.json
+  frebscope scan D:\\logs --farm-timeout 60s --proxy-timeout 5m   # your ARR timeouts")]
     Scan(ScanArgs),
     /// List one row per trace, with its verdict and evidence.
     #[command(after_help = "Examples:

@@ -71,7 +71,7 @@ fn every_sample_shown_with_the_scan_inputs_gets_the_scan_verdict() {
         let output = frebscope(&["show", "--no-color", file, "--context", "samples"]);
         assert!(output.status.success(), "{file}");
         let shown = shown_verdicts(&output.stdout);
-        assert_eq!(shown, [expected.clone()], "{file}");
+        assert_eq!(shown, std::slice::from_ref(expected), "{file}");
     }
 }
 

@@ -351,20 +351,20 @@ fn arr_timeout_hint_gives_the_farm_setting_for_a_farm() {
             .0,
     ];
     let analysis = analyze(&traces, &Options::default());
-    let hints = hints(&traces, &analysis);
-    let text = hints[0].command_text();
+    let found = hints(&traces, &analysis);
+    let text = found[0].command_text();
     assert!(
-        hints[0]
+        found[0]
             .advice
             .contains("protocol@timeout (30 s by default)"),
         "{}",
-        hints[0].advice
+        found[0].advice
     );
     assert!(!text.contains("system.webServer/proxy"), "{text}");
     // cmd.exe cannot hold this name: only the PowerShell line, quoted.
     assert!(text.contains("-Filter 'webFarms/webFarm[@name=''Orders\" & calc.exe & rem \"'']/applicationRequestRouting/protocol'"), "{text}");
-    assert_eq!(hints[0].commands.len(), 1, "{text}");
-    assert_eq!(hints[0].commands[0].shell, Shell::PowerShell);
+    assert_eq!(found[0].commands.len(), 1, "{text}");
+    assert_eq!(found[0].commands[0].shell, Shell::PowerShell);
     let traces: Vec<Trace> = vec![
         arr_timeout("fr.xml", "abc")
             .with(|t| {
@@ -375,11 +375,11 @@ fn arr_timeout_hint_gives_the_farm_setting_for_a_farm() {
             .0,
     ];
     let analysis = analyze(&traces, &Options::default());
-    let hints = hints(&traces, &analysis);
-    let text = hints[0].command_text();
+    let farm_hints = hints(&traces, &analysis);
+    let text = farm_hints[0].command_text();
     assert!(text.contains("%windir%\\system32\\inetsrv\\appcmd.exe set config -section:webFarms \"/[name='OrdersFarm'].applicationRequestRouting.protocol.timeout:00:02:00\" /commit:apphost"), "{text}");
-    assert_eq!(hints[0].commands[0].shell, Shell::Cmd);
-    assert_eq!(hints[0].commands[1].shell, Shell::PowerShell);
+    assert_eq!(farm_hints[0].commands[0].shell, Shell::Cmd);
+    assert_eq!(farm_hints[0].commands[1].shell, Shell::PowerShell);
 }
 
 #[test]
