@@ -427,3 +427,83 @@ fn csv_on_a_terminal_is_escaped() {
         assert_clean(&format!("{args} on a terminal"), text.as_bytes());
     }
 }
+
+/// The renderers escape at the source too: `show` rendered into memory, without the guard
+/// the binary adds, holds no raw control character either.
+#[test]
+fn show_renderer_escapes_without_the_guard() {
+    use frebscope::model::Diagnosis;
+    use frebscope::parse::full::read_document;
+    use frebscope::show::{ShowOptions, render};
+    let document = read_document(evil_trace().as_bytes()).expect("the hostile trace reads");
+    for all in [false, true] {
+        let mut out = Vec::new();
+        let options = ShowOptions { all, color: false };
+        render(
+            Path::new("fr000001.xml"),
+            &document,
+            &Diagnosis::not_applicable(),
+            &options,
+            &mut out,
+        )
+        .unwrap();
+        assert_clean(&format!("render all={all}"), &out);
+    }
+}
+
+/// The same for `scan`, `requests` and `show` run in the library, whose streams the binary
+/// guards: the tables, hints, messages and the suggested line escape at the source.
+#[test]
+fn reports_escape_without_the_guard() {
+    use frebscope::config::{Command, Config, Format, GroupBy, Root as Input};
+    use frebscope::run::{Streams, run};
+    let tmp = tempfile::tempdir().unwrap();
+    let name = if cfg!(unix) {
+        "fr\u{1b}]0;t\u{7}\u{61c}.xml"
+    } else {
+        "fr\u{61c}.xml"
+    };
+    write(&tmp.path().join(name), evil_trace());
+    write(&tmp.path().join("fr000009.xml"), "");
+    let scan = |by| Command::Scan {
+        by,
+        format: Format::Table,
+    };
+    let commands = [
+        scan(GroupBy::Error),
+        scan(GroupBy::Server),
+        scan(GroupBy::AppPool),
+        scan(GroupBy::Url),
+        scan(GroupBy::Hour),
+        Command::Requests {
+            format: Format::Table,
+        },
+        Command::Show {
+            all: true,
+            context: Vec::new(),
+        },
+    ];
+    for command in commands {
+        let config = Config {
+            command: command.clone(),
+            roots: vec![Input::Dir(tmp.path().to_path_buf())],
+            filters: Default::default(),
+            diagnosis: Default::default(),
+            threads: 2,
+            verbose: true,
+            color: false,
+            progress: false,
+            stats: true,
+            skipped_csv: None,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut streams = Streams {
+            out: &mut out,
+            err: &mut err,
+            width: Some(160),
+        };
+        run(&config, &mut streams).unwrap();
+        assert_clean(&format!("{command:?} stdout"), &out);
+        assert_clean(&format!("{command:?} stderr"), &err);
+    }
+}
