@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use assert_cmd::cargo::cargo_bin_cmd;
 use common::{Root, trace_with, write};
 use serde_json::Value;
@@ -206,7 +204,7 @@ fn the_suggested_show_line_runs_nothing_but_frebscope() {
     assert!(String::from_utf8_lossy(&shown.stdout).contains("verdict"));
     for name in ["X", "Y", "Z"] {
         assert!(
-            !Path::new(&work).join(name).exists(),
+            !work.join(name).exists(),
             "the line ran touch {name}: {line}"
         );
         assert!(
