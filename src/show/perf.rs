@@ -452,28 +452,59 @@ mod tests {
         assert_eq!(pairing.open, vec![1, 4]);
     }
 
-    /// 200,000 nested pairs of one name (a hostile trace): pairing and summing stay linear.
-    /// Walking up the parent chain from every pair took over a minute; this guard allows a
-    /// generous minute for what now takes well under a second, so only a quadratic walk fails.
-    #[test]
-    fn deep_nesting_is_linear() {
-        const DEPTH: usize = 200_000;
+    /// Pairs and sums 200,000 pairs in a thread, failing if that takes more than two minutes.
+    fn within_a_minute(events: Vec<EventRecord>) -> (Pairing, Vec<Step>) {
         let (done, wait) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut events = Vec::with_capacity(2 * DEPTH);
-            events.extend((0..DEPTH).map(|i| event("X_START", (i % 1000) as u32, &[])));
-            events.extend((0..DEPTH).map(|_| event("X_END", 999, &[])));
             let pairing = pair_events(&events);
             let steps = steps(&pairing);
-            let _ = done.send((pairing.pairs.len(), pairing.pairs[DEPTH - 1].parent, steps));
+            let _ = done.send((pairing, steps));
         });
-        let (pairs, innermost_parent, steps) = wait
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("the performance view of 200,000 nested pairs did not finish in a minute");
-        assert_eq!(pairs, DEPTH);
-        assert_eq!(innermost_parent, Some(DEPTH - 2));
-        assert_eq!(steps.len(), 1);
-        assert_eq!(steps[0].count, DEPTH);
+        wait.recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the performance view of 200,000 pairs did not finish in two minutes")
+    }
+
+    const PAIRS: usize = 200_000;
+
+    fn numbered(side: &str, i: usize) -> EventRecord {
+        event(&format!("X{i}_{side}"), (i % 1000) as u32, &[])
+    }
+
+    /// Hostile traces: 200,000 pairs nested of one name, nested of distinct names (no
+    /// ancestor shares a label, so every walk up the chain went to the root), and crossing
+    /// without nesting (each overlaps the next, which kept every pair on the stack). The
+    /// quadratic walks took minutes on these even optimised (hours in a debug build); the guard
+    /// allows two minutes for what now takes seconds in a debug build, so only a quadratic walk
+    /// fails it.
+    #[test]
+    fn deep_nesting_and_crossing_pairs_are_linear() {
+        let mut same: Vec<EventRecord> = (0..PAIRS)
+            .map(|i| event("X_START", (i % 1000) as u32, &[]))
+            .collect();
+        same.extend((0..PAIRS).map(|_| event("X_END", 999, &[])));
+        let (pairing, steps) = within_a_minute(same);
+        assert_eq!(pairing.pairs.len(), PAIRS);
+        assert_eq!(pairing.pairs[PAIRS - 1].parent, Some(PAIRS - 2));
+        assert_eq!((steps.len(), steps[0].count), (1, PAIRS));
+
+        let mut distinct: Vec<EventRecord> = (0..PAIRS).map(|i| numbered("START", i)).collect();
+        distinct.extend((0..PAIRS).rev().map(|i| numbered("END", i)));
+        let (pairing, steps) = within_a_minute(distinct);
+        assert_eq!(pairing.pairs.len(), PAIRS);
+        assert_eq!(pairing.pairs[PAIRS - 1].parent, Some(PAIRS - 2));
+        assert_eq!(steps.len(), PAIRS);
+
+        let mut crossing = Vec::with_capacity(2 * PAIRS);
+        for i in 0..PAIRS {
+            crossing.push(numbered("START", i));
+            if i > 0 {
+                crossing.push(numbered("END", i - 1));
+            }
+        }
+        crossing.push(numbered("END", PAIRS - 1));
+        let (pairing, _) = within_a_minute(crossing);
+        assert_eq!(pairing.pairs.len(), PAIRS);
+        assert!(pairing.pairs.iter().all(|p| p.parent.is_none()));
     }
 
     #[test]
