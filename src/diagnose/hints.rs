@@ -19,7 +19,7 @@ use crate::shell::{self, FixLine, Shell, quote};
 /// Rapid-fail protection's defaults: this many crashes within this time disable the pool.
 const RAPID_FAIL_MAX_CRASHES: usize = 5;
 const RAPID_FAIL_INTERVAL_MINUTES: i64 = 5;
-/// The shortest `proxy@timeout` to suggest.
+/// The shortest ARR timeout (farm or proxy) to suggest.
 const MIN_SUGGESTED_TIMEOUT_MS: u64 = 120_000;
 
 /// The technology that failed, which decides where its logs and settings are.
