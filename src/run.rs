@@ -484,14 +484,8 @@ fn run_show(
     };
     let mut status = RunStatus::Complete;
     for (trace, diagnosis) in traces.iter().zip(&diagnoses).take(shown_count) {
-        let path = &trace.file;
-        let document = std::fs::read(path)
-            .map_err(|e| FileError::io(path, &e))
-            .and_then(|bytes| {
-                parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
-            });
-        match document {
-            Ok(document) => show::render(path, &document, diagnosis, &options, streams.out)?,
+        match read_document(&trace.file) {
+            Ok(document) => show::render(&trace.file, &document, diagnosis, &options, streams.out)?,
             Err(e) => failed_targets.push(e),
         }
     }
@@ -522,6 +516,12 @@ fn run_show(
         status = RunStatus::Partial;
     }
     Ok(status)
+}
+
+/// One trace in full, every event, for printing.
+fn read_document(path: &Path) -> Result<parse::full::Document, FileError> {
+    let bytes = std::fs::read(path).map_err(|e| FileError::io(path, &e))?;
+    parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
 }
 
 fn warn_empty_patterns(patterns: &[String], err: &mut dyn Write) -> Result<()> {

@@ -203,3 +203,19 @@ fn csv_cells_holding_a_semicolon_are_quoted() {
     assert!(summary.contains("\"x;=cmd|' /C calc'!A0\""), "{summary}");
     assert!(Path::new(dir).is_dir());
 }
+
+#[test]
+fn requests_table_puts_every_value_under_its_heading() {
+    let output = stdout(&["requests", "samples", "--status", "502"]);
+    let table = &output[output.find('┌').expect("a table")..];
+    let row = first_row(table);
+    assert!(cell(&row, "start (UTC)").starts_with("20"), "{table}");
+    assert!(cell(&row, "status").starts_with("502"), "{table}");
+    assert!(cell(&row, "error code").starts_with("0x"), "{table}");
+    assert!(cell(&row, "time").ends_with(" s"), "{table}");
+    assert!(
+        ["startup", "proxy", "worker", "config", "unknown"].contains(&cell(&row, "verdict")),
+        "{table}"
+    );
+    assert!(cell(&row, "url").starts_with("http"), "{table}");
+}

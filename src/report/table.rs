@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
-use super::{Reporter, RequestsReport, ScanReport};
+use super::{Reporter, RequestRow, RequestsReport, ScanReport};
 use crate::aggregate::{Group, GroupKey, Totals, VerdictCount};
 use crate::config::GroupBy;
 use crate::diagnose::Hint;
@@ -159,19 +159,19 @@ impl TableReporter {
     /// The default grouping's columns.
     fn error_columns(&self) -> Vec<Column<'_>> {
         vec![
-            Column::new("status", |g| match &g.key {
+            Column::group("status", |g| match &g.key {
                 GroupKey::Error { status, .. } => Cell::new(status),
                 _ => Cell::new(""),
             }),
-            Column::new("module", |g| match &g.key {
+            Column::group("module", |g| match &g.key {
                 GroupKey::Error { module, .. } => text_cell(module),
                 _ => Cell::new(""),
             }),
-            Column::new("error code", |g| match &g.key {
+            Column::group("error code", |g| match &g.key {
                 GroupKey::Error { error_code, .. } => Cell::new(code_lines(*error_code)),
                 _ => Cell::new(""),
             }),
-            Column::new("verdict", move |g| match &g.key {
+            Column::group("verdict", move |g| match &g.key {
                 GroupKey::Error { verdict, .. } => self.verdict_cell(*verdict),
                 _ => Cell::new(""),
             }),
@@ -191,14 +191,14 @@ impl TableReporter {
             _ => "URL",
         };
         vec![
-            Column::new(key_name, |g| match &g.key {
+            Column::group(key_name, |g| match &g.key {
                 GroupKey::Server { server } => text_cell(server),
                 GroupKey::AppPool { app_pool } => text_cell(app_pool),
                 GroupKey::Url { url } => text_cell(url),
                 _ => Cell::new(""),
             }),
             count_column(),
-            Column::new("verdicts", |g| Cell::new(verdict_summary(g))),
+            Column::group("verdicts", |g| Cell::new(verdict_summary(g))),
             servers_column(),
             seen_column(),
             timings_column(),
@@ -210,14 +210,14 @@ impl TableReporter {
     fn hour_columns(&self, groups: &[Group]) -> Vec<Column<'_>> {
         let max = groups.iter().map(|g| g.count).max().unwrap_or(0);
         vec![
-            Column::new("hour", |g| match &g.key {
+            Column::group("hour", |g| match &g.key {
                 GroupKey::Hour { hour } => Cell::new(hour.format("%Y-%m-%d %H:00").to_string()),
                 _ => Cell::new(""),
             }),
             count_column(),
-            Column::new("", move |g| Cell::new(bar(g.count, max, 30))),
-            Column::new("verdicts", |g| Cell::new(verdict_summary(g))),
-            Column::new("p95", |g| {
+            Column::group("", move |g| Cell::new(bar(g.count, max, 30))),
+            Column::group("verdicts", |g| Cell::new(verdict_summary(g))),
+            Column::group("p95", |g| {
                 let text = if g.count == 0 {
                     String::new()
                 } else {
@@ -287,51 +287,54 @@ impl Reporter for TableReporter {
     fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.write_totals(report.totals, report.elapsed, out)?;
         let mut table = self.table();
-        table.set_header([
-            "start (UTC)",
-            "server",
-            "status",
-            "module",
-            "error code",
-            "time",
-            "verdict",
-            "evidence",
-            "url",
-            "file",
-        ]);
-        for row in report.rows {
-            let mut status = row.status.clone();
-            if row.partial {
-                status.push_str(" (partial)");
-            }
-            if row.truncated {
-                status.push_str(" (truncated)");
-            }
-            let code = match (row.error_code.as_str(), row.error_name.as_str()) {
-                ("", _) => String::new(),
-                (c, "") => c.to_owned(),
-                (c, n) => format!("{c} {n}"),
-            };
-            let verdict = row.verdict.parse_verdict();
-            table.add_row(vec![
-                Cell::new(
-                    row.start_time
-                        .get(..23)
-                        .unwrap_or(&row.start_time)
-                        .replace('T', " "),
-                ),
-                text_cell(&row.server),
-                Cell::new(status),
-                text_cell(&row.module),
-                Cell::new(code),
-                Cell::new(secs(row.time_taken_ms)).set_alignment(CellAlignment::Right),
-                self.verdict_cell(verdict),
-                capped_cell(&row.evidence, EVIDENCE_CHARS),
-                text_cell(&row.url),
-                text_cell(&row.file),
-            ]);
-        }
+        fill(&mut table, &self.request_columns(), report.rows);
         writeln!(out, "{table}")
+    }
+}
+
+impl TableReporter {
+    /// The columns of `requests`.
+    fn request_columns(&self) -> Vec<Column<'_, RequestRow>> {
+        vec![
+            Column::new("start (UTC)", |r: &RequestRow| {
+                Cell::new(
+                    r.start_time
+                        .get(..23)
+                        .unwrap_or(&r.start_time)
+                        .replace('T', " "),
+                )
+            }),
+            Column::new("server", |r: &RequestRow| text_cell(&r.server)),
+            Column::new("status", |r: &RequestRow| {
+                let mut status = r.status.clone();
+                if r.partial {
+                    status.push_str(" (partial)");
+                }
+                if r.truncated {
+                    status.push_str(" (truncated)");
+                }
+                Cell::new(status)
+            }),
+            Column::new("module", |r: &RequestRow| text_cell(&r.module)),
+            Column::new("error code", |r: &RequestRow| {
+                Cell::new(match (r.error_code.as_str(), r.error_name.as_str()) {
+                    ("", _) => String::new(),
+                    (c, "") => c.to_owned(),
+                    (c, n) => format!("{c} {n}"),
+                })
+            }),
+            Column::new("time", |r: &RequestRow| {
+                Cell::new(secs(r.time_taken_ms)).set_alignment(CellAlignment::Right)
+            }),
+            Column::new("verdict", move |r: &RequestRow| {
+                self.verdict_cell(r.verdict.parse_verdict())
+            }),
+            Column::new("evidence", |r: &RequestRow| {
+                capped_cell(&r.evidence, EVIDENCE_CHARS)
+            }),
+            Column::new("url", |r: &RequestRow| text_cell(&r.url)),
+            Column::new("file", |r: &RequestRow| text_cell(&r.file)),
+        ]
     }
 }
 
@@ -367,15 +370,16 @@ fn verdict_summary(group: &Group) -> String {
     parts.join(", ")
 }
 
-/// One column of a table: its heading and how to fill its cell for a group. The headings and
-/// the cells of a table come from the same list, so they cannot drift apart.
-struct Column<'a> {
+/// One column of a table: its heading and how to fill its cell for a row (a group, a
+/// request). The headings and the cells of a table come from the same list, so they cannot
+/// drift apart.
+struct Column<'a, R = Group> {
     header: &'static str,
-    cell: Box<dyn Fn(&Group) -> Cell + 'a>,
+    cell: Box<dyn Fn(&R) -> Cell + 'a>,
 }
 
-impl<'a> Column<'a> {
-    fn new(header: &'static str, cell: impl Fn(&Group) -> Cell + 'a) -> Column<'a> {
+impl<'a, R> Column<'a, R> {
+    fn new(header: &'static str, cell: impl Fn(&R) -> Cell + 'a) -> Column<'a, R> {
         Column {
             header,
             cell: Box::new(cell),
@@ -383,35 +387,42 @@ impl<'a> Column<'a> {
     }
 }
 
-fn fill(table: &mut Table, columns: &[Column<'_>], groups: &[Group]) {
+impl<'a> Column<'a, Group> {
+    /// A column of a summary table.
+    fn group(header: &'static str, cell: impl Fn(&Group) -> Cell + 'a) -> Column<'a, Group> {
+        Column::new(header, cell)
+    }
+}
+
+fn fill<R>(table: &mut Table, columns: &[Column<'_, R>], rows: &[R]) {
     table.set_header(columns.iter().map(|c| c.header));
-    for group in groups {
-        table.add_row(columns.iter().map(|c| (c.cell)(group)).collect::<Vec<_>>());
+    for row in rows {
+        table.add_row(columns.iter().map(|c| (c.cell)(row)).collect::<Vec<_>>());
     }
 }
 
 fn count_column<'a>() -> Column<'a> {
-    Column::new("count", |g| {
+    Column::group("count", |g| {
         Cell::new(g.count).set_alignment(CellAlignment::Right)
     })
 }
 
 fn servers_column<'a>() -> Column<'a> {
-    Column::new("servers", |g| Cell::new(list(&sanitized(&g.servers), 3)))
+    Column::group("servers", |g| Cell::new(list(&sanitized(&g.servers), 3)))
 }
 
 fn seen_column<'a>() -> Column<'a> {
-    Column::new("seen (UTC)", |g| Cell::new(seen(g)))
+    Column::group("seen (UTC)", |g| Cell::new(seen(g)))
 }
 
 fn timings_column<'a>() -> Column<'a> {
-    Column::new("p50 / p95", |g| {
+    Column::group("p50 / p95", |g| {
         Cell::new(timings(g)).set_alignment(CellAlignment::Right)
     })
 }
 
 fn top_url_column<'a>() -> Column<'a> {
-    Column::new("top URL", |g| text_cell(url_path(&g.top_url)))
+    Column::group("top URL", |g| text_cell(url_path(&g.top_url)))
 }
 
 /// Most characters of a trace value a table cell shows; CSV and JSON keep values whole. A
