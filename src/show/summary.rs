@@ -67,11 +67,7 @@ pub fn write_verdict(out: &mut Out<'_>, diagnosis: &Diagnosis) -> io::Result<()>
         field(out, "rule", diagnosis.rule)?;
     }
     if diagnosis.verdict != Verdict::NotApplicable {
-        field(
-            out,
-            "confidence",
-            &format!("{:?}", diagnosis.confidence).to_lowercase(),
-        )?;
+        field(out, "confidence", diagnosis.confidence.as_str())?;
     }
     if !diagnosis.evidence.trim().is_empty() {
         field(out, "evidence", &one_line(&diagnosis.evidence, 400))?;
