@@ -8,9 +8,24 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::config::GroupBy;
 use crate::error::{FileError, SkipReason};
 use crate::model::{Diagnosis, ErrorCode, Status, Trace, Verdict};
+
+/// How `scan` groups failures: the option this stage owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// status.substatus x module x error code x verdict (the default).
+    #[default]
+    Error,
+    /// `System/Computer`.
+    Server,
+    /// Application pool.
+    AppPool,
+    /// URL without its query string.
+    Url,
+    /// Hour of the first event, UTC.
+    Hour,
+}
 
 /// The numbers at the top of every report: nothing found is left unaccounted for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -12,13 +12,15 @@
 //! 5. [`report`] writes tables, CSV and JSON.
 //!
 //! [`run`] wires the stages together for the command line; [`config::Config`] is the validated
-//! form of the command line that everything else reads.
+//! form of the command line, one configuration per command, assembled from the option types
+//! each stage owns.
 
 pub mod aggregate;
 pub mod codes;
 pub mod config;
 pub mod diagnose;
 pub mod discover;
+pub mod duration;
 pub mod error;
 pub mod event_names;
 pub mod filter;

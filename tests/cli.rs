@@ -407,3 +407,58 @@ fn a_status_filter_keeps_the_links_to_backend_traces() {
     );
     assert_eq!(filtered, unfiltered);
 }
+
+/// `--color always` colours through a pipe (for `less -R`); `NO_COLOR` and `TERM=dumb` turn
+/// the automatic colour off, and the last of `--color` and `--no-color` wins.
+#[test]
+fn colour_can_be_forced_through_a_pipe() {
+    let samples = crate_dir().join("samples");
+    let scan = |args: &[&str], env: &[(&str, &str)]| -> String {
+        let mut cmd = cargo_bin_cmd!("frebscope");
+        cmd.arg("scan")
+            .arg(&samples)
+            .args(args)
+            .env_remove("NO_COLOR");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    assert!(!scan(&[], &[]).contains('\x1b'), "a pipe gets no colour");
+    assert!(scan(&["--color", "always"], &[]).contains("\x1b["));
+    assert!(
+        scan(
+            &["--color", "always"],
+            &[("NO_COLOR", "1"), ("TERM", "dumb")]
+        )
+        .contains("\x1b[")
+    );
+    assert!(!scan(&["--color", "always", "--no-color"], &[]).contains('\x1b'));
+    assert!(scan(&["--no-color", "--color=always"], &[]).contains("\x1b["));
+}
+
+/// Every duration option reads the same grammar, and too large a value is refused.
+#[test]
+fn durations_share_one_grammar() {
+    let samples = crate_dir().join("samples");
+    for args in [
+        ["--since", "1.5h"],
+        ["--arr-timeout", "1d"],
+        ["--startup-window", "1.00:00:00"],
+        ["--until", "500ms"],
+    ] {
+        cargo_bin_cmd!("frebscope")
+            .arg("requests")
+            .arg(&samples)
+            .args(args)
+            .assert()
+            .success();
+    }
+    cargo_bin_cmd!("frebscope")
+        .args(["scan", "--startup-window", "99999999999999999:00:00"])
+        .arg(&samples)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("too large"));
+}

@@ -10,9 +10,8 @@ use serde::{Serialize, Serializer};
 
 use super::cells::{self, Cells, VERBATIM};
 use super::{Reporter, RequestRow, RequestsReport, ScanReport, ser};
-use crate::aggregate::{Group, GroupKey};
+use crate::aggregate::{Group, GroupBy, GroupKey};
 use crate::codes;
-use crate::config::GroupBy;
 use crate::model::{Diagnosis, ErrorCode, Status, Trace, Verdict};
 
 /// Writes CSV.

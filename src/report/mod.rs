@@ -9,17 +9,47 @@ pub mod json;
 pub mod table;
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::aggregate::{Group, Totals, VerdictCount};
+use crate::aggregate::{Group, GroupBy, Totals, VerdictCount};
 use crate::codes;
-use crate::config::GroupBy;
 use crate::diagnose::Hint;
 use crate::model::{Confidence, Diagnosis, ErrorCode, Status, Trace, Verdict};
+
+/// Where an output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Standard output (`-`).
+    Stdout,
+    /// A file, created or replaced.
+    File(PathBuf),
+}
+
+impl Target {
+    /// `-` is standard output, anything else a file.
+    pub fn from_arg(arg: &std::ffi::OsStr) -> Target {
+        if arg == "-" {
+            Target::Stdout
+        } else {
+            Target::File(PathBuf::from(arg))
+        }
+    }
+}
+
+/// The format of a command's main output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// A table for people (the default).
+    Table,
+    /// CSV for spreadsheets and scripts, to a file (with the table on stdout) or to stdout.
+    Csv(Target),
+    /// JSON (`scan`: one document; `requests`: one object per line).
+    Json,
+}
 
 /// What `scan` reports.
 #[derive(Debug, Serialize)]

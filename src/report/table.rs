@@ -11,8 +11,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::{Reporter, RequestsReport, ScanReport};
-use crate::aggregate::{Group, GroupKey, Totals, VerdictCount};
-use crate::config::GroupBy;
+use crate::aggregate::{Group, GroupBy, GroupKey, Totals, VerdictCount};
 use crate::diagnose::Hint;
 use crate::model::Verdict;
 use crate::sanitize::terminal;
