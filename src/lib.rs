@@ -30,4 +30,3 @@ pub mod report;
 pub mod run;
 pub mod sanitize;
 pub mod show;
-pub mod synth;
