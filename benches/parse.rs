@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use frebscope::parse::{fast, input, parse_bytes, parse_bytes_full};
+use frebscope::parse::{parse_bytes, parse_bytes_filtered, parse_bytes_full};
 
 /// The bundled samples and, when present, the real traces, read into memory.
 fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
@@ -55,9 +55,7 @@ fn bench_readers(c: &mut Criterion) {
     group.bench_function("fast, filter rejects at the root", |b| {
         b.iter(|| {
             for (path, data) in &files {
-                if let Ok(mut stream) = input::utf8_stream(data.as_slice()) {
-                    let _ = black_box(fast::summarize(path, &mut stream, &|_| false));
-                }
+                let _ = black_box(parse_bytes_filtered(path, data, &|_| false));
             }
         })
     });

@@ -281,7 +281,7 @@ fn summarize(key: GroupKey, members: &[usize], traces: &[Trace], diagnoses: &[Di
 }
 
 /// Nearest-rank percentile of sorted values; 0 for none.
-pub fn percentile(sorted: &[u64], p: usize) -> u64 {
+pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
@@ -302,7 +302,7 @@ fn top_url<'a>(urls: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// The URL up to its query string: `/api/orders?id=7` and `?id=8` are the same endpoint.
-pub fn url_without_query(url: &str) -> &str {
+pub(crate) fn url_without_query(url: &str) -> &str {
     url.split_once('?').map_or(url, |(path, _)| path)
 }
 

@@ -1,6 +1,6 @@
 //! The validated form of a command line: one configuration per command, assembled from the
-//! option types each stage owns ([`discover::Root`], [`Filters`], [`diagnose::Options`],
-//! [`GroupBy`], [`Format`], [`show::ShowOptions`]).
+//! option types each stage owns ([`Root`], [`Filters`], [`diagnose::Options`], [`GroupBy`],
+//! [`Format`], [`ShowOptions`]).
 //!
 //! The command line is parsed once (by clap, in the binary) and converted into a [`Config`];
 //! nothing else in the crate sees clap. Each command gets only what it uses, so dispatching on

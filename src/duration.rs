@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::error::ConfigError;
 
 /// What a duration may look like, for the error messages.
-pub const ACCEPTED: &str = "use seconds (30, 1.5), a number and a unit: ms s m h d w \
+const ACCEPTED: &str = "use seconds (30, 1.5), a number and a unit: ms s m h d w \
      (500ms, 30s, 2m, 1.5h, 1d), or an IIS time span ([d.]hh:mm:ss, 00:02:00)";
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;

@@ -15,7 +15,7 @@ use super::generations::ProcessInfo;
 use crate::model::{Confidence, ErrorCode, Status, Trace, Verdict};
 
 /// Everything a rule may look at for one trace.
-pub struct Facts<'a> {
+pub(super) struct Facts<'a> {
     /// The trace being judged.
     pub trace: &'a Trace,
     /// Where it sits in its worker process's life.
@@ -28,7 +28,7 @@ pub struct Facts<'a> {
 
 /// A linked trace with its own process facts.
 #[derive(Clone, Copy)]
-pub struct Linked<'a> {
+pub(super) struct Linked<'a> {
     /// The backend trace.
     pub trace: &'a Trace,
     /// Its process facts.
@@ -37,7 +37,7 @@ pub struct Linked<'a> {
 
 /// What a matching rule concluded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(super) struct Finding {
     /// The verdict.
     pub verdict: Verdict,
     /// How sure the rule is.
@@ -65,10 +65,10 @@ impl Finding {
 }
 
 /// A rule: its result for a trace, `None` when its conditions do not all hold.
-pub type Rule = fn(&Facts) -> Option<Finding>;
+pub(super) type Rule = fn(&Facts) -> Option<Finding>;
 
 /// The rules in the order they are tried.
-pub const RULES: &[(&str, Rule)] = &[
+pub(super) const RULES: &[(&str, Rule)] = &[
     ("R1", r1_warmup_request),
     ("R2", r2_application_failed_to_start),
     ("R3", r3_startup_time_limit),
@@ -120,7 +120,7 @@ const WARMUP_USER_AGENT: &str = "IIS Application Initialization";
 // ---- facts about a trace -------------------------------------------------------------------
 
 /// The status the verdict is about: the root status, or the module's when the root had none.
-pub fn effective_status(trace: &Trace) -> Status {
+pub(super) fn effective_status(trace: &Trace) -> Status {
     match (&trace.error, trace.status.code) {
         (Some(error), 0) => error.status,
         _ => trace.status,

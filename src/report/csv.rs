@@ -1,6 +1,7 @@
 //! CSV output: the `requests` rows and the `scan` summary rows, header and records read from
-//! one serde definition of each row (see [`super::cells`]). Every string cell gets the formula
-//! guard of [`crate::sanitize::csv_cell`], so a URL cannot become a spreadsheet formula.
+//! one serde definition of each row. Every string cell gets a formula guard (a leading `'`
+//! before `=`, `+`, `-`, `@`, tab or CR, as OWASP advises), so a URL cannot become a
+//! spreadsheet formula.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

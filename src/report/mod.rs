@@ -201,7 +201,7 @@ impl<'a> RequestRow<'a> {
 }
 
 /// `2026-06-08T19:54:51.596Z`: how every report writes a time.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -214,7 +214,7 @@ mod ser {
     use serde::{Serialize, Serializer};
 
     /// `None` as an empty string, not `null`.
-    pub fn or_empty<T: Serialize, S: Serializer>(
+    pub(super) fn or_empty<T: Serialize, S: Serializer>(
         value: &Option<T>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -225,19 +225,22 @@ mod ser {
     }
 
     /// A path as it displays (serde's own refuses paths that are not UTF-8).
-    pub fn path<S: Serializer>(path: &&Path, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn path<S: Serializer>(path: &&Path, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&path.display())
     }
 
-    pub fn path_or_empty<S: Serializer>(path: &Option<&Path>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn path_or_empty<S: Serializer>(
+        path: &Option<&Path>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         or_empty(&path.map(|p| p.display().to_string()), s)
     }
 
-    pub fn time<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn time<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::rfc3339(*time))
     }
 
-    pub fn time_or_empty<S: Serializer>(
+    pub(super) fn time_or_empty<S: Serializer>(
         time: &Option<DateTime<Utc>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -245,7 +248,7 @@ mod ser {
     }
 
     /// `WEB01 WEB02`: the lists of a summary row in one cell.
-    pub fn spaced<S: Serializer>(values: &&[String], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn spaced<S: Serializer>(values: &&[String], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&values.join(" "))
     }
 }

@@ -1,7 +1,8 @@
 //! Tables for people, on a terminal or in a pipe.
 //!
-//! Every string from a trace goes through [`crate::sanitize::terminal`] before it reaches a
-//! cell: a URL can carry escape sequences.
+//! Every string from a trace is escaped for the terminal before it reaches a cell (control
+//! characters, escape sequences and bidirectional overrides are shown as `\x1b`, `\u{202e}`):
+//! a URL can carry escape sequences.
 
 use std::io::{self, Write};
 use std::time::Duration;
