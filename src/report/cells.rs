@@ -93,6 +93,62 @@ impl<'c> SerializeStruct for RowSerializer<'c> {
     }
 }
 
+/// The serializer methods of the containers a row or a cell cannot be: each says so through
+/// `$refuse`.
+macro_rules! refuse_containers {
+    ($ok:ty, $refuse:expr) => {
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<$ok, Self::Error> {
+            $refuse("a newtype variant")
+        }
+
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+            $refuse("a sequence")
+        }
+
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+            $refuse("a tuple")
+        }
+
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+            $refuse("a tuple struct")
+        }
+
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+            $refuse("a tuple variant")
+        }
+
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+            $refuse("a map")
+        }
+
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Self::Error> {
+            $refuse("a struct variant")
+        }
+    };
+}
+
 macro_rules! not_a_row {
     ($($method:ident($($arg:ty),*)),* $(,)?) => {
         $(fn $method(self, $(_: $arg),*) -> Result<(), Error> {
@@ -149,55 +205,7 @@ impl<'c> ser::Serializer for RowSerializer<'c> {
         value.serialize(self)
     }
 
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(unsupported("a newtype variant"))
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(unsupported("a sequence"))
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(unsupported("a tuple"))
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(unsupported("a tuple struct"))
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(unsupported("a tuple variant"))
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(unsupported("a map"))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(unsupported("a struct variant"))
-    }
+    refuse_containers!((), |what| Err(unsupported(what)));
 }
 
 /// Serializes one plain value into the text of its cell.
@@ -314,46 +322,6 @@ impl ser::Serializer for CellSerializer {
         value.serialize(CellSerializer { guard })
     }
 
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, CellError> {
-        not_a_cell("a newtype variant")
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CellError> {
-        not_a_cell("a sequence")
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CellError> {
-        not_a_cell("a tuple")
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, CellError> {
-        not_a_cell("a tuple struct")
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, CellError> {
-        not_a_cell("a tuple variant")
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, CellError> {
-        not_a_cell("a map")
-    }
-
     fn serialize_struct(
         self,
         _: &'static str,
@@ -362,15 +330,7 @@ impl ser::Serializer for CellSerializer {
         Err(CellError::Nested)
     }
 
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, CellError> {
-        not_a_cell("a struct variant")
-    }
+    refuse_containers!(String, not_a_cell);
 }
 
 #[cfg(test)]
