@@ -395,15 +395,11 @@ fn trimmed(values: &[String]) -> Vec<String> {
 mod tests {
     use std::time::Duration;
 
-    use chrono::DateTime;
-
     use super::*;
 
     fn env() -> Environment {
         Environment {
-            now: DateTime::parse_from_rfc3339("2026-06-08T12:00:00Z")
-                .unwrap()
-                .to_utc(),
+            now: "2026-06-08T12:00:00Z".parse().expect("a time"),
             stdout_is_terminal: true,
             no_color: false,
             term_is_dumb: false,
