@@ -10,8 +10,10 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use frebscope::TerminalGuard;
+use frebscope::config::Environment;
+use frebscope::discover::resolve_root;
 use frebscope::run::{RunStatus, Streams, run};
-use frebscope::sanitize::TerminalGuard;
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -28,7 +30,7 @@ fn main() -> ExitCode {
     // Everything for people goes through the terminal guard: standard error always, standard
     // output unless it carries CSV or JSON to a file or a pipe.
     let mut err = TerminalGuard::new(io::stderr().lock());
-    let config = match cli.into_config() {
+    let config = match cli.into_config(&Environment::current(), &resolve_root) {
         Ok(config) => config,
         Err(error) => {
             let _ = writeln!(err, "frebscope: {error}");

@@ -12,16 +12,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
-use crate::config::{Command, Config, Format, Root, Target};
+use crate::config::{self, Config, Input};
 use crate::diagnose;
-use crate::discover;
+use crate::discover::{self, Root};
 use crate::error::FileError;
 use crate::model::{Depth, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport, suggest};
+use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 
@@ -49,9 +49,10 @@ pub struct Streams<'a> {
 
 /// Runs a validated configuration.
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
-    match &config.command {
-        Command::Show { all, context } => run_show(config, *all, context, streams),
-        _ => run_analysis(config, streams),
+    match config {
+        Config::Scan(scan) => run_scan(scan, streams),
+        Config::Requests(requests) => run_requests(requests, streams),
+        Config::Show(show) => run_show(show, streams),
     }
 }
 
@@ -73,14 +74,14 @@ struct Stats {
     diagnose: Duration,
 }
 
-fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
+fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
-    let found = discover::discover(&config.roots);
+    let found = discover::discover(&input.roots);
     warn_empty_patterns(&found.empty_patterns, err)?;
     let discovered = started.elapsed();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(config, &found.files, &bytes)?;
+    let results = read_all(input, &found.files, &bytes)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
@@ -91,11 +92,11 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze(&traces, &config.diagnosis);
+    let analysis = diagnose::analyze(&traces, diagnosis);
     let matched = traces
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.depth == Depth::Full && config.filters.matches(t))
+        .filter(|(_, t)| t.depth == Depth::Full && input.filters.matches(t))
         .map(|(i, _)| i)
         .collect();
     let stats = Stats {
@@ -116,16 +117,16 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
 
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
 fn read_all(
-    config: &Config,
+    input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
 ) -> Result<Vec<Result<Trace, FileError>>> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
+        .num_threads(input.threads)
         .build()
         .context("could not start the reader threads")?;
-    let progress = Progress::new(config.progress, files.len());
-    let keep = |head: &Trace| config.filters.matches(head);
+    let progress = Progress::new(input.progress, files.len());
+    let keep = |head: &Trace| input.filters.matches(head);
     let results = pool.install(|| {
         files
             .par_iter()
@@ -194,88 +195,113 @@ struct OutputFiles {
 }
 
 impl OutputFiles {
-    fn create(config: &Config) -> Result<OutputFiles> {
-        let csv = match &config.command {
-            Command::Scan {
-                format: Format::Csv(Target::File(path)),
-                ..
-            }
-            | Command::Requests {
-                format: Format::Csv(Target::File(path)),
-            } => Some(create(path)?),
+    fn create(format: &Format, input: &Input) -> Result<OutputFiles> {
+        let csv = match format {
+            Format::Csv(Target::File(path)) => Some(create(path)?),
             _ => None,
         };
-        let skipped_csv = config.skipped_csv.as_deref().map(create).transpose()?;
+        let skipped_csv = input.skipped_csv.as_deref().map(create).transpose()?;
         Ok(OutputFiles { csv, skipped_csv })
     }
 }
 
-fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
+fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
-    let mut files = OutputFiles::create(config)?;
-    let collected = collect(config, streams.err)?;
+    let mut files = OutputFiles::create(&scan.format, &scan.input)?;
+    let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
     let Collected {
         traces,
-        skipped,
         analysis,
         matched,
         ..
     } = &collected;
-    let diagnoses = &analysis.diagnoses;
-    let totals = Totals::new(traces, matched, skipped);
+    let totals = collected.totals();
     let reporting = Instant::now();
-    match &config.command {
-        Command::Scan { by, format } => {
-            let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
-            let groups = aggregate::group(traces, diagnoses, matched, *by);
-            // Traces outside the filters were only read as far as their head and have no
-            // verdict, so the hints of all traces are the hints of the matched ones.
-            let hints = diagnose::hints(traces, analysis);
-            let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
-                suggest::show_line(
-                    suggest::platform_shell(),
-                    &g.example_file,
-                    &config.roots,
-                    &config.diagnosis,
-                )
-            });
-            let report = ScanReport {
-                totals: &totals,
-                verdicts: &verdicts,
-                by: *by,
-                groups: &groups,
-                hints: &hints,
-                elapsed: started.elapsed(),
-                open_example,
-            };
-            emit(config, format, streams, &mut files, &totals, |r, out| {
-                r.scan(&report, out)
-            })?;
-        }
-        Command::Requests { format } => {
-            let rows: Vec<RequestRow> = matched
-                .iter()
-                .map(|&i| RequestRow::new(&traces[i], &diagnoses[i]))
-                .collect();
-            let report = RequestsReport {
-                totals: &totals,
-                rows: &rows,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &mut files, &totals, |r, out| {
-                r.requests(&report, out)
-            })?;
-        }
-        Command::Show { .. } => unreachable!("show is dispatched before analysis"),
+    let diagnoses = &analysis.diagnoses;
+    let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
+    let groups = aggregate::group(traces, diagnoses, matched, scan.by);
+    // Traces outside the filters were only read as far as their head and have no verdict,
+    // so the hints of all traces are the hints of the matched ones.
+    let hints = diagnose::hints(traces, analysis);
+    let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
+        suggest::show_line(
+            suggest::platform_shell(),
+            &g.example_file,
+            &scan.input.roots,
+            &scan.diagnosis,
+        )
+    });
+    let report = ScanReport {
+        totals: &totals,
+        verdicts: &verdicts,
+        by: scan.by,
+        groups: &groups,
+        hints: &hints,
+        elapsed: started.elapsed(),
+        open_example,
+    };
+    emit(
+        &scan.format,
+        scan.color,
+        streams,
+        &mut files,
+        &totals,
+        |r, out| r.scan(&report, out),
+    )?;
+    finish(&scan.input, collected, reporting, &mut files, streams)
+}
+
+fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let started = Instant::now();
+    let mut files = OutputFiles::create(&requests.format, &requests.input)?;
+    let collected = collect(&requests.input, &requests.diagnosis, streams.err)?;
+    let totals = collected.totals();
+    let reporting = Instant::now();
+    let diagnoses = &collected.analysis.diagnoses;
+    let rows: Vec<RequestRow> = collected
+        .matched
+        .iter()
+        .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
+        .collect();
+    let report = RequestsReport {
+        totals: &totals,
+        rows: &rows,
+        elapsed: started.elapsed(),
+    };
+    emit(
+        &requests.format,
+        requests.color,
+        streams,
+        &mut files,
+        &totals,
+        |r, out| r.requests(&report, out),
+    )?;
+    drop(rows);
+    finish(&requests.input, collected, reporting, &mut files, streams)
+}
+
+impl Collected {
+    fn totals(&self) -> Totals {
+        Totals::new(&self.traces, &self.matched, &self.skipped)
     }
-    report_skipped(config, skipped, streams.err)?;
-    if let (Some(path), Some(file)) = (&config.skipped_csv, files.skipped_csv.as_mut()) {
-        write_skipped_csv(path, skipped, file)?;
+}
+
+/// After the report: the skipped files, the statistics, and the exit status.
+fn finish(
+    input: &Input,
+    collected: Collected,
+    reporting: Instant,
+    files: &mut OutputFiles,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    report_skipped(input.verbose, &collected.skipped, streams.err)?;
+    if let (Some(path), Some(file)) = (&input.skipped_csv, files.skipped_csv.as_mut()) {
+        write_skipped_csv(path, &collected.skipped, file)?;
     }
-    if config.stats {
+    if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if skipped.is_empty() {
+    let status = if collected.skipped.is_empty() {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -296,15 +322,15 @@ fn release(collected: Collected) {
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
 /// JSON; CSV to its file or stdout.
 fn emit(
-    config: &Config,
     format: &Format,
+    color: bool,
     streams: &mut Streams<'_>,
     files: &mut OutputFiles,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let table = TableReporter {
-        color: config.color,
+        color,
         width: streams.width,
     };
     match format {
@@ -352,7 +378,7 @@ fn totals_line(totals: &Totals) -> String {
 }
 
 /// Names skipped files on stderr, and writes them all with `--skipped-csv`.
-fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
+fn report_skipped(verbose: bool, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
     if !skipped.is_empty() {
         writeln!(
             err,
@@ -360,7 +386,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" }
         )?;
-        let shown = if config.verbose {
+        let shown = if verbose {
             skipped.len()
         } else {
             SKIPPED_SHOWN
@@ -433,21 +459,16 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
 /// neighbour are read as one input, as `scan` reads its roots, so that the cross-trace rules
 /// (process generations, ARR links) give the verdict `scan` gives. Each named trace is then
 /// read in full and printed.
-fn run_show(
-    config: &Config,
-    all: bool,
-    context: &[Root],
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
-    let targets = discover::discover(&config.roots);
+fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let targets = discover::discover(&config.files);
     warn_empty_patterns(&targets.empty_patterns, streams.err)?;
     if targets.files.is_empty() && targets.errors.is_empty() {
         anyhow::bail!(
             "no trace files (fr*.xml) found in {}; name a trace file, or a folder that holds some",
-            roots_text(&config.roots)
+            roots_text(&config.files)
         );
     }
-    let neighbours = discover::discover(context);
+    let neighbours = discover::discover(&config.context);
     warn_empty_patterns(&neighbours.empty_patterns, streams.err)?;
     let mut seen: HashSet<PathBuf> = targets.files.iter().map(|p| identity(p)).collect();
     let neighbour_files: Vec<&PathBuf> = neighbours
@@ -461,16 +482,15 @@ fn run_show(
         || neighbour_files.par_iter().map(|p| read(p)).collect(),
     );
     let mut failed_targets = targets.errors;
-    let mut shown: Vec<Trace> = Vec::new();
+    let mut traces: Vec<Trace> = Vec::new();
     for result in target_results {
         match result {
-            Ok(trace) => shown.push(trace),
+            Ok(trace) => traces.push(trace),
             Err(e) => failed_targets.push(e),
         }
     }
-    let mut skipped_neighbours = neighbours.errors;
-    let mut traces = shown;
     let shown_count = traces.len();
+    let mut skipped_neighbours = neighbours.errors;
     for result in neighbour_results {
         match result {
             Ok(trace) => traces.push(trace),
@@ -478,14 +498,12 @@ fn run_show(
         }
     }
     let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
-    let options = show::ShowOptions {
-        all,
-        color: config.color,
-    };
     let mut status = RunStatus::Complete;
     for (trace, diagnosis) in traces.iter().zip(&diagnoses).take(shown_count) {
         match read_document(&trace.file) {
-            Ok(document) => show::render(&trace.file, &document, diagnosis, &options, streams.out)?,
+            Ok(document) => {
+                show::render(&trace.file, &document, diagnosis, &config.view, streams.out)?
+            }
             Err(e) => failed_targets.push(e),
         }
     }
@@ -497,22 +515,14 @@ fn run_show(
     }
     if !skipped_neighbours.is_empty() {
         skipped_neighbours.sort_by(|a, b| a.path.cmp(&b.path));
+        let n = skipped_neighbours.len();
         writeln!(
             streams.err,
-            "frebscope: {} neighbouring trace{} could not be read; the cross-trace rules ran without {}",
-            skipped_neighbours.len(),
-            if skipped_neighbours.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            if skipped_neighbours.len() == 1 {
-                "it"
-            } else {
-                "them"
-            },
+            "frebscope: {n} neighbouring trace{} could not be read; the cross-trace rules ran without {}",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" },
         )?;
-        report_skipped(config, &skipped_neighbours, streams.err)?;
+        report_skipped(false, &skipped_neighbours, streams.err)?;
         status = RunStatus::Partial;
     }
     Ok(status)

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 /// Makes text safe to print on a terminal: control characters (C0, DEL, C1), and the Unicode
 /// bidirectional overrides that can reorder what a line appears to say, are shown escaped
 /// (`\n`, `\x1b`, `\u{202e}`), never sent raw.
-pub fn terminal(text: &str) -> Cow<'_, str> {
+pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
@@ -179,7 +179,7 @@ fn utf8_width(first: u8) -> usize {
 /// Makes a CSV cell safe to open in a spreadsheet, following OWASP's advice on CSV injection:
 /// a cell that starts with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` so that
 /// it is read as text, not as a formula. Quoting is the CSV writer's job.
-pub fn csv_cell(text: &str) -> Cow<'_, str> {
+pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
     match text.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{text}")),
         _ => Cow::Borrowed(text),
@@ -191,7 +191,7 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
 /// unquoted `x;=cmd|' /C calc'!A0` into a second cell that is a live formula. (The csv crate
 /// quotes a cell that holds its comment character anywhere; `;` is given as that character
 /// for this effect alone: the files are never read back with comments.)
-pub fn csv_writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
+pub(crate) fn csv_writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()
         .comment(Some(b';'))
         .from_writer(out)

@@ -455,8 +455,12 @@ fn show_renderer_escapes_without_the_guard() {
 /// guards: the tables, hints, messages and the suggested line escape at the source.
 #[test]
 fn reports_escape_without_the_guard() {
-    use frebscope::config::{Command, Config, Format, GroupBy, Root as Input};
+    use frebscope::aggregate::GroupBy;
+    use frebscope::config::{Config, Input, Requests, Scan, Show};
+    use frebscope::discover::Root as Location;
+    use frebscope::report::Format;
     use frebscope::run::{Streams, run};
+    use frebscope::show::ShowOptions;
     let tmp = tempfile::tempdir().unwrap();
     let name = if cfg!(unix) {
         "fr\u{1b}]0;t\u{7}\u{61c}.xml"
@@ -465,37 +469,47 @@ fn reports_escape_without_the_guard() {
     };
     write(&tmp.path().join(name), evil_trace());
     write(&tmp.path().join("fr000009.xml"), "");
-    let scan = |by| Command::Scan {
-        by,
-        format: Format::Table,
+    let input = Input {
+        roots: vec![Location::Dir(tmp.path().to_path_buf())],
+        filters: Default::default(),
+        threads: 2,
+        verbose: true,
+        progress: false,
+        stats: true,
+        skipped_csv: None,
     };
-    let commands = [
+    let scan = |by| {
+        Config::Scan(Scan {
+            input: input.clone(),
+            diagnosis: Default::default(),
+            by,
+            format: Format::Table,
+            color: false,
+        })
+    };
+    let configs = [
         scan(GroupBy::Error),
         scan(GroupBy::Server),
         scan(GroupBy::AppPool),
         scan(GroupBy::Url),
         scan(GroupBy::Hour),
-        Command::Requests {
-            format: Format::Table,
-        },
-        Command::Show {
-            all: true,
-            context: Vec::new(),
-        },
-    ];
-    for command in commands {
-        let config = Config {
-            command: command.clone(),
-            roots: vec![Input::Dir(tmp.path().to_path_buf())],
-            filters: Default::default(),
+        Config::Requests(Requests {
+            input: input.clone(),
             diagnosis: Default::default(),
-            threads: 2,
-            verbose: true,
+            format: Format::Table,
             color: false,
-            progress: false,
-            stats: true,
-            skipped_csv: None,
-        };
+        }),
+        Config::Show(Show {
+            files: input.roots.clone(),
+            context: Vec::new(),
+            diagnosis: Default::default(),
+            view: ShowOptions {
+                all: true,
+                color: false,
+            },
+        }),
+    ];
+    for config in configs {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut streams = Streams {
             out: &mut out,
@@ -503,7 +517,7 @@ fn reports_escape_without_the_guard() {
             width: Some(160),
         };
         run(&config, &mut streams).unwrap();
-        assert_clean(&format!("{command:?} stdout"), &out);
-        assert_clean(&format!("{command:?} stderr"), &err);
+        assert_clean(&format!("{config:?} stdout"), &out);
+        assert_clean(&format!("{config:?} stderr"), &err);
     }
 }

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use crate::config::Root;
 use crate::diagnose::Options;
+use crate::discover::Root;
 use crate::shell::{FixLine, Shell, quote};
 
 /// The shell of the suggested line on this platform.

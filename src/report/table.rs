@@ -1,7 +1,8 @@
 //! Tables for people, on a terminal or in a pipe.
 //!
-//! Every string from a trace goes through [`crate::sanitize::terminal`] before it reaches a
-//! cell: a URL can carry escape sequences.
+//! Every string from a trace is escaped for the terminal before it reaches a cell (control
+//! characters, escape sequences and bidirectional overrides are shown as `\x1b`, `\u{202e}`):
+//! a URL can carry escape sequences. A cell shows at most [`CELL_CHARS`] characters of a value.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -11,8 +12,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::{Reporter, RequestRow, RequestsReport, ScanReport};
-use crate::aggregate::{Group, GroupKey, Totals, VerdictCount};
-use crate::config::GroupBy;
+use crate::aggregate::{Group, GroupBy, GroupKey, Totals, VerdictCount};
 use crate::diagnose::Hint;
 use crate::model::Verdict;
 use crate::sanitize::terminal;
@@ -294,19 +294,17 @@ impl Reporter for TableReporter {
 
 impl TableReporter {
     /// The columns of `requests`.
-    fn request_columns(&self) -> Vec<Column<'_, RequestRow>> {
+    fn request_columns(&self) -> Vec<Column<'_, RequestRow<'_>>> {
         vec![
             Column::new("start (UTC)", |r: &RequestRow| {
-                Cell::new(
-                    r.start_time
-                        .get(..23)
-                        .unwrap_or(&r.start_time)
-                        .replace('T', " "),
-                )
+                let start = r
+                    .start_time
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string());
+                Cell::new(start.unwrap_or_default())
             }),
-            Column::new("server", |r: &RequestRow| text_cell(&r.server)),
+            Column::new("server", |r: &RequestRow| text_cell(r.server)),
             Column::new("status", |r: &RequestRow| {
-                let mut status = r.status.clone();
+                let mut status = r.status.to_string();
                 if r.partial {
                     status.push_str(" (partial)");
                 }
@@ -315,39 +313,28 @@ impl TableReporter {
                 }
                 Cell::new(status)
             }),
-            Column::new("module", |r: &RequestRow| text_cell(&r.module)),
+            Column::new("module", |r: &RequestRow| text_cell(r.module)),
             Column::new("error code", |r: &RequestRow| {
-                Cell::new(match (r.error_code.as_str(), r.error_name.as_str()) {
-                    ("", _) => String::new(),
-                    (c, "") => c.to_owned(),
-                    (c, n) => format!("{c} {n}"),
+                Cell::new(match (r.error_code, r.error_name) {
+                    (None, _) => String::new(),
+                    (Some(c), None) => c.to_string(),
+                    (Some(c), Some(n)) => format!("{c} {n}"),
                 })
             }),
             Column::new("time", |r: &RequestRow| {
                 Cell::new(secs(r.time_taken_ms)).set_alignment(CellAlignment::Right)
             }),
             Column::new("verdict", move |r: &RequestRow| {
-                self.verdict_cell(r.verdict.parse_verdict())
+                self.verdict_cell(r.verdict)
             }),
             Column::new("evidence", |r: &RequestRow| {
-                capped_cell(&r.evidence, EVIDENCE_CHARS)
+                capped_cell(r.evidence, EVIDENCE_CHARS)
             }),
-            Column::new("url", |r: &RequestRow| text_cell(&r.url)),
-            Column::new("file", |r: &RequestRow| text_cell(&r.file)),
+            Column::new("url", |r: &RequestRow| text_cell(r.url)),
+            Column::new("file", |r: &RequestRow| {
+                text_cell(&r.file.display().to_string())
+            }),
         ]
-    }
-}
-
-trait ParseVerdict {
-    fn parse_verdict(&self) -> Verdict;
-}
-
-impl ParseVerdict for String {
-    fn parse_verdict(&self) -> Verdict {
-        Verdict::FAILURES
-            .into_iter()
-            .find(|v| v.as_str() == self)
-            .unwrap_or(Verdict::NotApplicable)
     }
 }
 
