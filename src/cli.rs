@@ -12,6 +12,7 @@ use frebscope::diagnose;
 use frebscope::discover::resolve_root;
 use frebscope::error::ConfigError;
 use frebscope::filter::{self, Filters};
+use frebscope::report::html;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -43,7 +44,8 @@ enum Subcommands {
   frebscope scan '\\\\web01\\logs$\\FailedReqLogFiles' /mnt/web02/FailedReqLogFiles --status 502
   frebscope scan D:\\logs --status 502.3,503 --csv 502-summary.csv
   frebscope scan D:\\logs --status 5xx --by hour
-  frebscope scan D:\\logs --by app-pool --json > summary.json")]
+  frebscope scan D:\\logs --by app-pool --json > summary.json
+  frebscope scan D:\\logs --status 5xx --html report.html")]
     Scan(ScanArgs),
     /// List one row per trace, with its verdict and evidence.
     #[command(after_help = "Examples:
@@ -55,7 +57,8 @@ enum Subcommands {
     #[command(after_help = "Examples:
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml
   frebscope show fr000123.xml --all --no-color | less
-  frebscope show fr000123.xml --context D:\\logs\\W3SVC2")]
+  frebscope show fr000123.xml --context D:\\logs\\W3SVC2
+  frebscope show fr000123.xml fr000124.xml --html traces.html")]
     Show(ShowArgs),
 }
 
@@ -72,6 +75,32 @@ struct ScanArgs {
     /// Write the summary as JSON on stdout instead of the table.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    #[command(flatten)]
+    html: HtmlArgs,
+}
+
+#[derive(Debug, Args)]
+struct HtmlArgs {
+    /// Also write a self-contained HTML report to FILE: charts per server, groups, hints and
+    /// every failing trace readable as freb.xsl shows it (opens offline in any browser).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// In the HTML report, a section for every matched trace, not only the 5xx ones.
+    #[arg(long, requires = "html")]
+    html_all_traces: bool,
+    /// In the HTML report, at most N trace sections; the others are listed by file.
+    #[arg(long, value_name = "N", requires = "html", default_value_t = html::DEFAULT_MAX_TRACES)]
+    html_max_traces: usize,
+}
+
+impl HtmlArgs {
+    fn into_options(self) -> Option<html::HtmlOptions> {
+        self.html.map(|path| html::HtmlOptions {
+            path,
+            all_traces: self.html_all_traces,
+            max_traces: self.html_max_traces,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +129,9 @@ struct ShowArgs {
     /// No colours (the NO_COLOR environment variable does the same).
     #[arg(long)]
     no_color: bool,
+    /// Write the traces to FILE as one self-contained HTML page instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
 }
@@ -226,7 +258,9 @@ impl Cli {
                     By::Hour => GroupBy::Hour,
                 };
                 let format = format_of(args.csv, args.json);
-                args.input.into_config(Command::Scan { by, format })
+                let mut config = args.input.into_config(Command::Scan { by, format })?;
+                config.html = args.html.into_options();
+                Ok(config)
             }
             Subcommands::Requests(args) => {
                 let format = format_of(args.csv, args.json);
@@ -255,6 +289,11 @@ impl Cli {
                     progress: false,
                     stats: false,
                     skipped_csv: None,
+                    html: args.html.map(|path| html::HtmlOptions {
+                        path,
+                        all_traces: true,
+                        max_traces: usize::MAX,
+                    }),
                 })
             }
         }
@@ -314,6 +353,7 @@ impl InputArgs {
             progress: !self.no_progress,
             stats: self.stats,
             skipped_csv: skipped_csv_target(self.skipped_csv)?,
+            html: None,
         })
     }
 }

@@ -117,6 +117,8 @@ pub struct Config {
     pub stats: bool,
     /// Write every skipped file as CSV to this file.
     pub skipped_csv: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML file (`scan`, `show`).
+    pub html: Option<crate::report::html::HtmlOptions>,
 }
 
 /// The default reader threads: reading traces waits on the disk or the network more than on

@@ -18,6 +18,7 @@ use crate::error::FileError;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
+use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
 use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
@@ -222,6 +223,9 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
             emit(config, format, streams, &totals, |r, out| {
                 r.scan(&report, out)
             })?;
+            if let Some(options) = &config.html {
+                write_html(config, options, &collected, &report, streams.err)?;
+            }
         }
         Command::Requests { format } => {
             let rows: Vec<RequestRow> = matched
@@ -250,6 +254,43 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
     };
     release(collected);
     Ok(status)
+}
+
+/// Writes the HTML report of a scan to its file.
+fn write_html(
+    config: &Config,
+    options: &HtmlOptions,
+    collected: &Collected,
+    report: &ScanReport<'_>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let markers = html::process_markers(&collected.traces, &collected.analysis.processes);
+    let reporter = HtmlReporter {
+        run: html::RunData {
+            traces: &collected.traces,
+            diagnoses: &collected.analysis.diagnoses,
+            processes: &collected.analysis.processes,
+            matched: &collected.matched,
+            skipped: &collected.skipped,
+            roots: &config.roots,
+            filters: &config.filters,
+        },
+        options,
+        markers: &markers,
+        findings: &[],
+    };
+    let path = &options.path;
+    let mut file = create(path)?;
+    reporter
+        .scan(report, &mut file)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    writeln!(
+        err,
+        "frebscope: wrote {}",
+        terminal(&path.display().to_string())
+    )?;
+    Ok(())
 }
 
 /// Frees what a run read on a thread of its own: on a big share, freeing every trace takes
@@ -411,6 +452,9 @@ fn run_show(
         }
         None => Vec::new(),
     };
+    if let Some(options) = &config.html {
+        return show_html(config, options, &neighbours, streams);
+    }
     let options = show::ShowOptions {
         all,
         color: config.color,
@@ -438,6 +482,57 @@ fn run_show(
     }
     streams.out.flush()?;
     Ok(status)
+}
+
+/// `show --html`: every trace on one page, each read when its turn comes.
+fn show_html(
+    config: &Config,
+    options: &HtmlOptions,
+    neighbours: &[Trace],
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    let paths: Vec<PathBuf> = config.roots.iter().map(root_path).collect();
+    let mut status = RunStatus::Complete;
+    let mut file = create(&options.path)?;
+    let mut failures = Vec::new();
+    html::write_show(
+        &paths,
+        |path| {
+            let document = read_whole(path).inspect_err(|e| {
+                failures.push(e.to_string());
+                status = RunStatus::Partial;
+            })?;
+            let diagnosis = diagnose_in_context(path, &document, neighbours, config);
+            Ok((document, diagnosis))
+        },
+        &mut file,
+    )
+    .and_then(|()| file.flush())
+    .with_context(|| format!("could not write {}", options.path.display()))?;
+    for failure in failures {
+        writeln!(streams.err, "frebscope: {}", terminal(&failure))?;
+    }
+    writeln!(
+        streams.err,
+        "frebscope: wrote {}",
+        terminal(&options.path.display().to_string())
+    )?;
+    Ok(status)
+}
+
+fn root_path(root: &Root) -> PathBuf {
+    match root {
+        Root::File(p) | Root::Dir(p) => p.clone(),
+        Root::Pattern(p) => PathBuf::from(p),
+    }
+}
+
+fn read_whole(path: &Path) -> Result<parse::full::Document, FileError> {
+    std::fs::read(path)
+        .map_err(|e| FileError::io(path, &e))
+        .and_then(|bytes| {
+            parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+        })
 }
 
 fn diagnose_in_context(

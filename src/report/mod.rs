@@ -4,6 +4,7 @@
 //! keep their names and order, and new ones are only ever added at the end.
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod table;
 
