@@ -536,13 +536,23 @@ fn group_rows(
             links[n].push(anchor);
         }
     }
-    report
+    let mut rows: Vec<(bool, GroupRow)> = report
         .groups
         .iter()
         .zip(links)
         .filter(|(g, _)| g.count > 0 || report.by == GroupBy::Hour)
-        .map(|(g, links)| group_row(g, links))
-        .collect()
+        .map(|(g, links)| (failing(g), group_row(g, links)))
+        .collect();
+    // The failures are what the page is read for: their groups come first (the sort is
+    // stable, so each part keeps the summary's order), except in time order by hour.
+    if report.by != GroupBy::Hour {
+        rows.sort_by_key(|(failing, _)| !failing);
+    }
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
+fn failing(group: &Group) -> bool {
+    group.verdicts.keys().any(|&v| v != Verdict::NotApplicable)
 }
 
 fn group_row(g: &Group, mut links: Vec<usize>) -> GroupRow {
