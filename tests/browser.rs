@@ -74,7 +74,11 @@ fn visit(browser: &Path, page: &Path, extra: &[String]) -> Visit {
     let profile = tempfile::tempdir().unwrap();
     let url = format!(
         "file://{}",
-        page.canonicalize().unwrap().display().to_string().replace('\\', "/")
+        page.canonicalize()
+            .unwrap()
+            .display()
+            .to_string()
+            .replace('\\', "/")
     );
     let output = Command::new(browser)
         .args([
@@ -164,8 +168,14 @@ fn samples_report_loads_cleanly_with_a_chart_per_server_and_a_section_per_failur
     assert_eq!(visit.console(), Vec::<&str>::new(), "console messages");
     let dom = &visit.stdout;
     // The script ran under the page's policy, so its hash is right.
-    assert!(dom.contains("data-js=\"ready\""), "the page's script did not run");
-    assert!(dom.contains("class=\"filter\""), "the script adds the filter box");
+    assert!(
+        dom.contains("data-js=\"ready\""),
+        "the page's script did not run"
+    );
+    assert!(
+        dom.contains("class=\"filter\""),
+        "the script adds the filter box"
+    );
     let servers = summary["totals"]["servers"].as_array().unwrap().len();
     assert_eq!(servers, 3);
     assert_eq!(dom.matches("<svg class=\"histogram\"").count(), servers);
@@ -226,7 +236,11 @@ fn hostile_report_runs_no_script_and_loads_nothing() {
     for page in [&scan, &show] {
         let visit = dump_dom(&browser, page);
         let dom = &visit.stdout;
-        assert!(dom.contains("data-js=\"ready\""), "{}: own script", page.display());
+        assert!(
+            dom.contains("data-js=\"ready\""),
+            "{}: own script",
+            page.display()
+        );
         assert!(!dom.contains(RAN), "{}: a payload ran", page.display());
         let title = dom
             .split("<title>")
@@ -235,7 +249,11 @@ fn hostile_report_runs_no_script_and_loads_nothing() {
             .unwrap_or_default();
         assert!(title.starts_with("frebscope"), "title changed: {title}");
         for element in ["<img", "<iframe", "<link", "<svg onload"] {
-            assert!(!dom.contains(element), "{}: {element} built", page.display());
+            assert!(
+                !dom.contains(element),
+                "{}: {element} built",
+                page.display()
+            );
         }
         assert_eq!(dom.matches("<script").count(), 1, "{}", page.display());
         assert_eq!(visit.console(), Vec::<&str>::new(), "{}", page.display());
@@ -269,7 +287,11 @@ fn screenshots_at_desktop_and_laptop_widths_are_not_blank() {
         );
         let (w, _, colours) = decode(&png);
         assert_eq!(w, width, "{}", png.display());
-        assert!(colours >= 16, "{}: {colours} colours, nearly blank", png.display());
+        assert!(
+            colours >= 16,
+            "{}: {colours} colours, nearly blank",
+            png.display()
+        );
     }
 }
 

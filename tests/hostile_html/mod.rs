@@ -116,4 +116,3 @@ pub fn write_hostile_trace(dir: &Path, port: u16) -> PathBuf {
     write(&path, text);
     path
 }
-

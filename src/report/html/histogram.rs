@@ -137,6 +137,7 @@ pub fn duration_words(seconds: i64) -> String {
     match seconds {
         s if s % 86_400 == 0 && s >= 86_400 => plural(s / 86_400, "day"),
         s if s % 3600 == 0 && s >= 3600 => format!("{} h", s / 3600),
+        s if s % 60 == 0 && s > 3600 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
         s if s % 60 == 0 && s >= 60 => format!("{} min", s / 60),
         s => format!("{s} s"),
     }
@@ -506,8 +507,7 @@ mod tests {
         assert_eq!(web01.markers.len(), 1, "markers match servers in any case");
         assert_eq!(web01.quiet.len(), 1, "the five hours without traces");
         assert!(
-            web01.quiet[0].title.contains("for 4 h 55 min")
-                || web01.quiet[0].title.contains("for 295 min"),
+            web01.quiet[0].title.ends_with("from 2026-06-08 00:05 for 5 h"),
             "{}",
             web01.quiet[0].title
         );

@@ -129,3 +129,39 @@ pub fn process_markers(traces: &[Trace], processes: &[ProcessInfo]) -> Vec<Marke
     markers.dedup();
     markers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::generations::process_generations;
+
+    #[test]
+    fn a_marker_for_each_process_that_replaced_another() {
+        let trace = |pid: u32, time: &str| Trace {
+            server: "WEB01".into(),
+            app_pool: "Orders".into(),
+            process_id: pid,
+            start_time: Some(time.parse().unwrap()),
+            end_time: Some(time.parse().unwrap()),
+            ..Trace::default()
+        };
+        let traces = [
+            trace(4812, "2026-06-08T08:00:00Z"),
+            trace(4812, "2026-06-08T08:10:00Z"),
+            trace(9304, "2026-06-08T09:31:00Z"),
+            trace(9304, "2026-06-08T09:32:00Z"),
+        ];
+        let processes = process_generations(&traces);
+        let markers = process_markers(&traces, &processes);
+        assert_eq!(markers.len(), 1, "{markers:?}");
+        assert_eq!(markers[0].kind, MarkerKind::ProcessStart);
+        assert_eq!(
+            markers[0].time,
+            "2026-06-08T09:31:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            markers[0].label,
+            "pool Orders: process 9304 replaced 4812 after 81 min without traces"
+        );
+    }
+}

@@ -843,3 +843,119 @@ pub fn write_requests(
     }
     .write_into(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::html::hooks::FindingLevel;
+    use crate::report::html::{HtmlOptions, RunData};
+
+    fn hint(command: &str, pools: &[&str]) -> Hint {
+        Hint {
+            title: "t".into(),
+            advice: "a".into(),
+            command: command.into(),
+            app_pools: pools.iter().map(|p| (*p).to_owned()).collect(),
+            servers: vec!["WEB01".into()],
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn appcmd_lines_get_a_powershell_form_when_the_names_are_plain() {
+        let cmd = "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"Orders\" /startMode:AlwaysRunning & %windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"My Pool\" /startMode:AlwaysRunning";
+        let (views, note) = commands(&hint(cmd, &["Orders", "My Pool"]));
+        assert_eq!(views.len(), 2);
+        assert_eq!((views[0].shell, views[0].text.as_str()), ("cmd", cmd));
+        assert_eq!(views[1].shell, "PowerShell");
+        assert_eq!(
+            views[1].text,
+            "& \"$env:windir\\system32\\inetsrv\\appcmd.exe\" set apppool /apppool.name:\"Orders\" /startMode:AlwaysRunning; & \"$env:windir\\system32\\inetsrv\\appcmd.exe\" set apppool /apppool.name:\"My Pool\" /startMode:AlwaysRunning"
+        );
+        assert!(note.is_empty());
+    }
+
+    #[test]
+    fn names_that_mean_something_to_a_shell_get_no_rewritten_form() {
+        for pool in ["$(calc)", "a`b", "x\";calc;\"", "p&q", "%PATH%"] {
+            let cmd = format!(
+                "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"{pool}\" /x"
+            );
+            let (views, note) = commands(&hint(&cmd, &[pool]));
+            assert_eq!(views.len(), 1, "{pool}");
+            assert_eq!(views[0].shell, "cmd");
+            assert!(note.contains("check them"), "{pool}");
+        }
+    }
+
+    #[test]
+    fn powershell_gets_an_encoded_cmd_form_only_for_digit_site_lists() {
+        let ps = "Get-Website | Where-Object id -in 2,3 | ForEach-Object { $_.Name }";
+        let (views, _) = commands(&hint(ps, &[]));
+        assert_eq!(views.len(), 2);
+        assert_eq!(views[0].shell, "PowerShell");
+        let encoded = views[1]
+            .text
+            .strip_prefix("powershell.exe -NoProfile -EncodedCommand ")
+            .unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        assert_eq!(String::from_utf16(&units).unwrap(), ps);
+        let hostile = "Get-Website | Where-Object id -in 2;calc | ForEach-Object { $_.Name }";
+        assert_eq!(commands(&hint(hostile, &[])).0.len(), 1);
+    }
+
+    #[test]
+    fn configuration_findings_get_their_section_escaped() {
+        let totals = Totals::default();
+        let filters = Filters::default();
+        let options = HtmlOptions {
+            path: "r.html".into(),
+            all_traces: false,
+            max_traces: 10,
+        };
+        let findings = [ConfigFinding {
+            level: FindingLevel::Warning,
+            title: "idleTimeout is 20 min on <script>alert(1)</script>".into(),
+            detail: "d".into(),
+            source: "applicationHost.config".into(),
+            command: Some("appcmd set apppool \"</pre><b>\"".into()),
+        }];
+        let reporter = HtmlReporter {
+            run: RunData {
+                traces: &[],
+                diagnoses: &[],
+                processes: &[],
+                matched: &[],
+                skipped: &[],
+                roots: &[],
+                filters: &filters,
+            },
+            options: &options,
+            markers: &[],
+            findings: &findings,
+        };
+        let report = ScanReport {
+            totals: &totals,
+            verdicts: &[],
+            by: GroupBy::Error,
+            groups: &[],
+            hints: &[],
+            elapsed: std::time::Duration::ZERO,
+        };
+        let mut out = Vec::new();
+        write_scan(&reporter, &report, &mut out).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.contains("<section id=\"config\">"));
+        assert!(html.contains("<a href=\"#config\">"));
+        assert!(html.contains("on &#60;script&#62;alert(1)&#60;/script&#62;"));
+        assert!(html.contains("&#60;/pre&#62;&#60;b&#62;"));
+        assert!(html.contains("No matched trace has a time."));
+        assert_eq!(html.matches("<script").count(), 1);
+    }
+}
