@@ -507,7 +507,9 @@ mod tests {
         assert_eq!(web01.markers.len(), 1, "markers match servers in any case");
         assert_eq!(web01.quiet.len(), 1, "the five hours without traces");
         assert!(
-            web01.quiet[0].title.ends_with("from 2026-06-08 00:05 for 5 h"),
+            web01.quiet[0]
+                .title
+                .ends_with("from 2026-06-08 00:05 for 5 h"),
             "{}",
             web01.quiet[0].title
         );

@@ -109,6 +109,7 @@ struct VerdictRow {
     class: &'static str,
     count: usize,
     percent: u32,
+    share: String,
     servers: String,
     pools: String,
 }
@@ -431,6 +432,10 @@ fn verdict_rows(report: &ScanReport<'_>) -> Vec<VerdictRow> {
             class: verdict_class(v.verdict),
             count: v.count,
             percent: (v.count * 100 / total) as u32,
+            share: match v.count * 100 / total {
+                0 => "<1%".into(),
+                p => format!("{p}%"),
+            },
             servers: list(&v.servers),
             pools: list(&v.app_pools),
         })
