@@ -32,150 +32,150 @@ const HIDDEN_DATA: [&str; 2] = ["ContextId", "Context ID"];
 
 /// A label and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
+pub(super) struct Field {
     /// The label.
-    pub label: &'static str,
+    pub(super) label: &'static str,
     /// The value, escaped for the terminal.
-    pub value: String,
+    pub(super) value: String,
 }
 
 /// A Level 1-3 event with its data spelled out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(super) struct Problem {
     /// Event number, from 1.
-    pub number: usize,
+    pub(super) number: usize,
     /// `+8063 ms`.
-    pub offset: String,
+    pub(super) offset: String,
     /// `Critical`, `Error`, `Warning`.
-    pub severity: &'static str,
+    pub(super) severity: &'static str,
     /// The event name.
-    pub name: String,
+    pub(super) name: String,
     /// Its data, labelled; a value may hold several lines.
-    pub details: Vec<Field>,
+    pub(super) details: Vec<Field>,
 }
 
 /// One line of the compact view.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimelineRow {
+pub(super) struct TimelineRow {
     /// Event number, from 1.
-    pub number: usize,
+    pub(super) number: usize,
     /// `+8063 ms`.
-    pub offset: String,
+    pub(super) offset: String,
     /// The event name.
-    pub name: String,
+    pub(super) name: String,
     /// CSS class of its level.
-    pub class: &'static str,
+    pub(super) class: &'static str,
     /// `Name="value", ...`.
-    pub data: String,
+    pub(super) data: String,
 }
 
 /// A row of the performance view.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepRow {
+pub(super) struct StepRow {
     /// What ran.
-    pub label: String,
+    pub(super) label: String,
     /// Wall time.
-    pub total_ms: i64,
+    pub(super) total_ms: i64,
     /// Time not in nested steps.
-    pub self_ms: i64,
+    pub(super) self_ms: i64,
     /// How many pairs.
-    pub count: usize,
+    pub(super) count: usize,
     /// Bar length in percent of the slowest step.
-    pub percent: u32,
+    pub(super) percent: u32,
 }
 
 /// A step that started and never ended in the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenStep {
+pub(super) struct OpenStep {
     /// Event number of its START.
-    pub number: usize,
+    pub(super) number: usize,
     /// `>= 30000 ms`.
-    pub running: String,
+    pub(super) running: String,
     /// What ran.
-    pub label: String,
+    pub(super) label: String,
 }
 
 /// One `GENERAL_*_HEADERS` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderBlock {
+pub(super) struct HeaderBlock {
     /// Event number.
-    pub number: usize,
+    pub(super) number: usize,
     /// The header lines.
-    pub lines: Vec<String>,
+    pub(super) lines: Vec<String>,
     /// Lines left out.
-    pub more: usize,
+    pub(super) more: usize,
 }
 
 /// A `GENERAL_SET_RESPONSE_HEADER`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetHeader {
+pub(super) struct SetHeader {
     /// Event number.
-    pub number: usize,
+    pub(super) number: usize,
     /// Header name.
-    pub name: String,
+    pub(super) name: String,
     /// Its value.
-    pub value: String,
+    pub(super) value: String,
     /// `Replace` was true.
-    pub replace: bool,
+    pub(super) replace: bool,
 }
 
 /// Everything the drill-down of one trace shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceView {
+pub(super) struct TraceView {
     /// Anchor number: the section's id is `t{anchor}`.
-    pub anchor: usize,
+    pub(super) anchor: usize,
     /// The file, as found.
-    pub file: String,
+    pub(super) file: String,
     /// Events in the file.
-    pub event_count: usize,
+    pub(super) event_count: usize,
     /// Final status.
-    pub status: String,
+    pub(super) status: String,
     /// CSS class of the status.
-    pub status_class: &'static str,
+    pub(super) status_class: &'static str,
     /// Server.
-    pub server: String,
+    pub(super) server: String,
     /// URL, shortened for the one-line summary.
-    pub url_short: String,
+    pub(super) url_short: String,
     /// Start time, `2026-06-08 19:54:51.596`.
-    pub started: String,
+    pub(super) started: String,
     /// Verdict word.
-    pub verdict: String,
+    pub(super) verdict: String,
     /// CSS class of the verdict.
-    pub verdict_class: &'static str,
+    pub(super) verdict_class: &'static str,
     /// The request summary.
-    pub request: Vec<Field>,
+    pub(super) request: Vec<Field>,
     /// Rule, confidence, evidence, linked file.
-    pub diagnosis: Vec<Field>,
+    pub(super) diagnosis: Vec<Field>,
     /// The linked trace's anchor, when it has a section in the same page.
-    pub linked_anchor: Option<usize>,
+    pub(super) linked_anchor: Option<usize>,
     /// Partial or truncated, in words.
-    pub notes: Vec<String>,
+    pub(super) notes: Vec<String>,
     /// Level 1-3 events.
-    pub problems: Vec<Problem>,
+    pub(super) problems: Vec<Problem>,
     /// The compact view.
-    pub timeline: Vec<TimelineRow>,
+    pub(super) timeline: Vec<TimelineRow>,
     /// Verbose events not in the compact view.
-    pub verbose_hidden: usize,
+    pub(super) verbose_hidden: usize,
     /// Events cut by [`MAX_TIMELINE`].
-    pub timeline_more: usize,
+    pub(super) timeline_more: usize,
     /// Time per step, slowest first.
-    pub steps: Vec<StepRow>,
+    pub(super) steps: Vec<StepRow>,
     /// Steps left out.
-    pub steps_more: usize,
+    pub(super) steps_more: usize,
     /// Steps never ended.
-    pub open: Vec<OpenStep>,
+    pub(super) open: Vec<OpenStep>,
     /// Open steps left out.
-    pub open_more: usize,
+    pub(super) open_more: usize,
     /// Request header blocks.
-    pub request_headers: Vec<HeaderBlock>,
+    pub(super) request_headers: Vec<HeaderBlock>,
     /// Response header blocks.
-    pub response_headers: Vec<HeaderBlock>,
+    pub(super) response_headers: Vec<HeaderBlock>,
     /// Headers set by modules.
-    pub set_headers: Vec<SetHeader>,
+    pub(super) set_headers: Vec<SetHeader>,
 }
 
 /// The CSS class of a status.
-pub fn status_class(status: Status) -> &'static str {
+pub(super) fn status_class(status: Status) -> &'static str {
     match status.code {
         500.. => "s-5xx",
         400..=499 => "s-4xx",
@@ -185,7 +185,7 @@ pub fn status_class(status: Status) -> &'static str {
 
 impl TraceView {
     /// Builds the view of one trace.
-    pub fn new(
+    pub(super) fn new(
         anchor: usize,
         trace: &Trace,
         document: &Document,
@@ -251,7 +251,7 @@ impl TraceView {
 }
 
 /// `2026-06-08 19:54:51.596`.
-pub fn short_time(t: DateTime<Utc>) -> String {
+pub(super) fn short_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 

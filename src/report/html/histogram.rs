@@ -14,7 +14,7 @@ use super::hooks::Marker;
 use crate::model::{Trace, Verdict};
 
 /// The most bars one chart has.
-pub const MAX_BUCKETS: i64 = 72;
+pub(super) const MAX_BUCKETS: i64 = 72;
 /// Round intervals, in seconds, shortest first.
 const INTERVALS: [i64; 14] = [
     60,
@@ -33,9 +33,9 @@ const INTERVALS: [i64; 14] = [
     30 * 86_400,
 ];
 /// Width of the drawing area of the SVG, in user units.
-pub const WIDTH: f64 = 960.0;
+pub(super) const WIDTH: f64 = 960.0;
 /// Height of one chart, in user units.
-pub const HEIGHT: f64 = 150.0;
+pub(super) const HEIGHT: f64 = 150.0;
 const LEFT: f64 = 44.0;
 const RIGHT: f64 = 24.0;
 const TOP: f64 = 14.0;
@@ -47,7 +47,7 @@ const QUIET_RUN: usize = 3;
 const QUIET_SECONDS: i64 = 3600;
 
 /// The order the segments of a bar stack in, bottom first, with their CSS classes.
-pub const SERIES: [Verdict; 6] = [
+pub(super) const SERIES: [Verdict; 6] = [
     Verdict::Startup,
     Verdict::Proxy,
     Verdict::Worker,
@@ -57,7 +57,7 @@ pub const SERIES: [Verdict; 6] = [
 ];
 
 /// The CSS class of a verdict's colour.
-pub fn verdict_class(verdict: Verdict) -> &'static str {
+pub(super) fn verdict_class(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Startup => "v-startup",
         Verdict::Proxy => "v-proxy",
@@ -70,18 +70,18 @@ pub fn verdict_class(verdict: Verdict) -> &'static str {
 
 /// The time axis all charts share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Axis {
+pub(super) struct Axis {
     /// Start of the first interval.
-    pub start: DateTime<Utc>,
+    pub(super) start: DateTime<Utc>,
     /// Length of one interval, in seconds.
-    pub step: i64,
+    pub(super) step: i64,
     /// Number of intervals.
-    pub buckets: usize,
+    pub(super) buckets: usize,
 }
 
 impl Axis {
     /// The axis of a span, or `None` when no trace has a time.
-    pub fn for_span(first: DateTime<Utc>, last: DateTime<Utc>) -> Axis {
+    pub(super) fn for_span(first: DateTime<Utc>, last: DateTime<Utc>) -> Axis {
         let span = (last - first).num_seconds().max(1);
         let step = INTERVALS
             .iter()
@@ -99,7 +99,7 @@ impl Axis {
     }
 
     /// The interval a time falls in, if on the axis.
-    pub fn bucket(&self, time: DateTime<Utc>) -> Option<usize> {
+    pub(super) fn bucket(&self, time: DateTime<Utc>) -> Option<usize> {
         let offset = (time - self.start).num_seconds();
         let index = offset.div_euclid(self.step);
         (0..self.buckets as i64)
@@ -108,12 +108,12 @@ impl Axis {
     }
 
     /// The start of an interval.
-    pub fn time_of(&self, bucket: usize) -> DateTime<Utc> {
+    pub(super) fn time_of(&self, bucket: usize) -> DateTime<Utc> {
         self.start + TimeDelta::seconds(self.step * bucket as i64)
     }
 
     /// `15 min`, `1 h`, `1 day`.
-    pub fn step_label(&self) -> String {
+    pub(super) fn step_label(&self) -> String {
         duration_words(self.step)
     }
 
@@ -133,7 +133,7 @@ impl Axis {
 }
 
 /// `90 s`, `15 min`, `2 h`, `3 days`.
-pub fn duration_words(seconds: i64) -> String {
+pub(super) fn duration_words(seconds: i64) -> String {
     match seconds {
         s if s % 86_400 == 0 && s >= 86_400 => plural(s / 86_400, "day"),
         s if s % 3600 == 0 && s >= 3600 => format!("{} h", s / 3600),
@@ -153,100 +153,100 @@ fn plural(n: i64, noun: &str) -> String {
 
 /// One trace as the chart counts it.
 #[derive(Debug, Clone, Copy)]
-pub struct Point<'a> {
+pub(super) struct Point<'a> {
     /// The trace.
-    pub trace: &'a Trace,
+    pub(super) trace: &'a Trace,
     /// Its verdict.
-    pub verdict: Verdict,
+    pub(super) verdict: Verdict,
     /// The anchor of its drill-down section, when it has one.
-    pub anchor: Option<usize>,
+    pub(super) anchor: Option<usize>,
 }
 
 /// A rectangle of one verdict in one interval.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
+pub(super) struct Segment {
     /// Left edge.
-    pub x: f64,
+    pub(super) x: f64,
     /// Top edge.
-    pub y: f64,
+    pub(super) y: f64,
     /// Width.
-    pub w: f64,
+    pub(super) w: f64,
     /// Height.
-    pub h: f64,
+    pub(super) h: f64,
     /// CSS class of the verdict.
-    pub class: &'static str,
+    pub(super) class: &'static str,
     /// Tooltip.
-    pub title: String,
+    pub(super) title: String,
     /// The drill-down of the segment's first trace, when it has one.
-    pub anchor: Option<usize>,
+    pub(super) anchor: Option<usize>,
 }
 
 /// A shaded run of empty intervals.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Band {
+pub(super) struct Band {
     /// Left edge.
-    pub x: f64,
+    pub(super) x: f64,
     /// Width.
-    pub w: f64,
+    pub(super) w: f64,
     /// Tooltip.
-    pub title: String,
+    pub(super) title: String,
 }
 
 /// A marker line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Line {
+pub(super) struct Line {
     /// Position.
-    pub x: f64,
+    pub(super) x: f64,
     /// CSS class of its kind.
-    pub class: &'static str,
+    pub(super) class: &'static str,
     /// Tooltip.
-    pub title: String,
+    pub(super) title: String,
 }
 
 /// A label on the time axis.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tick {
+pub(super) struct Tick {
     /// Position.
-    pub x: f64,
+    pub(super) x: f64,
     /// Text.
-    pub label: String,
+    pub(super) label: String,
 }
 
 /// One server's chart, ready to draw.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Chart {
+pub(super) struct Chart {
     /// The server (`System/Computer`).
-    pub server: String,
+    pub(super) server: String,
     /// Matched traces on the chart.
-    pub total: usize,
+    pub(super) total: usize,
     /// Failures (5xx) among them.
-    pub failures: usize,
+    pub(super) failures: usize,
     /// Bars, bottom segment first.
-    pub segments: Vec<Segment>,
+    pub(super) segments: Vec<Segment>,
     /// Quiet periods.
-    pub quiet: Vec<Band>,
+    pub(super) quiet: Vec<Band>,
     /// Markers.
-    pub markers: Vec<Line>,
+    pub(super) markers: Vec<Line>,
     /// Time labels.
-    pub ticks: Vec<Tick>,
+    pub(super) ticks: Vec<Tick>,
     /// Height of the tallest bar of all charts.
-    pub y_max: usize,
+    pub(super) y_max: usize,
     /// Y position of the x axis.
-    pub baseline: f64,
+    pub(super) baseline: f64,
     /// Y position of the top of the plot.
-    pub top: f64,
+    pub(super) top: f64,
     /// X position of the y axis.
-    pub left: f64,
+    pub(super) left: f64,
     /// X position of the end of the plot.
-    pub right: f64,
+    pub(super) right: f64,
     /// Total height of the SVG.
-    pub height: f64,
+    pub(super) height: f64,
     /// Width of the SVG.
-    pub width: f64,
+    pub(super) width: f64,
 }
 
 /// The charts of a run, one per server in name order, on one axis.
-pub fn charts(points: &[Point<'_>], markers: &[Marker]) -> Option<(Axis, Vec<Chart>)> {
+pub(super) fn charts(points: &[Point<'_>], markers: &[Marker]) -> Option<(Axis, Vec<Chart>)> {
     let times = points.iter().filter_map(|p| p.trace.start_time);
     let first = times.clone().min()?;
     let last = times.max()?;
@@ -344,7 +344,7 @@ fn chart(
 }
 
 /// `startup`, ..., and `below 500` for the traces that get no verdict.
-pub fn series_label(verdict: Verdict) -> &'static str {
+pub(super) fn series_label(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::NotApplicable => "below 500",
         v => v.as_str(),

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::diagnose::generations::ProcessInfo;
+use crate::diagnose::Analysis;
 use crate::model::Trace;
 
 /// What a vertical marker on a server's histogram stands for.
@@ -101,10 +101,10 @@ pub struct ConfigFinding {
 
 /// A marker for every process that replaced another, from the process generations of a run:
 /// the restarts the traces themselves show.
-pub fn process_markers(traces: &[Trace], processes: &[ProcessInfo]) -> Vec<Marker> {
+pub fn process_markers(traces: &[Trace], analysis: &Analysis) -> Vec<Marker> {
     let mut markers: Vec<Marker> = traces
         .iter()
-        .zip(processes)
+        .zip(&analysis.processes)
         .filter_map(|(trace, info)| {
             let previous = info.previous.as_ref().filter(|_| info.first_for_pid)?;
             let time = trace.start_time?;
@@ -133,7 +133,7 @@ pub fn process_markers(traces: &[Trace], processes: &[ProcessInfo]) -> Vec<Marke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnose::generations::process_generations;
+    use crate::diagnose;
 
     #[test]
     fn a_marker_for_each_process_that_replaced_another() {
@@ -151,8 +151,8 @@ mod tests {
             trace(9304, "2026-06-08T09:31:00Z"),
             trace(9304, "2026-06-08T09:32:00Z"),
         ];
-        let processes = process_generations(&traces);
-        let markers = process_markers(&traces, &processes);
+        let analysis = diagnose::analyze(&traces, &diagnose::Options::default());
+        let markers = process_markers(&traces, &analysis);
         assert_eq!(markers.len(), 1, "{markers:?}");
         assert_eq!(markers[0].kind, MarkerKind::ProcessStart);
         assert_eq!(

@@ -23,11 +23,9 @@ mod page;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-pub use drilldown::TraceView;
 pub use hooks::{ConfigFinding, FindingLevel, Marker, MarkerKind, process_markers};
 
-use crate::config::Root;
-use crate::diagnose::generations::ProcessInfo;
+use crate::discover::Root;
 use crate::error::FileError;
 use crate::filter::Filters;
 use crate::model::{Diagnosis, Trace};
@@ -56,8 +54,6 @@ pub struct RunData<'a> {
     pub traces: &'a [Trace],
     /// One per trace.
     pub diagnoses: &'a [Diagnosis],
-    /// One per trace.
-    pub processes: &'a [ProcessInfo],
     /// Indexes of the traces that passed the filters.
     pub matched: &'a [usize],
     /// Files that could not be used.

@@ -20,10 +20,11 @@ use super::HtmlReporter;
 use super::drilldown::{TraceView, short_time, status_class};
 use super::histogram::{self, Chart, Point, SERIES, series_label, verdict_class};
 use super::hooks::{ConfigFinding, MarkerKind};
+use crate::aggregate::GroupBy;
 use crate::aggregate::{self, Group, GroupKey, Totals};
 use crate::codes;
-use crate::config::{GroupBy, Root};
 use crate::diagnose::Hint;
+use crate::discover::Root;
 use crate::error::FileError;
 use crate::filter::{Filters, StatusFilter};
 use crate::model::{Diagnosis, Trace, Verdict};
@@ -257,7 +258,7 @@ fn io_error(e: askama::Error) -> io::Error {
 }
 
 /// Writes the scan report.
-pub fn write_scan(
+pub(super) fn write_scan(
     reporter: &HtmlReporter<'_>,
     report: &ScanReport<'_>,
     out: &mut dyn Write,
@@ -775,7 +776,7 @@ fn rest_row(trace: &Trace, diagnosis: &Diagnosis) -> RestRow {
 }
 
 /// Writes the page of `show --html`.
-pub fn write_show(
+pub(super) fn write_show(
     paths: &[PathBuf],
     mut read: impl FnMut(&Path) -> Result<(full::Document, Diagnosis), FileError>,
     out: &mut dyn Write,
@@ -822,7 +823,7 @@ pub fn write_show(
 }
 
 /// Writes the page of `requests` in HTML: the run and one row per trace.
-pub fn write_requests(
+pub(super) fn write_requests(
     reporter: &HtmlReporter<'_>,
     report: &RequestsReport<'_>,
     out: &mut dyn Write,
@@ -835,13 +836,13 @@ pub fn write_requests(
             .rows
             .iter()
             .map(|r| RequestView {
-                file: one_line(&r.file, LONG),
-                started: one_line(&r.start_time, SHORT),
-                server: one_line(&r.server, SHORT),
-                status: one_line(&r.status, SHORT),
-                verdict: one_line(&r.verdict, SHORT),
-                url: one_line(&r.url, LONG),
-                evidence: one_line(&r.evidence, 600),
+                file: one_line(&r.file.display().to_string(), LONG),
+                started: r.start_time.map(short_time).unwrap_or_default(),
+                server: one_line(r.server, SHORT),
+                status: r.status.to_string(),
+                verdict: r.verdict.to_string(),
+                url: one_line(r.url, LONG),
+                evidence: one_line(r.evidence, 600),
             })
             .collect(),
         script: SCRIPT,
@@ -935,7 +936,6 @@ mod tests {
             run: RunData {
                 traces: &[],
                 diagnoses: &[],
-                processes: &[],
                 matched: &[],
                 skipped: &[],
                 roots: &[],
