@@ -45,8 +45,9 @@ const MAX_SKIPPED: usize = 200;
 const MAX_GROUP_LINKS: usize = 12;
 /// Trace sections rendered at once: bounds the memory of full reads.
 const CHUNK: usize = 8;
-/// A file larger than this gets no section (its full read would hold it all in memory).
-const MAX_SECTION_FILE: u64 = 64 * 1024 * 1024;
+/// A file larger than this gets no section: its full read holds it all in memory, and
+/// [`CHUNK`] of them are read at once. IIS cuts traces at `maxLogFileSizeKB`, 1 MiB by default.
+const MAX_SECTION_FILE: u64 = 16 * 1024 * 1024;
 
 /// `sha256-...` of a text, as a Content-Security-Policy source.
 fn csp_hash(text: &str) -> String {
@@ -914,6 +915,52 @@ mod tests {
         assert_eq!(String::from_utf16(&units).unwrap(), ps);
         let hostile = "Get-Website | Where-Object id -in 2;calc | ForEach-Object { $_.Name }";
         assert_eq!(commands(&hint(hostile, &[])).0.len(), 1);
+    }
+
+    #[test]
+    fn the_requests_page_lists_each_row_escaped() {
+        let trace = Trace {
+            file: "fr<b>1.xml".into(),
+            server: "WEB\u{1b}[31m01".into(),
+            url: "/a?x=\"><script>alert(1)</script>".into(),
+            status: crate::model::Status::new(502, 3),
+            ..Trace::default()
+        };
+        let diagnosis = Diagnosis::not_applicable();
+        let rows = [crate::report::RequestRow::new(&trace, &diagnosis)];
+        let totals = Totals::default();
+        let filters = Filters::default();
+        let options = HtmlOptions {
+            path: "r.html".into(),
+            all_traces: false,
+            max_traces: 10,
+        };
+        let reporter = HtmlReporter {
+            run: RunData {
+                traces: &[],
+                diagnoses: &[],
+                matched: &[],
+                skipped: &[],
+                roots: &[],
+                filters: &filters,
+            },
+            options: &options,
+            markers: &[],
+            findings: &[],
+        };
+        let report = RequestsReport {
+            totals: &totals,
+            rows: &rows,
+            elapsed: std::time::Duration::ZERO,
+        };
+        let mut out = Vec::new();
+        write_requests(&reporter, &report, &mut out).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.contains("<td>502.3</td>"));
+        assert!(html.contains("fr&#60;b&#62;1.xml"));
+        assert!(html.contains("WEB\\x1b[31m01"), "terminal escapes too");
+        assert!(html.contains("&#60;script&#62;alert(1)"));
+        assert_eq!(html.matches("<script").count(), 1);
     }
 
     #[test]
