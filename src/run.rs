@@ -1,6 +1,6 @@
 //! One run of the command line: discover, parse, diagnose, aggregate, report.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -16,9 +16,10 @@ use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
 use crate::error::FileError;
-use crate::model::{Depth, Trace};
+use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
+use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
 use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest};
@@ -248,6 +249,9 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
         &totals,
         |r, out| r.scan(&report, out),
     )?;
+    if let Some(options) = &scan.html {
+        write_html(&scan.input, options, &collected, &report, streams.err)?;
+    }
     finish(&scan.input, collected, reporting, &mut files, streams)
 }
 
@@ -278,6 +282,42 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     )?;
     drop(rows);
     finish(&requests.input, collected, reporting, &mut files, streams)
+}
+
+/// Writes the HTML report of a scan to its file.
+fn write_html(
+    input: &Input,
+    options: &HtmlOptions,
+    collected: &Collected,
+    report: &ScanReport<'_>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let reporter = HtmlReporter {
+        run: html::RunData {
+            traces: &collected.traces,
+            diagnoses: &collected.analysis.diagnoses,
+            matched: &collected.matched,
+            skipped: &collected.skipped,
+            roots: &input.roots,
+            filters: &input.filters,
+        },
+        options,
+        markers: &markers,
+        findings: &[],
+    };
+    let path = &options.path;
+    let mut file = create(path)?;
+    reporter
+        .scan(report, &mut file)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    writeln!(
+        err,
+        "frebscope: wrote {}",
+        terminal(&path.display().to_string())
+    )?;
+    Ok(())
 }
 
 impl Collected {
@@ -499,15 +539,21 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     }
     let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
     let mut status = RunStatus::Complete;
-    for (trace, diagnosis) in traces.iter().zip(&diagnoses).take(shown_count) {
-        match read_document(&trace.file) {
-            Ok(document) => {
-                show::render(&trace.file, &document, diagnosis, &config.view, streams.out)?
+    let shown: Vec<(&Trace, &Diagnosis)> =
+        traces.iter().zip(&diagnoses).take(shown_count).collect();
+    if let Some(target) = &config.html {
+        show_html(target, &shown, &mut failed_targets, streams.err)?;
+    } else {
+        for (trace, diagnosis) in shown {
+            match read_document(&trace.file) {
+                Ok(document) => {
+                    show::render(&trace.file, &document, diagnosis, &config.view, streams.out)?
+                }
+                Err(e) => failed_targets.push(e),
             }
-            Err(e) => failed_targets.push(e),
         }
+        streams.out.flush()?;
     }
-    streams.out.flush()?;
     failed_targets.sort_by(|a, b| a.path.cmp(&b.path));
     for e in &failed_targets {
         writeln!(streams.err, "frebscope: {}", terminal(&e.to_string()))?;
@@ -526,6 +572,38 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         status = RunStatus::Partial;
     }
     Ok(status)
+}
+
+/// `show --html`: every trace on one page, each read when its turn comes.
+fn show_html(
+    target: &Path,
+    shown: &[(&Trace, &Diagnosis)],
+    failed: &mut Vec<FileError>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let paths: Vec<PathBuf> = shown.iter().map(|(t, _)| t.file.clone()).collect();
+    let by_path: HashMap<&Path, &Diagnosis> =
+        shown.iter().map(|(t, d)| (t.file.as_path(), *d)).collect();
+    let mut file = create(target)?;
+    html::write_show(
+        &paths,
+        |path| {
+            let document = read_document(path).inspect_err(|e| failed.push(e.clone()))?;
+            let diagnosis = by_path
+                .get(path)
+                .map_or_else(Diagnosis::not_applicable, |d| (*d).clone());
+            Ok((document, diagnosis))
+        },
+        &mut file,
+    )
+    .and_then(|()| file.flush())
+    .with_context(|| format!("could not write {}", target.display()))?;
+    writeln!(
+        err,
+        "frebscope: wrote {}",
+        terminal(&target.display().to_string())
+    )?;
+    Ok(())
 }
 
 /// One trace in full, every event, for printing.

@@ -485,6 +485,7 @@ fn reports_escape_without_the_guard() {
             by,
             format: Format::Table,
             color: false,
+            html: None,
         })
     };
     let configs = [
@@ -507,6 +508,7 @@ fn reports_escape_without_the_guard() {
                 all: true,
                 color: false,
             },
+            html: None,
         }),
     ];
     for config in configs {
