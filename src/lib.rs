@@ -22,6 +22,7 @@ pub mod discover;
 pub mod error;
 pub mod event_names;
 pub mod filter;
+pub mod iis;
 pub mod model;
 pub mod parse;
 pub mod report;
