@@ -51,6 +51,18 @@ enum Subcommands {
   frebscope requests D:\\logs --server WEB01 --csv requests.csv
   frebscope requests D:\\logs --json | jq -r 'select(.verdict==\"startup\") | .file'")]
     Requests(RequestsArgs),
+    /// Audit IIS configuration: which settings cause 502s, and the fix for this pool and site.
+    #[command(after_help = "Examples:
+  frebscope config '\\\\web01\\c$\\Windows\\System32\\inetsrv\\config' '\\\\arr01\\c$\\Windows\\System32\\inetsrv\\config'
+  frebscope config copies/            # a folder holding WEB01/c$/..., WEB02/c$/... copies
+  frebscope config WEB01=./web01-applicationHost.config --json
+  frebscope config samples/ --csv findings.csv
+
+A folder is walked for applicationHost.config, redirection.config and web.config (any case).
+The server is SERVER in SERVER=PATH, else the host of a \\\\SERVER\\... path, else the folder
+holding a copied admin share (SERVER/c$/...). A web.config belongs to the site whose
+physicalPath holds it (\\\\SERVER\\d$\\Sites\\Orders\\web.config or SERVER/d$/Sites/Orders/...).")]
+    Config(ConfigArgs),
     /// Read traces in depth: summary, verdict, errors, timeline, time per module, headers.
     #[command(after_help = "Examples:
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml
@@ -102,6 +114,24 @@ struct ShowArgs {
     no_color: bool,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
+    /// IIS configuration (applicationHost.config, web.config, or a folder of them) to diagnose
+    /// with; SERVER=PATH names the server. Repeatable.
+    #[arg(long = "config", value_name = "[SERVER=]PATH")]
+    iis_config: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+struct ConfigArgs {
+    /// applicationHost.config, redirection.config or web.config files, or folders; SERVER=PATH
+    /// names the server.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<OsString>,
+    /// Also write the findings as CSV to FILE (`-`: to stdout, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<OsString>,
+    /// Write the files and findings as JSON on stdout instead of the table.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,6 +194,11 @@ struct InputArgs {
     no_color: bool,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
+    /// IIS configuration (applicationHost.config, web.config, or a folder of them) to diagnose
+    /// with; SERVER=PATH names the server. Repeatable. Configuration files under the PATHs
+    /// are read too.
+    #[arg(long = "config", value_name = "[SERVER=]PATH")]
+    iis_config: Vec<OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +267,23 @@ impl Cli {
                 let format = format_of(args.csv, args.json);
                 args.input.into_config(Command::Requests { format })
             }
+            Subcommands::Config(args) => {
+                let format = format_of(args.csv, args.json);
+                let inputs = config_inputs(&args.paths)?;
+                Ok(Config {
+                    command: Command::Config { inputs, format },
+                    roots: Vec::new(),
+                    filters: Filters::default(),
+                    diagnosis: diagnose::Options::default(),
+                    threads: config::default_threads(),
+                    verbose: false,
+                    color: false,
+                    progress: false,
+                    stats: false,
+                    skipped_csv: None,
+                    iis_config: Vec::new(),
+                })
+            }
             Subcommands::Show(args) => {
                 let roots = args
                     .files
@@ -255,6 +307,7 @@ impl Cli {
                     progress: false,
                     stats: false,
                     skipped_csv: None,
+                    iis_config: config_inputs(&args.iis_config)?,
                 })
             }
         }
@@ -314,8 +367,20 @@ impl InputArgs {
             progress: !self.no_progress,
             stats: self.stats,
             skipped_csv: skipped_csv_target(self.skipped_csv)?,
+            iis_config: config_inputs(&self.iis_config)?,
         })
     }
+}
+
+/// `PATH` or `SERVER=PATH` configuration inputs, each checked to exist.
+fn config_inputs(args: &[OsString]) -> Result<Vec<frebscope::iis::paths::Input>, ConfigError> {
+    args.iter()
+        .map(|arg| {
+            let input = frebscope::iis::paths::parse_input(arg);
+            resolve_root(input.path.as_os_str())?;
+            Ok(input)
+        })
+        .collect()
 }
 
 /// Standard output carries the report, so the skipped list needs a file of its own.

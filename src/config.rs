@@ -74,6 +74,13 @@ pub enum Command {
         /// Output format.
         format: Format,
     },
+    /// Audit IIS configuration files.
+    Config {
+        /// Files or folders, each with the server it belongs to when given as `SERVER=PATH`.
+        inputs: Vec<crate::iis::paths::Input>,
+        /// Output format.
+        format: Format,
+    },
     /// One trace in depth.
     Show {
         /// Print every event, verbose ones included.
@@ -117,6 +124,9 @@ pub struct Config {
     pub stats: bool,
     /// Write every skipped file as CSV to this file.
     pub skipped_csv: Option<PathBuf>,
+    /// IIS configuration to diagnose with (`--config`): its timeouts replace the defaults and
+    /// the hints speak of it.
+    pub iis_config: Vec<crate::iis::paths::Input>,
 }
 
 /// The default reader threads: reading traces waits on the disk or the network more than on

@@ -23,6 +23,7 @@ use crate::report::table::TableReporter;
 use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
+use crate::iis;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +51,14 @@ pub struct Streams<'a> {
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
     match &config.command {
         Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
+        Command::Config { inputs, format } => run_config(config, inputs, format, streams),
         _ => run_analysis(config, streams),
     }
 }
 
 /// Everything read from the inputs.
 struct Collected {
+    farm: iis::diagnosis::FarmConfig,
     traces: Vec<Trace>,
     skipped: Vec<FileError>,
     analysis: diagnose::Analysis,
@@ -95,8 +98,10 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let (farm, config_errors) = load_iis_config(config, err)?;
+    skipped.extend(config_errors);
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze(&traces, &config.diagnosis);
+    let analysis = analyze(&traces, config, &farm);
     let matched = traces
         .iter()
         .enumerate()
@@ -111,6 +116,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         diagnose: diagnosing.elapsed(),
     };
     Ok(Collected {
+        farm,
         traces,
         skipped,
         analysis,
@@ -210,7 +216,16 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
             let groups = aggregate::group(traces, diagnoses, matched, *by);
             // Traces outside the filters were only read as far as their head and have no
             // verdict, so the hints of all traces are the hints of the matched ones.
-            let hints = diagnose::hints(traces, analysis);
+            let mut hints = diagnose::hints(traces, analysis);
+            if !collected.farm.servers.is_empty() {
+                hints = iis::diagnosis::hints(
+                    &collected.farm,
+                    traces,
+                    analysis,
+                    hints,
+                    &config.filters.status,
+                );
+            }
             let report = ScanReport {
                 totals: &totals,
                 verdicts: &verdicts,
@@ -237,7 +252,9 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
                 r.requests(&report, out)
             })?;
         }
-        Command::Show { .. } => unreachable!("show is dispatched before analysis"),
+        Command::Show { .. } | Command::Config { .. } => {
+            unreachable!("show and config are dispatched before analysis")
+        }
     }
     report_skipped(config, skipped, streams.err)?;
     if config.stats {
@@ -411,6 +428,10 @@ fn run_show(
         }
         None => Vec::new(),
     };
+    let (farm, config_errors) = load_iis_config(config, streams.err)?;
+    if !config_errors.is_empty() {
+        status = RunStatus::Partial;
+    }
     let options = show::ShowOptions {
         all,
         color: config.color,
@@ -433,7 +454,7 @@ fn run_show(
                 continue;
             }
         };
-        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config);
+        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config, &farm);
         show::render(&path, &document, &diagnosis, &options, streams.out)?;
     }
     streams.out.flush()?;
@@ -445,6 +466,7 @@ fn diagnose_in_context(
     document: &parse::full::Document,
     neighbours: &[Trace],
     config: &Config,
+    farm: &iis::diagnosis::FarmConfig,
 ) -> Diagnosis {
     let trace = document.summarize(path);
     let mut all: Vec<Trace> = neighbours
@@ -453,9 +475,98 @@ fn diagnose_in_context(
         .cloned()
         .collect();
     all.push(trace);
-    let diagnoses = diagnose::diagnose(&all, &config.diagnosis);
+    let diagnoses = analyze(&all, config, farm).diagnoses;
     diagnoses
         .into_iter()
         .last()
         .unwrap_or_else(Diagnosis::not_applicable)
+}
+
+/// Diagnoses with the configured timeouts where the configuration of a trace's server is known.
+fn analyze(traces: &[Trace], config: &Config, farm: &iis::diagnosis::FarmConfig) -> diagnose::Analysis {
+    if farm.servers.is_empty() {
+        return diagnose::analyze(traces, &config.diagnosis);
+    }
+    let base = &config.diagnosis;
+    diagnose::analyze_configured(traces, base, &|t| farm.options_for(t, base))
+}
+
+/// The IIS configuration of a run: `--config` inputs and configuration files under the
+/// folders read. Files that could not be read come back as skipped entries (exit 2).
+fn load_iis_config(
+    config: &Config,
+    err: &mut dyn Write,
+) -> Result<(iis::diagnosis::FarmConfig, Vec<FileError>)> {
+    let mut inputs = config.iis_config.clone();
+    for root in &config.roots {
+        if let Root::Dir(dir) = root {
+            let (found, _) = iis::paths::walk(dir);
+            inputs.extend(found.into_iter().map(|path| iis::paths::Input { server: None, path }));
+        }
+    }
+    if inputs.is_empty() {
+        return Ok((iis::diagnosis::FarmConfig::default(), Vec::new()));
+    }
+    let loaded = iis::load(&inputs);
+    for note in &loaded.notes {
+        writeln!(err, "frebscope: config: {}", terminal(note))?;
+    }
+    let errors = loaded
+        .files
+        .iter()
+        .filter_map(|f| {
+            f.error.as_ref().map(|e| FileError {
+                path: PathBuf::from(&f.path),
+                reason: crate::error::SkipReason::Malformed,
+                detail: e.clone(),
+            })
+        })
+        .collect();
+    Ok((iis::diagnosis::FarmConfig { servers: loaded.servers }, errors))
+}
+
+/// `frebscope config`: the audit as a table, JSON or CSV; exit 2 when a file was not read.
+fn run_config(
+    config: &Config,
+    inputs: &[iis::paths::Input],
+    format: &Format,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    let _ = config;
+    let audit = iis::audit(inputs);
+    match format {
+        Format::Table => iis::report::write_table(&audit, streams.width, streams.out)?,
+        Format::Json => iis::report::write_json(&audit, streams.out)?,
+        Format::Csv(Target::Stdout) => iis::report::write_csv(&audit, streams.out)?,
+        Format::Csv(Target::File(path)) => {
+            iis::report::write_table(&audit, streams.width, streams.out)?;
+            let mut file = create(path)?;
+            iis::report::write_csv(&audit, &mut file)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            file.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+            writeln!(
+                streams.err,
+                "frebscope: wrote {}",
+                terminal(&path.display().to_string())
+            )?;
+        }
+    }
+    streams.out.flush()?;
+    for note in &audit.notes {
+        writeln!(streams.err, "frebscope: {}", terminal(note))?;
+    }
+    let failed: Vec<_> = audit.files.iter().filter(|f| f.error.is_some()).collect();
+    for f in &failed {
+        writeln!(
+            streams.err,
+            "frebscope: not read: {}",
+            terminal(f.error.as_deref().unwrap_or(""))
+        )?;
+    }
+    Ok(if failed.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    })
 }

@@ -421,10 +421,16 @@ fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -
         let configured = setting.seconds().unwrap_or(0.0);
         let slowest = slowest_ms as f64 / 1000.0;
         // The backends' own limit, when their configuration is known.
+        let routes = name
+            .strip_prefix("webFarm ")
+            .and_then(|n| n.strip_suffix(" protocol@timeout"))
+            .and_then(|n| farm.server(&server).map(|s| findings::farm_routes(s, n)))
+            .unwrap_or_default();
         let limit = backends
             .iter()
             .filter_map(|b| farm.server(b))
             .flat_map(findings::backend_timeouts)
+            .filter(|(_, _, app, _)| findings::routed_to(app, &routes))
             .map(|(s, ..)| s)
             .fold(0.0f64, f64::max);
         let wanted = slowest.max(limit);

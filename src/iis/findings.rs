@@ -609,7 +609,8 @@ fn arr_timeout_findings(ctx: &mut Ctx<'_>, backends: &[&ServerConfig]) {
             .children_named("server")
             .filter_map(|s| s.attr("address"))
             .collect();
-        let Some((secs, setting, app, value, backend)) = slowest(backends, &members) else {
+        let routes = farm_routes(server, &farm_name);
+        let Some((secs, setting, app, value, backend)) = slowest(backends, &members, &routes) else {
             continue;
         };
         if secs > seconds(&timeout) {
@@ -641,7 +642,7 @@ fn arr_timeout_findings(ctx: &mut Ctx<'_>, backends: &[&ServerConfig]) {
             .filter_map(|r| r.node.child("action").and_then(|a| a.attr("url")).map(host_of))
             .collect();
         let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
-        if let Some((secs, setting, app, value, backend)) = slowest(backends, &targets)
+        if let Some((secs, setting, app, value, backend)) = slowest(backends, &targets, &[])
             && secs > seconds(&timeout)
         {
             let backend_setting = format!("{backend}: {setting}");
@@ -665,13 +666,46 @@ fn arr_timeout_findings(ctx: &mut Ctx<'_>, backends: &[&ServerConfig]) {
 
 type Slowest = (f64, &'static str, App, Setting, String);
 
-fn slowest(backends: &[&ServerConfig], addresses: &[&str]) -> Option<Slowest> {
+/// The `match@url` patterns of the rewrite rules that send requests to a farm.
+pub fn farm_routes(server: &ServerConfig, farm: &str) -> Vec<regex::Regex> {
+    server
+        .rewrite_rules("", "/")
+        .iter()
+        .filter(|r| {
+            r.node
+                .child("action")
+                .and_then(|a| a.attr("url"))
+                .is_some_and(|u| host_of(u).eq_ignore_ascii_case(farm))
+        })
+        .filter_map(|r| r.node.child("match").and_then(|m| m.attr("url")))
+        .filter_map(|p| {
+            regex::RegexBuilder::new(p)
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Whether requests for an application can reach it through one of the routes (no routes
+/// known: any application can).
+pub fn routed_to(app: &App, routes: &[regex::Regex]) -> bool {
+    let path = app.path.trim_start_matches('/');
+    let subject = if path.is_empty() { String::new() } else { format!("{path}/") };
+    routes.is_empty() || routes.iter().any(|r| r.is_match(&subject))
+}
+
+fn slowest(backends: &[&ServerConfig], addresses: &[&str], routes: &[regex::Regex]) -> Option<Slowest> {
     let mut best: Option<Slowest> = None;
     for b in backends {
         if !addresses.iter().any(|a| address_names(a, &b.server)) {
             continue;
         }
         for (secs, name, app, setting) in backend_timeouts(b) {
+            if !routed_to(&app, routes) {
+                continue;
+            }
             if best.as_ref().is_none_or(|x| secs > x.0) {
                 best = Some((secs, name, app, setting, b.server.clone()));
             }

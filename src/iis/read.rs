@@ -472,7 +472,8 @@ impl Builder {
                 // An unknown entity is kept as written, never resolved.
                 Err(_) => attr.value.as_ref().to_owned(),
             };
-            if is_encrypted(&value) {
+            // The providers' own session keys are in every stock file: not a setting.
+            if is_encrypted(&value) && self.names.get(1).is_none_or(|n| n != "configProtectedData") {
                 self.remember_encrypted(&key, line, e);
             }
             if attrs.len() < MAX_ATTRIBUTES {

@@ -26,6 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::model::Status;
 
 pub mod events;
+pub mod iis_config;
 pub mod recipes;
 
 /// The ETW provider that raised an event: `System/Provider` `Name` and `Guid`.
