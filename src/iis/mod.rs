@@ -23,6 +23,8 @@ pub mod paths;
 pub mod read;
 pub mod report;
 pub mod schema;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
