@@ -691,9 +691,10 @@ pub fn farm_routes(server: &ServerConfig, farm: &str) -> Vec<regex::Regex> {
 /// Whether requests for an application can reach it through one of the routes (no routes
 /// known: any application can).
 pub fn routed_to(app: &App, routes: &[regex::Regex]) -> bool {
+    // The backend sees the URL the rule rewrote to (`{R:0}`: the same path), so the root
+    // application receives everything; another one what its path starts.
     let path = app.path.trim_start_matches('/');
-    let subject = if path.is_empty() { String::new() } else { format!("{path}/") };
-    routes.is_empty() || routes.iter().any(|r| r.is_match(&subject))
+    path.is_empty() || routes.is_empty() || routes.iter().any(|r| r.is_match(&format!("{path}/")))
 }
 
 fn slowest(backends: &[&ServerConfig], addresses: &[&str], routes: &[regex::Regex]) -> Option<Slowest> {

@@ -63,7 +63,8 @@ pub fn quote(shell: Shell, context: Context, value: &str) -> Result<String, Unqu
     let key_bad = |c: char| matches!(c, '\'' | '"' | '[' | ']' | '\u{2018}'..='\u{201F}');
     match context {
         Context::Key if value.chars().any(key_bad) => return Err(Unquotable),
-        Context::PathSegment if value.chars().any(|c| key_bad(c) || c == '\\' || c == '/') => {
+        // -LiteralPath takes brackets and quotes as they are; only separators change the item.
+        Context::PathSegment if value.chars().any(|c| c == '\\' || c == '/') => {
             return Err(Unquotable);
         }
         _ => {}

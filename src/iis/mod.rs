@@ -215,13 +215,7 @@ pub fn load(inputs: &[Input]) -> Loaded {
                     ));
                 }
                 match c.kind {
-                    Kind::ApplicationHost if c.server.is_none() => {
-                        loaded.notes.push(format!(
-                            "{}: no server name could be found (not below \\\\SERVER\\c$ or SERVER/c$); name it with SERVER=PATH",
-                            entry.path
-                        ));
-                        unnamed.push(doc);
-                    }
+                    Kind::ApplicationHost if c.server.is_none() => unnamed.push(doc),
                     Kind::ApplicationHost => {
                         let key = server_key(&c.server);
                         if apphosts.contains_key(&key) {
@@ -242,7 +236,16 @@ pub fn load(inputs: &[Input]) -> Loaded {
         }
         loaded.files.push(entry);
     }
-    follow_redirections(&mut loaded, &mut apphosts, redirections, inputs);
+    let shared = follow_redirections(&mut loaded, &mut apphosts, redirections, inputs);
+    // A shared applicationHost.config given as an input too is audited once, as the
+    // configuration of the servers that point at it.
+    unnamed.retain(|doc| !shared.iter().any(|p| same_file(p, &doc.path)));
+    for doc in &unnamed {
+        loaded.notes.push(format!(
+            "{}: no server name could be found (not below \\\\SERVER\\c$ or SERVER/c$); name it with SERVER=PATH",
+            doc.path.display()
+        ));
+    }
     for (_, (server, doc)) in apphosts {
         loaded.servers.push(ServerConfig {
             server: server.unwrap_or_default(),
@@ -269,7 +272,8 @@ fn follow_redirections(
     apphosts: &mut BTreeMap<String, (Option<String>, Document)>,
     redirections: Vec<(Option<String>, Document)>,
     inputs: &[Input],
-) {
+) -> Vec<PathBuf> {
+    let mut shared_paths = Vec::new();
     for (server, doc) in redirections {
         let Some(node) = doc.root.child("configurationRedirection") else {
             continue;
@@ -314,6 +318,7 @@ fn follow_redirections(
                     kind: Kind::ApplicationHost,
                     error: None,
                 });
+                shared_paths.push(shared.path.clone());
                 apphosts.insert(key, (server.clone(), shared));
             }
             Err(error) => loaded.files.push(FileEntry {
@@ -325,6 +330,14 @@ fn follow_redirections(
                 )),
             }),
         }
+    }
+    shared_paths
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
     }
 }
 
