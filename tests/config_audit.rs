@@ -50,7 +50,8 @@ fn ids(json: &Value) -> Vec<String> {
 fn the_farm_as_a_table() {
     let (code, out, err) = frebscope(&["config", &format!("{}/farm", cases())]);
     assert_eq!(code, 0, "{err}");
-    insta::assert_snapshot!("config_farm_table", out);
+    // Windows joins the walked paths with `\`: one form for the snapshot on every platform.
+    insta::assert_snapshot!("config_farm_table", out.replace('\\', "/"));
 }
 
 fn keys_of(v: &Value) -> Vec<String> {
