@@ -1002,11 +1002,17 @@ fn readme(farm: &Farm, paths: &[PathBuf], total: usize) -> String {
     s.push_str("  ManagedPipelineHandler). Pool idle timeout 20 min. Tracing rule: status 400-599, or time\n");
     s.push_str("  taken >= 10 s.\n\n");
     s.push_str("Each server's configuration sits where an admin share would show it:\n");
-    s.push_str("`<SERVER>/c$/Windows/System32/inetsrv/config/applicationHost.config`, and the Orders\n");
-    s.push_str("application's web.config at `WEB0x/d$/sites/shop/orders/web.config` (its physicalPath\n");
+    s.push_str(
+        "`<SERVER>/c$/Windows/System32/inetsrv/config/applicationHost.config`, and the Orders\n",
+    );
+    s.push_str(
+        "application's web.config at `WEB0x/d$/sites/shop/orders/web.config` (its physicalPath\n",
+    );
     s.push_str("`D:\\sites\\shop\\orders`). They tell the same story as the traces: the backend pools are\n");
     s.push_str("OnDemand with the default 20 min idle timeout and nothing preloaded, Orders runs ASP.NET\n");
-    s.push_str("Core out of process with requestTimeout 2 min (set in its web.config), and ARR01 routes\n");
+    s.push_str(
+        "Core out of process with requestTimeout 2 min (set in its web.config), and ARR01 routes\n",
+    );
     s.push_str("`/orders` to `orders-farm` (protocol timeout 30 s, written) and `/catalog` to\n");
     s.push_str("`catalog-farm` (30 s, the farm's schema default). `frebscope config samples/` audits them;\n");
     s.push_str("`frebscope scan samples/` reads them too and states its hints in their terms.\n\n");

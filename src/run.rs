@@ -15,6 +15,7 @@ use crate::config::{Command, Config, Format, Root, Target};
 use crate::diagnose;
 use crate::discover;
 use crate::error::FileError;
+use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
@@ -23,7 +24,6 @@ use crate::report::table::TableReporter;
 use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
-use crate::iis;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -483,7 +483,11 @@ fn diagnose_in_context(
 }
 
 /// Diagnoses with the configured timeouts where the configuration of a trace's server is known.
-fn analyze(traces: &[Trace], config: &Config, farm: &iis::diagnosis::FarmConfig) -> diagnose::Analysis {
+fn analyze(
+    traces: &[Trace],
+    config: &Config,
+    farm: &iis::diagnosis::FarmConfig,
+) -> diagnose::Analysis {
     if farm.servers.is_empty() {
         return diagnose::analyze(traces, &config.diagnosis);
     }
@@ -501,7 +505,11 @@ fn load_iis_config(
     for root in &config.roots {
         if let Root::Dir(dir) = root {
             let (found, _) = iis::paths::walk(dir);
-            inputs.extend(found.into_iter().map(|path| iis::paths::Input { server: None, path }));
+            inputs.extend(
+                found
+                    .into_iter()
+                    .map(|path| iis::paths::Input { server: None, path }),
+            );
         }
     }
     if inputs.is_empty() {
@@ -522,7 +530,12 @@ fn load_iis_config(
             })
         })
         .collect();
-    Ok((iis::diagnosis::FarmConfig { servers: loaded.servers }, errors))
+    Ok((
+        iis::diagnosis::FarmConfig {
+            servers: loaded.servers,
+        },
+        errors,
+    ))
 }
 
 /// `frebscope config`: the audit as a table, JSON or CSV; exit 2 when a file was not read.

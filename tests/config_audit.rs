@@ -34,7 +34,10 @@ fn audit_json(args: &[&str]) -> (i32, Value) {
     let mut all = vec!["config", "--json"];
     all.extend_from_slice(args);
     let (code, out, err) = frebscope(&all);
-    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}")))
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}")),
+    )
 }
 
 fn ids(json: &Value) -> Vec<String> {
@@ -72,7 +75,11 @@ fn json_has_the_documented_shape() {
     assert_eq!(code, 0);
     assert_eq!(keys_of(&json), sorted(&["files", "findings"]));
     for file in json["files"].as_array().unwrap() {
-        assert_eq!(keys_of(file), sorted(&["path", "server", "kind", "error"]), "{file}");
+        assert_eq!(
+            keys_of(file),
+            sorted(&["path", "server", "kind", "error"]),
+            "{file}"
+        );
     }
     let kinds: Vec<&str> = json["files"]
         .as_array()
@@ -80,36 +87,80 @@ fn json_has_the_documented_shape() {
         .iter()
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
-    assert!(kinds.contains(&"applicationHost") && kinds.contains(&"webConfig") && kinds.contains(&"redirection"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"applicationHost")
+            && kinds.contains(&"webConfig")
+            && kinds.contains(&"redirection"),
+        "{kinds:?}"
+    );
     let findings = json["findings"].as_array().unwrap();
     for f in findings {
         assert_eq!(
             keys_of(f),
-            sorted(&["id", "severity", "server", "pool", "site", "app", "setting", "value", "source", "why", "fix"]),
+            sorted(&[
+                "id", "severity", "server", "pool", "site", "app", "setting", "value", "source",
+                "why", "fix"
+            ]),
             "{f}"
         );
         for fix in f["fix"].as_array().unwrap() {
-            assert!(["cmd", "powershell"].contains(&fix["shell"].as_str().unwrap()), "{fix}");
+            assert!(
+                ["cmd", "powershell"].contains(&fix["shell"].as_str().unwrap()),
+                "{fix}"
+            );
         }
     }
     // Ranked: no finding after one of lower severity.
-    let rank = |s: &str| ["high", "medium", "low", "info"].iter().position(|x| *x == s).unwrap();
-    let severities: Vec<usize> = findings.iter().map(|f| rank(f["severity"].as_str().unwrap())).collect();
-    assert!(severities.windows(2).all(|w| w[0] <= w[1]), "{severities:?}");
+    let rank = |s: &str| {
+        ["high", "medium", "low", "info"]
+            .iter()
+            .position(|x| *x == s)
+            .unwrap()
+    };
+    let severities: Vec<usize> = findings
+        .iter()
+        .map(|f| rank(f["severity"].as_str().unwrap()))
+        .collect();
+    assert!(
+        severities.windows(2).all(|w| w[0] <= w[1]),
+        "{severities:?}"
+    );
     // The backend's web.config (reached as WEB01/d$/apps/api) sets the requestTimeout the
     // farm is compared with.
-    let short = findings.iter().find(|f| f["id"] == "arr-timeout-short").unwrap();
+    let short = findings
+        .iter()
+        .find(|f| f["id"] == "arr-timeout-short")
+        .unwrap();
     assert_eq!(short["server"], "ARR01");
-    assert!(short["value"].as_str().unwrap().contains("00:05:00"), "{short}");
-    assert!(short["source"].as_str().unwrap().contains("d$/apps/api/web.config:8"), "{short}");
+    assert!(
+        short["value"].as_str().unwrap().contains("00:05:00"),
+        "{short}"
+    );
+    assert!(
+        short["source"]
+            .as_str()
+            .unwrap()
+            .contains("d$/apps/api/web.config:8"),
+        "{short}"
+    );
     // applicationPoolDefaults' schedule silences periodic-recycle-drifts on WEB01; its idle
     // timeout is named as coming from there.
     let cold = findings
         .iter()
         .find(|f| f["id"] == "pool-cold-start" && f["server"] == "WEB01")
         .unwrap();
-    assert!(cold["source"].as_str().unwrap().contains("applicationPoolDefaults ("), "{cold}");
-    assert!(!findings.iter().any(|f| f["id"] == "periodic-recycle-drifts" && f["server"] == "WEB01"));
+    assert!(
+        cold["source"]
+            .as_str()
+            .unwrap()
+            .contains("applicationPoolDefaults ("),
+        "{cold}"
+    );
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["id"] == "periodic-recycle-drifts" && f["server"] == "WEB01")
+    );
     // The unused pool gets nothing.
     assert!(!findings.iter().any(|f| f["pool"] == "Unused"));
 }
@@ -141,7 +192,10 @@ fn every_contract_id_is_documented() {
         "preload-on-arr",
     ] {
         assert!(docs.contains(&format!("`{id}`")), "{id} is not documented");
-        assert!(source.contains(&format!("\"{id}\"")), "{id} is never reported");
+        assert!(
+            source.contains(&format!("\"{id}\"")),
+            "{id} is never reported"
+        );
     }
 }
 
@@ -157,10 +211,28 @@ fn csv_cells_cannot_become_formulas() {
     ]);
     assert_eq!(code, 0, "{err}");
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(
         header,
-        ["id", "severity", "server", "pool", "site", "app", "setting", "value", "source", "why", "fix_cmd", "fix_powershell"]
+        [
+            "id",
+            "severity",
+            "server",
+            "pool",
+            "site",
+            "app",
+            "setting",
+            "value",
+            "source",
+            "why",
+            "fix_cmd",
+            "fix_powershell"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert!(!rows.is_empty());
@@ -184,9 +256,15 @@ fn hostile_pool_names_get_safe_fix_lines() {
             let line = fix["command"].as_str().unwrap();
             match fix["shell"].as_str().unwrap() {
                 // `"` and `%` cannot be quoted for cmd: the line says so instead.
-                "cmd" => assert!(line.starts_with("rem not printed") && !line.contains("calc"), "{line}"),
+                "cmd" => assert!(
+                    line.starts_with("rem not printed") && !line.contains("calc"),
+                    "{line}"
+                ),
                 _ => {
-                    assert!(line.contains("'IIS:\\AppPools\\Pay \"&\" 100%$(calc)''s'"), "{line}");
+                    assert!(
+                        line.contains("'IIS:\\AppPools\\Pay \"&\" 100%$(calc)''s'"),
+                        "{line}"
+                    );
                     assert!(!line.contains("%windir%"), "{line}");
                 }
             }
@@ -207,7 +285,10 @@ fn a_broken_file_is_named_with_line_and_column_and_the_others_are_audited() {
     assert_eq!(broken.len(), 1);
     assert_eq!(broken[0]["server"], "WEB03");
     let error = broken[0]["error"].as_str().unwrap();
-    assert!(error.contains("applicationHost.config:7:5: malformed XML"), "{error}");
+    assert!(
+        error.contains("applicationHost.config:7:5: malformed XML"),
+        "{error}"
+    );
     assert!(ids(&json).contains(&"arr-timeout-short".to_owned()));
 }
 
@@ -215,7 +296,10 @@ fn a_broken_file_is_named_with_line_and_column_and_the_others_are_audited() {
 fn azure_transforms_are_refused_with_a_reason() {
     let (code, out, err) = frebscope(&["config", &format!("{}/azure", cases())]);
     assert_eq!(code, 2);
-    assert!(err.contains("an XDT transform (Azure App Service applicationHost.xdt)"), "{err}");
+    assert!(
+        err.contains("an XDT transform (Azure App Service applicationHost.xdt)"),
+        "{err}"
+    );
     assert!(out.contains("1 not read"), "{out}");
 }
 
@@ -244,11 +328,17 @@ fn utf16le(text: &str) -> Vec<u8> {
 #[test]
 fn utf16_and_utf8_read_alike() {
     let dir = tempfile::tempdir().unwrap();
-    let source = crate_dir().join(cases()).join("farm/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config");
+    let source = crate_dir()
+        .join(cases())
+        .join("farm/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config");
     let text = fs::read_to_string(&source).unwrap();
     let copy = dir.path().join("ARR01/c$/Windows/System32/inetsrv/config");
     fs::create_dir_all(&copy).unwrap();
-    fs::write(copy.join("applicationHost.config"), utf16le(&text.replace("UTF-8", "UTF-16"))).unwrap();
+    fs::write(
+        copy.join("applicationHost.config"),
+        utf16le(&text.replace("UTF-8", "UTF-16")),
+    )
+    .unwrap();
     let (code, utf16) = audit_json(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{utf16}");
     let (_, utf8) = audit_json(&[&format!("ARR01={}", source.display())]);
@@ -258,7 +348,13 @@ fn utf16_and_utf8_read_alike() {
             .unwrap()
             .iter()
             .filter(|f| f["id"] != "arr-timeout-short")
-            .map(|f| (f["id"].to_string(), f["value"].to_string(), f["setting"].to_string()))
+            .map(|f| {
+                (
+                    f["id"].to_string(),
+                    f["value"].to_string(),
+                    f["setting"].to_string(),
+                )
+            })
             .collect()
     };
     assert_eq!(strip(&utf16), strip(&utf8));
@@ -270,8 +366,17 @@ fn iis_express_files_have_no_server_name_and_say_so() {
     assert_eq!(code, 0);
     assert!(err.contains("no server name could be found"), "{err}");
     assert!(out.contains("freb-rule-misses-502"), "{out}");
-    let (_, named) = audit_json(&[&format!("DEVBOX={}/iisexpress/applicationhost.config", cases())]);
-    assert!(named["findings"].as_array().unwrap().iter().all(|f| f["server"] == "DEVBOX"));
+    let (_, named) = audit_json(&[&format!(
+        "DEVBOX={}/iisexpress/applicationhost.config",
+        cases()
+    )]);
+    assert!(
+        named["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["server"] == "DEVBOX")
+    );
 }
 
 #[test]
@@ -281,10 +386,18 @@ fn shared_configuration_is_followed() {
     let found = ids(&json);
     assert!(found.contains(&"shared-config".to_owned()), "{found:?}");
     // The shared file is audited as WEB04's configuration, the stale local copy is not.
-    let storm = json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "recycle-storm").unwrap();
+    let storm = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "recycle-storm")
+        .unwrap();
     assert_eq!(storm["server"], "WEB04");
     assert!(!json.to_string().contains("StaleLocalPool"));
-    assert!(!json.to_string().contains("c2hhcmVkLXNlY3JldA"), "the password is never printed");
+    assert!(
+        !json.to_string().contains("c2hhcmVkLXNlY3JldA"),
+        "the password is never printed"
+    );
     // A share that cannot be reached is reported, and the run is partial.
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("WEB05/c$/Windows/System32/inetsrv/config");
@@ -296,8 +409,16 @@ fn shared_configuration_is_followed() {
     .unwrap();
     let (code, json) = audit_json(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 2);
-    let error = json["files"].as_array().unwrap().iter().find_map(|f| f["error"].as_str()).unwrap();
-    assert!(error.contains("shared configuration") && error.contains("could not be read"), "{error}");
+    let error = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|f| f["error"].as_str())
+        .unwrap();
+    assert!(
+        error.contains("shared configuration") && error.contains("could not be read"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -306,7 +427,9 @@ fn samples_config_shows_the_farm_story() {
     assert_eq!(code, 0);
     let f = json["findings"].as_array().unwrap();
     let has = |id: &str, server: &str, pool: &str| {
-        f.iter().any(|x| x["id"] == id && x["server"] == server && (pool.is_empty() || x["pool"] == pool))
+        f.iter().any(|x| {
+            x["id"] == id && x["server"] == server && (pool.is_empty() || x["pool"] == pool)
+        })
     };
     for server in ["WEB01", "WEB02"] {
         assert!(has("pool-cold-start", server, "Orders"), "{server}");
@@ -326,17 +449,36 @@ fn scan_with_config_states_the_configuration() {
     let (code, out, err) = frebscope(&["scan", "samples", "--json", "--no-progress"]);
     assert_eq!(code, 0, "{err}");
     let json: Value = serde_json::from_str(&out).unwrap();
-    let titles: Vec<&str> = json["hints"].as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = json["hints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap())
+        .collect();
     assert!(
         titles.iter().any(|t| t.starts_with("pool Orders on WEB01, WEB02: OnDemand, idleTimeout 20 min, /orders not preloaded: 5 failures came from cold starts after >= 20 min idle")),
         "{titles:?}"
     );
-    assert!(!titles.iter().any(|t| t.contains("during cold starts")), "the generic hint is replaced: {titles:?}");
-    assert!(titles.iter().any(|t| t.starts_with("ARR01: webFarm orders-farm protocol@timeout is 30 s (samples/ARR01/c$/")), "{titles:?}");
+    assert!(
+        !titles.iter().any(|t| t.contains("during cold starts")),
+        "the generic hint is replaced: {titles:?}"
+    );
+    assert!(
+        titles.iter().any(|t| t
+            .starts_with("ARR01: webFarm orders-farm protocol@timeout is 30 s (samples/ARR01/c$/")),
+        "{titles:?}"
+    );
     // The evidence names where the timeout came from.
-    let (_, rows, _) = frebscope(&["requests", "samples", "--status", "502.3", "--server", "ARR01", "--csv", "-"]);
+    let (_, rows, _) = frebscope(&[
+        "requests", "samples", "--status", "502.3", "--server", "ARR01", "--csv", "-",
+    ]);
     assert!(rows.contains("[configured webFarm orders-farm protocol@timeout 30 s on ARR01: samples/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config:"), "{rows}");
-    assert!(rows.contains("[configured webFarm catalog-farm protocol@timeout 30 s on ARR01: schema default]"), "{rows}");
+    assert!(
+        rows.contains(
+            "[configured webFarm catalog-farm protocol@timeout 30 s on ARR01: schema default]"
+        ),
+        "{rows}"
+    );
 }
 
 #[test]
@@ -344,8 +486,12 @@ fn configured_timeouts_replace_the_defaults() {
     // A farm timeout of 45 s: the 30 s ARR timeouts of the samples no longer match R8's
     // "about the proxy timeout", so no trace is explained by it.
     let dir = tempfile::tempdir().unwrap();
-    let source = crate_dir().join("samples/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config");
-    let text = fs::read_to_string(source).unwrap().replace("<protocol timeout=\"00:00:30\" />", "<protocol timeout=\"00:00:45\" />");
+    let source =
+        crate_dir().join("samples/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config");
+    let text = fs::read_to_string(source).unwrap().replace(
+        "<protocol timeout=\"00:00:30\" />",
+        "<protocol timeout=\"00:00:45\" />",
+    );
     let path = dir.path().join("applicationHost.config");
     fs::write(&path, text).unwrap();
     let arg = format!("ARR01={}", path.display());
@@ -362,20 +508,47 @@ fn configured_timeouts_replace_the_defaults() {
         "-",
     ]);
     assert!(!rows.contains(",R8,"), "{rows}");
-    let (_, default_rows, _) = frebscope(&["requests", "samples/ARR01/FailedReqLogFiles", "--url", "/orders/", "--status", "502.3", "--csv", "-"]);
+    let (_, default_rows, _) = frebscope(&[
+        "requests",
+        "samples/ARR01/FailedReqLogFiles",
+        "--url",
+        "/orders/",
+        "--status",
+        "502.3",
+        "--csv",
+        "-",
+    ]);
     assert!(default_rows.contains(",R8,"), "{default_rows}");
 }
 
 #[test]
 fn a_status_scan_says_when_tracing_misses_that_status() {
     let arg = format!("WEB01={}/nocover/applicationHost.config", cases());
-    let (code, out, err) = frebscope(&["scan", &web01_traces(), "--status", "502", "--config", &arg, "--json"]);
+    let (code, out, err) = frebscope(&[
+        "scan",
+        &web01_traces(),
+        "--status",
+        "502",
+        "--config",
+        &arg,
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let json: Value = serde_json::from_str(&out).unwrap();
-    let titles: Vec<&str> = json["hints"].as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap()).collect();
-    assert!(titles.contains(&"site Shop on WEB01 has tracing rules, but none captures 502"), "{titles:?}");
+    let titles: Vec<&str> = json["hints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"site Shop on WEB01 has tracing rules, but none captures 502"),
+        "{titles:?}"
+    );
     // The pool is already what the hint would ask for: it is not asked again.
-    let warm = crate_dir().join(cases()).join("nocover/applicationHost.config");
+    let warm = crate_dir()
+        .join(cases())
+        .join("nocover/applicationHost.config");
     let text = fs::read_to_string(warm).unwrap().replace(
         "<add name=\"Orders\" managedRuntimeVersion=\"\" />",
         "<add name=\"Orders\" managedRuntimeVersion=\"\" startMode=\"AlwaysRunning\"><processModel idleTimeout=\"00:00:00\" /></add>",
@@ -390,11 +563,19 @@ fn a_status_scan_says_when_tracing_misses_that_status() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|h| h["title"].as_str().unwrap().starts_with("pool Orders on WEB01"))
+        .filter(|h| {
+            h["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("pool Orders on WEB01")
+        })
         .collect();
     assert_eq!(orders.len(), 1, "{json}");
     let command = orders[0]["command"].as_str().unwrap();
-    assert!(!command.contains("startMode") && !command.contains("idleTimeout"), "{command}");
+    assert!(
+        !command.contains("startMode") && !command.contains("idleTimeout"),
+        "{command}"
+    );
     assert!(command.contains("/preloadEnabled:true"), "{command}");
 }
 

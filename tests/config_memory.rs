@@ -48,23 +48,49 @@ fn write_big_config(path: &std::path::Path) -> u64 {
         out.write_all(text.as_bytes()).unwrap();
         written.set(written.get() + text.len() as u64);
     };
-    put(&mut out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<configuration>\r\n  <system.applicationHost>\r\n    <applicationPools>\r\n");
+    put(
+        &mut out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<configuration>\r\n  <system.applicationHost>\r\n    <applicationPools>\r\n",
+    );
     for i in 0..3000 {
-        put(&mut out, &format!("      <add name=\"Pool{i}\" managedRuntimeVersion=\"\" />\r\n"));
+        put(
+            &mut out,
+            &format!("      <add name=\"Pool{i}\" managedRuntimeVersion=\"\" />\r\n"),
+        );
     }
     let huge = "x".repeat(4 * 1024 * 1024);
-    put(&mut out, &format!("      <add name=\"Big\" description=\"{huge}\" />\r\n"));
+    put(
+        &mut out,
+        &format!("      <add name=\"Big\" description=\"{huge}\" />\r\n"),
+    );
     put(&mut out, "    </applicationPools>\r\n    <sites>\r\n");
     for i in 0..3000 {
-        put(&mut out, &format!("      <site name=\"Site{i}\" id=\"{}\"><application path=\"/\" applicationPool=\"Pool{i}\"><virtualDirectory path=\"/\" physicalPath=\"D:\\sites\\s{i}\" /></application></site>\r\n", i + 1));
+        put(
+            &mut out,
+            &format!(
+                "      <site name=\"Site{i}\" id=\"{}\"><application path=\"/\" applicationPool=\"Pool{i}\"><virtualDirectory path=\"/\" physicalPath=\"D:\\sites\\s{i}\" /></application></site>\r\n",
+                i + 1
+            ),
+        );
     }
-    put(&mut out, "    </sites>\r\n  </system.applicationHost>\r\n  <system.webServer>\r\n    <staticContent>\r\n");
+    put(
+        &mut out,
+        "    </sites>\r\n  </system.applicationHost>\r\n  <system.webServer>\r\n    <staticContent>\r\n",
+    );
     let mut n = 0u64;
     while written.get() < FILE_BYTES - 1024 {
-        put(&mut out, &format!("      <mimeMap fileExtension=\".ext{n}\" mimeType=\"application/x-generated-{n}-padding-padding-padding\" />\r\n"));
+        put(
+            &mut out,
+            &format!(
+                "      <mimeMap fileExtension=\".ext{n}\" mimeType=\"application/x-generated-{n}-padding-padding-padding\" />\r\n"
+            ),
+        );
         n += 1;
     }
-    put(&mut out, "    </staticContent>\r\n  </system.webServer>\r\n</configuration>\r\n");
+    put(
+        &mut out,
+        "    </staticContent>\r\n  </system.webServer>\r\n</configuration>\r\n",
+    );
     out.flush().unwrap();
     written.get()
 }
@@ -80,7 +106,11 @@ fn a_50_mb_configuration_is_read_in_bounded_memory() {
         .args(["config", "--json", &arg])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let cold = json["findings"]
         .as_array()

@@ -59,7 +59,14 @@ impl FarmConfig {
         let path = url_path(&trace.url);
         let mut options = base.clone();
         let mut notes = BTreeMap::new();
-        let at = |s: &Setting| format!("{} on {}: {}", human(s.seconds().unwrap_or(0.0)), server.server, s.origin);
+        let at = |s: &Setting| {
+            format!(
+                "{} on {}: {}",
+                human(s.seconds().unwrap_or(0.0)),
+                server.server,
+                s.origin
+            )
+        };
         if let Some(app) = server.app_for(&trace.site_id, path) {
             let ancm = ["system.webServer", "aspNetCore"];
             let hp = ["system.webServer", "httpPlatform"];
@@ -80,12 +87,18 @@ impl FarmConfig {
                 let request = server.section_setting(&site, &app.path, section, "requestTimeout");
                 if let Some(secs) = request.seconds() {
                     options.ancm_request_timeout = Duration::from_secs_f64(secs);
-                    notes.insert("R4", format!(" [configured {label}@requestTimeout {}]", at(&request)));
+                    notes.insert(
+                        "R4",
+                        format!(" [configured {label}@requestTimeout {}]", at(&request)),
+                    );
                 }
                 let startup = server.section_setting(&site, &app.path, section, "startupTimeLimit");
                 if let Some(secs) = startup.seconds() {
                     options.startup_time_limit = Duration::from_secs_f64(secs);
-                    notes.insert("R3", format!(" [configured {label}@startupTimeLimit {}]", at(&startup)));
+                    notes.insert(
+                        "R3",
+                        format!(" [configured {label}@startupTimeLimit {}]", at(&startup)),
+                    );
                 }
             }
         }
@@ -101,12 +114,17 @@ impl FarmConfig {
 
     /// The timeout ARR applies to a URL: the farm's when the matching rewrite rule targets a
     /// farm, else the server proxy's.
-    pub fn proxy_timeout(&self, server: &ServerConfig, site: &str, path: &str) -> (Setting, String) {
+    pub fn proxy_timeout(
+        &self,
+        server: &ServerConfig,
+        site: &str,
+        path: &str,
+    ) -> (Setting, String) {
         if let Some(farm_name) = routed_farm(server, site, path)
-            && let Some(farm) = server
-                .farms()
-                .into_iter()
-                .find(|f| f.attr("name").is_some_and(|n| n.eq_ignore_ascii_case(&farm_name)))
+            && let Some(farm) = server.farms().into_iter().find(|f| {
+                f.attr("name")
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&farm_name))
+            })
         {
             return (
                 server.farm_timeout(farm),
@@ -131,20 +149,32 @@ fn routed_farm(server: &ServerConfig, site: &str, path: &str) -> Option<String> 
     let subject = path.trim_start_matches('/');
     for rule in server.rewrite_rules(site, path) {
         let node = &rule.node;
-        if node.attr("enabled").is_some_and(|e| e.eq_ignore_ascii_case("false")) {
+        if node
+            .attr("enabled")
+            .is_some_and(|e| e.eq_ignore_ascii_case("false"))
+        {
             continue;
         }
         let Some(m) = node.child("match") else {
             continue;
         };
         let pattern = m.attr("url").unwrap_or(".*");
-        let ignore_case = !m.attr("ignoreCase").is_some_and(|v| v.eq_ignore_ascii_case("false"));
-        let negate = m.attr("negate").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let ignore_case = !m
+            .attr("ignoreCase")
+            .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+        let negate = m
+            .attr("negate")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let wildcard = node
             .attr("patternSyntax")
             .is_some_and(|s| s.eq_ignore_ascii_case("Wildcard"));
         let regex = if wildcard {
-            format!("^{}$", regex::escape(pattern).replace("\\*", ".*").replace("\\?", "."))
+            format!(
+                "^{}$",
+                regex::escape(pattern)
+                    .replace("\\*", ".*")
+                    .replace("\\?", ".")
+            )
         } else {
             pattern.to_owned()
         };
@@ -164,7 +194,9 @@ fn routed_farm(server: &ServerConfig, site: &str, path: &str) -> Option<String> 
             .split_once("://")
             .map(|(_, r)| r.split(['/', ':']).next().unwrap_or(""))
             .unwrap_or("");
-        return farms.contains(&host.to_ascii_lowercase()).then(|| host.to_owned());
+        return farms
+            .contains(&host.to_ascii_lowercase())
+            .then(|| host.to_owned());
     }
     None
 }
@@ -204,7 +236,10 @@ pub fn hints(
     for hint in generic {
         let cold_start = hint.title.contains("cold start");
         let all_covered = !hint.app_pools.is_empty()
-            && hint.app_pools.iter().all(|p| covered_pools.contains(&p.to_lowercase()));
+            && hint
+                .app_pools
+                .iter()
+                .all(|p| covered_pools.contains(&p.to_lowercase()));
         if cold_start && all_covered {
             continue;
         }
@@ -221,7 +256,11 @@ pub fn hints(
 }
 
 fn by_file(traces: &[Trace]) -> HashMap<&OsStr, usize> {
-    traces.iter().enumerate().map(|(i, t)| (t.file.as_os_str(), i)).collect()
+    traces
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.file.as_os_str(), i))
+        .collect()
 }
 
 /// The backend trace a startup verdict is about: the linked one for an ARR front end.
@@ -240,7 +279,11 @@ fn cold_start_trace(
     }
 }
 
-fn cold_start_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -> (Vec<Hint>, BTreeSet<String>) {
+fn cold_start_hints(
+    farm: &FarmConfig,
+    traces: &[Trace],
+    analysis: &Analysis,
+) -> (Vec<Hint>, BTreeSet<String>) {
     let files = by_file(traces);
     let mut groups: BTreeMap<ColdKey, ColdGroup> = BTreeMap::new();
     let mut counted = BTreeSet::new();
@@ -269,7 +312,11 @@ fn cold_start_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) ->
             pool: name.clone(),
             on_demand: !start.value.eq_ignore_ascii_case("AlwaysRunning"),
             idle_secs: idle.seconds().unwrap_or(0.0) as u64,
-            not_preloaded: apps.iter().filter(|a| !a.preload.is_true()).map(|a| a.path.clone()).collect(),
+            not_preloaded: apps
+                .iter()
+                .filter(|a| !a.preload.is_true())
+                .map(|a| a.path.clone())
+                .collect(),
             time_secs: time.seconds().unwrap_or(0.0) as u64,
             proxies: server.proxies(),
         };
@@ -302,7 +349,11 @@ fn after_idle(info: &ProcessInfo, idle_secs: u64) -> bool {
 
 fn cold_hint(k: &ColdKey, g: &ColdGroup) -> Hint {
     let servers: Vec<String> = g.servers.iter().cloned().collect();
-    let mut state = vec![if k.on_demand { "OnDemand".to_owned() } else { "AlwaysRunning".to_owned() }];
+    let mut state = vec![if k.on_demand {
+        "OnDemand".to_owned()
+    } else {
+        "AlwaysRunning".to_owned()
+    }];
     state.push(if k.idle_secs > 0 {
         format!("idleTimeout {}", human(k.idle_secs as f64))
     } else {
@@ -321,7 +372,11 @@ fn cold_hint(k: &ColdKey, g: &ColdGroup) -> Hint {
     if k.idle_secs > 0 && g.after_idle == g.count {
         title.push_str(&format!(" after >= {} idle", human(k.idle_secs as f64)));
     } else if k.idle_secs > 0 && g.after_idle > 0 {
-        title.push_str(&format!(" ({} after >= {} idle)", g.after_idle, human(k.idle_secs as f64)));
+        title.push_str(&format!(
+            " ({} after >= {} idle)",
+            g.after_idle,
+            human(k.idle_secs as f64)
+        ));
     }
     // Recommend only what is not set already; on an ARR server, no preload (Application
     // Initialization is not recommended with ARR).
@@ -345,7 +400,11 @@ fn cold_hint(k: &ColdKey, g: &ColdGroup) -> Hint {
     let advice = if changes.is_empty() {
         format!(
             "the pool is already AlwaysRunning without idle timeout{}: these cold starts come from recycles (periodicRestart time {}) or crashes; read the WAS events 5074/5077/5009",
-            if k.not_preloaded.is_empty() { " and preloaded" } else { "" },
+            if k.not_preloaded.is_empty() {
+                " and preloaded"
+            } else {
+                ""
+            },
             human(k.time_secs as f64)
         )
     } else {
@@ -354,7 +413,13 @@ fn cold_hint(k: &ColdKey, g: &ColdGroup) -> Hint {
     let mut fixes = if appcmd.is_empty() {
         Vec::new()
     } else {
-        fix::pool(&k.pool, &PoolChange { appcmd: &appcmd, powershell: &ps })
+        fix::pool(
+            &k.pool,
+            &PoolChange {
+                appcmd: &appcmd,
+                powershell: &ps,
+            },
+        )
     };
     if preload {
         let preload_fixes: Vec<Fix> = g
@@ -386,10 +451,13 @@ fn fix_lines(fixes: &[Fix]) -> String {
         .join("\n")
 }
 
+/// ARR timeouts under one configured timeout: (setting, count, slowest backend ms, backends).
+type ArrGroup = (Setting, usize, u64, BTreeSet<String>);
+
 fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -> Vec<Hint> {
     let files = by_file(traces);
     // (server, timeout name) -> (setting, count, slowest backend ms, backend servers)
-    let mut groups: BTreeMap<(String, String), (Setting, usize, u64, BTreeSet<String>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), ArrGroup> = BTreeMap::new();
     for (trace, d) in traces.iter().zip(&analysis.diagnoses) {
         if d.rule != "R8" {
             continue;
@@ -406,7 +474,9 @@ fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -
             .as_ref()
             .and_then(|f| files.get(f.as_os_str()))
             .map(|&b| &traces[b]);
-        let slowest = backend.map_or(trace.time_taken_ms, |b| b.time_taken_ms.max(trace.time_taken_ms));
+        let slowest = backend.map_or(trace.time_taken_ms, |b| {
+            b.time_taken_ms.max(trace.time_taken_ms)
+        });
         let e = groups
             .entry((server.server.clone(), name))
             .or_insert_with(|| (setting, 0, 0, BTreeSet::new()));
@@ -446,17 +516,24 @@ fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -
         }
         let (advice, fixes) = if wanted > configured {
             let value = fix::timespan_minutes(wanted + 60.0);
-            let fixes = match name.strip_prefix("webFarm ").and_then(|n| n.strip_suffix(" protocol@timeout")) {
+            let fixes = match name
+                .strip_prefix("webFarm ")
+                .and_then(|n| n.strip_suffix(" protocol@timeout"))
+            {
                 Some(farm_name) => fix::farm_timeout(farm_name, &value),
                 None => fix::proxy_timeout(&value),
             };
             (
-                format!("raise {name} on {server} to {value} (longer than the backend needs), or make the slow backend requests faster"),
+                format!(
+                    "raise {name} on {server} to {value} (longer than the backend needs), or make the slow backend requests faster"
+                ),
                 fixes,
             )
         } else {
             (
-                format!("{name} on {server} already exceeds what the backends need: the slow requests themselves are the problem"),
+                format!(
+                    "{name} on {server} already exceeds what the backends need: the slow requests themselves are the problem"
+                ),
                 Vec::new(),
             )
         };
@@ -513,7 +590,10 @@ fn coverage_hints(farm: &FarmConfig, statuses: &[StatusFilter]) -> Vec<Hint> {
                 }) {
                     Some(format!("has tracing rules, but none captures {code}"))
                 } else if !enabled.is_true() {
-                    Some(format!("has failed-request logging off ({})", enabled.origin))
+                    Some(format!(
+                        "has failed-request logging off ({})",
+                        enabled.origin
+                    ))
                 } else {
                     None
                 };
@@ -549,7 +629,10 @@ mod tests {
 
     #[test]
     fn url_paths_of_trace_urls() {
-        assert_eq!(url_path("http://shop.example.com:80/orders/api/cart?x=1"), "/orders/api/cart");
+        assert_eq!(
+            url_path("http://shop.example.com:80/orders/api/cart?x=1"),
+            "/orders/api/cart"
+        );
         assert_eq!(url_path("http://host"), "/");
         assert_eq!(url_path("/a/b"), "/a/b");
     }

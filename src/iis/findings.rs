@@ -85,7 +85,11 @@ impl Ctx<'_> {
         why: String,
         fix: Vec<Fix>,
     ) {
-        let setting = settings.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let setting = settings
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ");
         let value = settings
             .iter()
             .map(|(n, s)| shown_value(n, &s.value))
@@ -133,7 +137,11 @@ fn seconds(s: &Setting) -> f64 {
 }
 
 /// Every finding of one server, in a fixed order (the report ranks them).
-pub fn server_findings(server: &ServerConfig, name: Option<String>, backends: &[&ServerConfig]) -> Vec<Finding> {
+pub fn server_findings(
+    server: &ServerConfig,
+    name: Option<String>,
+    backends: &[&ServerConfig],
+) -> Vec<Finding> {
     let mut ctx = Ctx {
         server,
         name,
@@ -184,9 +192,14 @@ fn one_pool(ctx: &mut Ctx<'_>, pool: &Node, name: &str, served: &[&App], proxies
     let server = ctx.server;
     let start_mode = server.pool_setting(pool, &[], "startMode");
     let idle = server.pool_setting(pool, &["processModel"], "idleTimeout");
-    let on_demand = !start_mode.value.eq_ignore_ascii_case("AlwaysRunning") && start_mode.value.trim() != "1";
+    let on_demand =
+        !start_mode.value.eq_ignore_ascii_case("AlwaysRunning") && start_mode.value.trim() != "1";
     let first = served[0];
-    let at = (Some(name), Some(first.site.as_str()), Some(first.path.as_str()));
+    let at = (
+        Some(name),
+        Some(first.site.as_str()),
+        Some(first.path.as_str()),
+    );
     if on_demand && seconds(&idle) > 0.0 {
         let why = format!(
             "after {} without a request the worker process shuts down; the next request starts the process and the application, and a proxy in front may give up first (502.3)",
@@ -196,7 +209,10 @@ fn one_pool(ctx: &mut Ctx<'_>, pool: &Node, name: &str, served: &[&App], proxies
             "pool-cold-start",
             Severity::High,
             at,
-            &[("startMode", &start_mode), ("processModel@idleTimeout", &idle)],
+            &[
+                ("startMode", &start_mode),
+                ("processModel@idleTimeout", &idle),
+            ],
             why,
             cold_start_fix(name, served, proxies),
         );
@@ -266,7 +282,10 @@ fn cold_start_fix(pool: &str, served: &[&App], proxies: bool) -> Vec<Fix> {
         )
     } else {
         (
-            &["startMode:AlwaysRunning", "processModel.idleTimeout:00:00:00"],
+            &[
+                "startMode:AlwaysRunning",
+                "processModel.idleTimeout:00:00:00",
+            ],
             &[
                 ("startMode", "'AlwaysRunning'"),
                 ("processModel.idleTimeout", "([TimeSpan]::Zero)"),
@@ -310,7 +329,12 @@ fn cold_start_fix(pool: &str, served: &[&App], proxies: bool) -> Vec<Fix> {
     out
 }
 
-fn recycle_findings(ctx: &mut Ctx<'_>, pool: &Node, name: &str, at: (Option<&str>, Option<&str>, Option<&str>)) {
+fn recycle_findings(
+    ctx: &mut Ctx<'_>,
+    pool: &Node,
+    name: &str,
+    at: (Option<&str>, Option<&str>, Option<&str>),
+) {
     let server = ctx.server;
     let restart = ["recycling", "periodicRestart"];
     let time = server.pool_setting(pool, &restart, "time");
@@ -328,7 +352,11 @@ fn recycle_findings(ctx: &mut Ctx<'_>, pool: &Node, name: &str, at: (Option<&str
             fix::recycle_schedule(name),
         );
     }
-    for (attr, limit) in [("memory", 102_400u64), ("privateMemory", 102_400), ("requests", 1000)] {
+    for (attr, limit) in [
+        ("memory", 102_400u64),
+        ("privateMemory", 102_400),
+        ("requests", 1000),
+    ] {
         let s = server.pool_setting(pool, &restart, attr);
         let v = s.number().unwrap_or(0);
         if v > 0 && v < limit {
@@ -413,7 +441,12 @@ pub fn covers_502(status_codes: &str) -> bool {
 pub fn covers_status(status_codes: &str, wanted: u32) -> bool {
     status_codes.split(',').any(|item| {
         let item = item.trim();
-        let code = |s: &str| s.trim().split('.').next().and_then(|c| c.trim().parse::<u32>().ok());
+        let code = |s: &str| {
+            s.trim()
+                .split('.')
+                .next()
+                .and_then(|c| c.trim().parse::<u32>().ok())
+        };
         match item.split_once('-') {
             Some((a, b)) => match (code(a), code(b)) {
                 (Some(a), Some(b)) => (a..=b).contains(&wanted),
@@ -506,9 +539,11 @@ fn site_findings(ctx: &mut Ctx<'_>, apps: &[App], proxies: bool) {
             let routed = rules.iter().any(|r| {
                 r.node.child("traceAreas").is_some_and(|areas| {
                     areas.children_named("add").any(|a| {
-                        a.attr("provider").is_some_and(|p| p.eq_ignore_ascii_case("WWW Server"))
+                        a.attr("provider")
+                            .is_some_and(|p| p.eq_ignore_ascii_case("WWW Server"))
                             && a.attr("areas").is_some_and(|x| {
-                                x.split(',').any(|s| s.trim().eq_ignore_ascii_case("RequestRouting"))
+                                x.split(',')
+                                    .any(|s| s.trim().eq_ignore_ascii_case("RequestRouting"))
                             })
                     })
                 })
@@ -591,7 +626,11 @@ pub fn backend_timeouts(backend: &ServerConfig) -> Vec<(f64, &'static str, App, 
             out.push((seconds(&t), "aspNetCore@requestTimeout", app.clone(), t));
         }
         let hp = ["system.webServer", "httpPlatform"];
-        if !backend.section_setting(&app.site, &app.path, &hp, "processPath").value.is_empty() {
+        if !backend
+            .section_setting(&app.site, &app.path, &hp, "processPath")
+            .value
+            .is_empty()
+        {
             let t = backend.section_setting(&app.site, &app.path, &hp, "requestTimeout");
             out.push((seconds(&t), "httpPlatform@requestTimeout", app, t));
         }
@@ -610,7 +649,8 @@ fn arr_timeout_findings(ctx: &mut Ctx<'_>, backends: &[&ServerConfig]) {
             .filter_map(|s| s.attr("address"))
             .collect();
         let routes = farm_routes(server, &farm_name);
-        let Some((secs, setting, app, value, backend)) = slowest(backends, &members, &routes) else {
+        let Some((secs, setting, app, value, backend)) = slowest(backends, &members, &routes)
+        else {
             continue;
         };
         if secs > seconds(&timeout) {
@@ -622,7 +662,8 @@ fn arr_timeout_findings(ctx: &mut Ctx<'_>, backends: &[&ServerConfig]) {
                 app.path,
                 human(secs)
             );
-            let timeout_setting = format!("webFarm[{farm_name}]/applicationRequestRouting/protocol@timeout");
+            let timeout_setting =
+                format!("webFarm[{farm_name}]/applicationRequestRouting/protocol@timeout");
             let backend_setting = format!("{backend}: {setting}");
             ctx.push(
                 "arr-timeout-short",
@@ -639,7 +680,12 @@ fn arr_timeout_findings(ctx: &mut Ctx<'_>, backends: &[&ServerConfig]) {
         let targets: Vec<String> = server
             .rewrite_rules("", "/")
             .iter()
-            .filter_map(|r| r.node.child("action").and_then(|a| a.attr("url")).map(host_of))
+            .filter_map(|r| {
+                r.node
+                    .child("action")
+                    .and_then(|a| a.attr("url"))
+                    .map(host_of)
+            })
             .collect();
         let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
         if let Some((secs, setting, app, value, backend)) = slowest(backends, &targets, &[])
@@ -697,7 +743,11 @@ pub fn routed_to(app: &App, routes: &[regex::Regex]) -> bool {
     path.is_empty() || routes.is_empty() || routes.iter().any(|r| r.is_match(&format!("{path}/")))
 }
 
-fn slowest(backends: &[&ServerConfig], addresses: &[&str], routes: &[regex::Regex]) -> Option<Slowest> {
+fn slowest(
+    backends: &[&ServerConfig],
+    addresses: &[&str],
+    routes: &[regex::Regex],
+) -> Option<Slowest> {
     let mut best: Option<Slowest> = None;
     for b in backends {
         if !addresses.iter().any(|a| address_names(a, &b.server)) {
@@ -746,7 +796,11 @@ pub fn encrypted_findings(doc: &super::read::Document, server: Option<String>) -
         .iter()
         .take(5)
         .map(|e| {
-            let key = if e.key.is_empty() { String::new() } else { format!(" [{}]", e.key) };
+            let key = if e.key.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", e.key)
+            };
             format!("{}{key}@{} (line {})", e.element, e.attribute, e.line)
         })
         .collect();
@@ -779,7 +833,9 @@ mod tests {
 
     #[test]
     fn status_lists_that_cover_502() {
-        for yes in ["502", "500-599", "400-599", "502.3", "404,502", "500-", " 502 "] {
+        for yes in [
+            "502", "500-599", "400-599", "502.3", "404,502", "500-", " 502 ",
+        ] {
             assert!(covers_502(yes), "{yes}");
         }
         for no in ["", "404", "500", "503-504", "200-399", "5022"] {

@@ -384,7 +384,9 @@ pub fn freb_add_area(site: &str, rule: &str, commit: Commit) -> Vec<Fix> {
             let arg = quote(
                 Shell::Cmd,
                 Context::Argument,
-                &format!("/+[path='{k}'].traceAreas.[provider='WWW Server',areas='Rewrite,RequestRouting',verbosity='Verbose']"),
+                &format!(
+                    "/+[path='{k}'].traceAreas.[provider='WWW Server',areas='Rewrite,RequestRouting',verbosity='Verbose']"
+                ),
             )?;
             let commit = match commit {
                 Commit::AppHost => " /commit:apphost",
@@ -500,7 +502,10 @@ mod tests {
             "\"Orders & Co\""
         );
         for bad in ["a\"b", "100%path%", "x!y", "a\nb"] {
-            assert!(quote(Shell::Cmd, Context::Argument, bad).is_err(), "{bad:?}");
+            assert!(
+                quote(Shell::Cmd, Context::Argument, bad).is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -559,7 +564,10 @@ mod tests {
             match b {
                 b'"' => inside = !inside,
                 b'&' if !inside => {
-                    assert!(i > 0 && bytes[i - 1] == b' ' && bytes.get(i + 1) == Some(&b' '), "{line}");
+                    assert!(
+                        i > 0 && bytes[i - 1] == b' ' && bytes.get(i + 1) == Some(&b' '),
+                        "{line}"
+                    );
                 }
                 b'|' | b'<' | b'>' | b'%' if !inside && !line[..i].ends_with("%windir") => {
                     assert!(line[i..].starts_with("%windir%") || b != b'%', "{line}");

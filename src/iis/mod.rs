@@ -113,9 +113,12 @@ pub fn audit(inputs: &[Input]) -> Audit {
 /// Severity first, then server, id and place: the same input always gives the same order.
 fn rank(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.severity, &a.server, a.id, &a.pool, &a.site, &a.app, &a.setting).cmp(&(
-            b.severity, &b.server, b.id, &b.pool, &b.site, &b.app, &b.setting,
-        ))
+        (
+            a.severity, &a.server, a.id, &a.pool, &a.site, &a.app, &a.setting,
+        )
+            .cmp(&(
+                b.severity, &b.server, b.id, &b.pool, &b.site, &b.app, &b.setting,
+            ))
     });
 }
 
@@ -216,18 +219,18 @@ pub fn load(inputs: &[Input]) -> Loaded {
                 }
                 match c.kind {
                     Kind::ApplicationHost if c.server.is_none() => unnamed.push(doc),
-                    Kind::ApplicationHost => {
-                        let key = server_key(&c.server);
-                        if apphosts.contains_key(&key) {
+                    Kind::ApplicationHost => match apphosts.entry(server_key(&c.server)) {
+                        std::collections::btree_map::Entry::Occupied(_) => {
                             loaded.notes.push(format!(
-                                "{}: a second applicationHost.config for {}; only the first is audited",
-                                entry.path,
-                                c.server.as_deref().unwrap_or("")
-                            ));
-                        } else {
-                            apphosts.insert(key, (c.server.clone(), doc));
+                                    "{}: a second applicationHost.config for {}; only the first is audited",
+                                    entry.path,
+                                    c.server.as_deref().unwrap_or("")
+                                ));
                         }
-                    }
+                        std::collections::btree_map::Entry::Vacant(slot) => {
+                            slot.insert((c.server.clone(), doc));
+                        }
+                    },
                     Kind::Redirection => redirections.push((c.server.clone(), doc)),
                     Kind::WebConfig => webs.push((c.server.clone(), doc)),
                     Kind::Transform => {}
@@ -278,7 +281,9 @@ fn follow_redirections(
         let Some(node) = doc.root.child("configurationRedirection") else {
             continue;
         };
-        let enabled = node.attr("enabled").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let enabled = node
+            .attr("enabled")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let share = node.attr("path").unwrap_or("").to_owned();
         if !enabled {
             continue;
@@ -347,7 +352,10 @@ fn read_shared(share: &str, inputs: &[Input]) -> Result<Document, String> {
     let trimmed = share.trim_end_matches(['\\', '/']);
     let direct = PathBuf::from(format!("{trimmed}\\applicationHost.config"));
     let mut tried = vec![direct];
-    let parts: Vec<&str> = trimmed.split(['\\', '/']).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = trimmed
+        .split(['\\', '/'])
+        .filter(|p| !p.is_empty())
+        .collect();
     for input in inputs.iter().filter(|i| i.path.is_dir()) {
         let mut copy = input.path.clone();
         for p in &parts {
@@ -370,11 +378,11 @@ fn read_shared(share: &str, inputs: &[Input]) -> Result<Document, String> {
 fn place_web_configs(loaded: &mut Loaded, webs: Vec<(Option<String>, Document)>) {
     for (server, doc) in webs {
         let file = doc.path.display().to_string();
-        let Some(index) = loaded
-            .servers
-            .iter()
-            .position(|s| !s.server.is_empty() && s.server.eq_ignore_ascii_case(server.as_deref().unwrap_or("")))
-        else {
+        let Some(index) = loaded.servers.iter().position(|s| {
+            !s.server.is_empty()
+                && s.server
+                    .eq_ignore_ascii_case(server.as_deref().unwrap_or(""))
+        }) else {
             loaded.notes.push(format!(
                 "{file}: no applicationHost.config of its server {} was given: not audited",
                 server.as_deref().unwrap_or("(no server name found)")

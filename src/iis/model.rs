@@ -260,7 +260,10 @@ impl ServerConfig {
     }
 
     /// The server-level elements at a path: outside any location, and in `<location path="">`.
-    fn global_nodes<'a>(&'a self, path: &'a [&'a str]) -> impl Iterator<Item = (&'a Node, Origin)> + 'a {
+    fn global_nodes<'a>(
+        &'a self,
+        path: &'a [&'a str],
+    ) -> impl Iterator<Item = (&'a Node, Origin)> + 'a {
         let file = self.file();
         let root = &self.apphost.root;
         let direct = root.at(path).map(|n| {
@@ -473,7 +476,11 @@ impl ServerConfig {
 
     /// The layers that apply to `site` + `url` (`/orders/api`), shallow to deep.
     fn layers<'a>(&'a self, site: &str, url: &str, apphost_only: bool) -> Vec<Layer<'a>> {
-        let file = self.apphost.path.to_str().unwrap_or("applicationHost.config");
+        let file = self
+            .apphost
+            .path
+            .to_str()
+            .unwrap_or("applicationHost.config");
         let root = &self.apphost.root;
         let mut layers = vec![Layer {
             container: root,
@@ -559,13 +566,17 @@ impl ServerConfig {
             }
             locked |= layer.locks;
         }
-        best.unwrap_or_else(|| {
-            Setting::schema(schema::section_default(path, attr).unwrap_or(""))
-        })
+        best.unwrap_or_else(|| Setting::schema(schema::section_default(path, attr).unwrap_or("")))
     }
 
     /// The effective entries of a collection (`traceFailedRequests`, keyed by `path`) for a URL.
-    pub fn section_collection(&self, site: &str, url: &str, path: &[&str], key: &str) -> Vec<Entry> {
+    pub fn section_collection(
+        &self,
+        site: &str,
+        url: &str,
+        path: &[&str],
+        key: &str,
+    ) -> Vec<Entry> {
         let apphost_only = schema::is_apphost_only(path);
         let mut entries = Vec::new();
         let mut locked = false;

@@ -190,7 +190,9 @@ pub fn walk(folder: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
             }
             Ok(_) => {}
             Err(err) => {
-                let path = err.path().map_or_else(|| folder.to_path_buf(), Path::to_path_buf);
+                let path = err
+                    .path()
+                    .map_or_else(|| folder.to_path_buf(), Path::to_path_buf);
                 errors.push((path, err.to_string()));
             }
         }
@@ -206,11 +208,23 @@ mod tests {
     #[test]
     fn server_names_come_from_shares_and_copies() {
         let cases = [
-            ("\\\\web01\\c$\\Windows\\System32\\inetsrv\\config\\applicationHost.config", Some("web01")),
-            ("\\\\?\\UNC\\web02\\c$\\Windows\\System32\\inetsrv\\config", Some("web02")),
+            (
+                "\\\\web01\\c$\\Windows\\System32\\inetsrv\\config\\applicationHost.config",
+                Some("web01"),
+            ),
+            (
+                "\\\\?\\UNC\\web02\\c$\\Windows\\System32\\inetsrv\\config",
+                Some("web02"),
+            ),
             ("//arr01/c$/Windows/System32/inetsrv/config", Some("arr01")),
-            ("samples/WEB01/c$/Windows/System32/inetsrv/config/applicationHost.config", Some("WEB01")),
-            ("C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config", None),
+            (
+                "samples/WEB01/c$/Windows/System32/inetsrv/config/applicationHost.config",
+                Some("WEB01"),
+            ),
+            (
+                "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config",
+                None,
+            ),
             ("\\\\?\\C:\\Windows\\System32\\inetsrv\\config", None),
             ("/tmp/applicationHost.config", None),
         ];
@@ -238,7 +252,10 @@ mod tests {
             server_local_path(Path::new("copies/WEB01/d$/Sites/Orders/web.config")).as_deref(),
             Some("D:\\Sites\\Orders\\web.config")
         );
-        assert_eq!(expand("%SystemDrive%\\inetpub\\wwwroot"), "C:\\inetpub\\wwwroot");
+        assert_eq!(
+            expand("%SystemDrive%\\inetpub\\wwwroot"),
+            "C:\\inetpub\\wwwroot"
+        );
         assert_eq!(
             below("D:\\Sites\\Orders", "d:\\sites\\orders\\Admin"),
             Some(vec!["Admin".to_string()])

@@ -11,8 +11,8 @@
 //! UTF-8 (with or without BOM) and UTF-16 (LE/BE with BOM, or LE/BE sniffed from `<?`) are
 //! decoded by `encoding_rs_io` before quick-xml sees the bytes.
 
-use std::fs::File;
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -157,7 +157,9 @@ pub enum ReadError {
         path: String,
     },
     /// Not a `<configuration>` document.
-    #[error("{path}: not an IIS configuration file (the root element is <{root}>, not <configuration>)")]
+    #[error(
+        "{path}: not an IIS configuration file (the root element is <{root}>, not <configuration>)"
+    )]
     NotConfiguration {
         /// The file.
         path: String,
@@ -286,7 +288,12 @@ impl<R: BufRead> Counting<R> {
 
     /// 1-based line and column (in bytes) of an offset at or before what was consumed.
     fn line_column(&self, offset: u64) -> (u32, u32) {
-        let after = self.newlines.iter().rev().take_while(|&&n| n >= offset).count();
+        let after = self
+            .newlines
+            .iter()
+            .rev()
+            .take_while(|&&n| n >= offset)
+            .count();
         let line = self.line.saturating_sub(after as u32).max(1);
         let line_start = self
             .newlines
@@ -405,7 +412,9 @@ impl Builder {
                 });
             }
         } else if e.name().as_ref().starts_with("xdt:")
-            || e.attributes().flatten().any(|a| a.key.as_ref().starts_with("xdt:"))
+            || e.attributes()
+                .flatten()
+                .any(|a| a.key.as_ref().starts_with("xdt:"))
         {
             return Err(ReadError::Transform {
                 path: self.display(),
@@ -473,7 +482,8 @@ impl Builder {
                 Err(_) => attr.value.as_ref().to_owned(),
             };
             // The providers' own session keys are in every stock file: not a setting.
-            if is_encrypted(&value) && self.names.get(1).is_none_or(|n| n != "configProtectedData") {
+            if is_encrypted(&value) && self.names.get(1).is_none_or(|n| n != "configProtectedData")
+            {
                 self.remember_encrypted(&key, line, e);
             }
             if attrs.len() < MAX_ATTRIBUTES {
@@ -648,7 +658,8 @@ mod tests {
 
     #[test]
     fn unknown_entities_stay_as_written() {
-        let text = "<configuration><webFarms><webFarm name=\"a&bogus;b\"/></webFarms></configuration>";
+        let text =
+            "<configuration><webFarms><webFarm name=\"a&bogus;b\"/></webFarms></configuration>";
         let doc = parse(text.as_bytes()).unwrap();
         let farm = doc.root.at(&["webFarms", "webFarm"]).unwrap();
         assert_eq!(farm.attr("name"), Some("a&bogus;b"));

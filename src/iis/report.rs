@@ -29,7 +29,8 @@ pub const CSV_HEADER: [&str; 12] = [
 ];
 
 fn or_dash(v: &Option<String>) -> String {
-    v.as_deref().map_or_else(|| "-".to_owned(), |s| terminal(s).into_owned())
+    v.as_deref()
+        .map_or_else(|| "-".to_owned(), |s| terminal(s).into_owned())
 }
 
 fn place(f: &Finding) -> String {
@@ -70,7 +71,15 @@ pub fn write_table(audit: &Audit, width: Option<u16>, out: &mut dyn Write) -> io
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .force_no_tty()
-        .set_header(["#", "severity", "id", "server", "where", "setting = value", "source"]);
+        .set_header([
+            "#",
+            "severity",
+            "id",
+            "server",
+            "where",
+            "setting = value",
+            "source",
+        ]);
     if let Some(w) = width {
         table.set_width(w);
     }
@@ -88,7 +97,14 @@ pub fn write_table(audit: &Audit, width: Option<u16>, out: &mut dyn Write) -> io
     writeln!(out, "\n{table}")?;
     writeln!(out, "\nWhy, and the fix")?;
     for (i, f) in audit.findings.iter().enumerate() {
-        writeln!(out, "{}. {} ({}): {}", i + 1, f.id, or_dash(&f.server), terminal(&f.why))?;
+        writeln!(
+            out,
+            "{}. {} ({}): {}",
+            i + 1,
+            f.id,
+            or_dash(&f.server),
+            terminal(&f.why)
+        )?;
         for fix in &f.fix {
             writeln!(out, "   {}> {}", fix.shell.as_str(), terminal(&fix.command))?;
         }

@@ -50,7 +50,11 @@ const SECTION: &[(&str, &str, &str)] = &[
     ("system.webServer/aspNetCore", "startupTimeLimit", "120"),
     ("system.webServer/aspNetCore", "processPath", ""),
     ("system.webServer/aspNetCore", "hostingModel", ""),
-    ("system.webServer/httpPlatform", "requestTimeout", "00:02:00"),
+    (
+        "system.webServer/httpPlatform",
+        "requestTimeout",
+        "00:02:00",
+    ),
     ("system.webServer/httpPlatform", "startupTimeLimit", "10"),
     ("system.webServer/httpPlatform", "processPath", ""),
     (
@@ -116,7 +120,10 @@ pub fn parse_timespan(text: &str) -> Option<f64> {
         return None;
     }
     if !text.contains(':') {
-        return text.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+        return text
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0);
     }
     let (days, clock) = match text.split_once('.') {
         Some((d, rest)) if rest.contains(':') && !d.contains(':') => (d.parse::<f64>().ok()?, rest),
@@ -139,16 +146,16 @@ pub fn human(seconds: f64) -> String {
     if s == 0 {
         return "0 (off)".into();
     }
-    if s < 120 && s % 60 != 0 {
+    if s < 120 && !s.is_multiple_of(60) {
         return format!("{s} s");
     }
-    if s % 3600 == 0 {
+    if s.is_multiple_of(3600) {
         return format!("{} h", s / 3600);
     }
     if s >= 3600 {
         return format!("{} h {} min", s / 3600, (s % 3600) / 60);
     }
-    if s % 60 == 0 {
+    if s.is_multiple_of(60) {
         return format!("{} min", s / 60);
     }
     format!("{s} s")
@@ -186,7 +193,10 @@ mod tests {
             Some("00:02:00")
         );
         assert_eq!(FARM_PROTOCOL_TIMEOUT, "00:00:30");
-        assert_eq!(pool_default(&["processModel"], "idleTimeout"), Some("00:20:00"));
+        assert_eq!(
+            pool_default(&["processModel"], "idleTimeout"),
+            Some("00:20:00")
+        );
         assert!(is_apphost_only(&["system.webServer", "proxy"]));
         assert!(!is_apphost_only(&["system.webServer", "aspNetCore"]));
     }

@@ -42,8 +42,14 @@ const APPINIT: &str = r#"<system.webServer><globalModules><add name="Application
 
 #[test]
 fn pool_cold_start() {
-    assert!(has(&server(r#"<add name="Shop" />"#, SITE, ""), "pool-cold-start"));
-    assert!(!has(&server(WARM_POOL, PRELOADED_SITE, APPINIT), "pool-cold-start"));
+    assert!(has(
+        &server(r#"<add name="Shop" />"#, SITE, ""),
+        "pool-cold-start"
+    ));
+    assert!(!has(
+        &server(WARM_POOL, PRELOADED_SITE, APPINIT),
+        "pool-cold-start"
+    ));
     // AlwaysRunning with an idle timeout still idles out? No: AlwaysRunning restarts it; OnDemand
     // with idleTimeout 0 never idles out.
     let no_idle = r#"<add name="Shop"><processModel idleTimeout="00:00:00" /></add>"#;
@@ -54,36 +60,66 @@ fn pool_cold_start() {
 fn unused_pools_get_no_pool_findings() {
     let pools = r#"<add name="Shop" startMode="AlwaysRunning"><processModel idleTimeout="0" /><recycling><periodicRestart time="0" /></recycling></add><add name="Unused" />"#;
     let found = run(&server(pools, PRELOADED_SITE, APPINIT), &[]);
-    assert!(found.iter().all(|f| f.pool.as_deref() != Some("Unused")), "{found:?}");
+    assert!(
+        found.iter().all(|f| f.pool.as_deref() != Some("Unused")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn preload_without_always_running() {
-    assert!(has(&server(r#"<add name="Shop" />"#, PRELOADED_SITE, APPINIT), "preload-without-always-running"));
-    assert!(!has(&server(WARM_POOL, PRELOADED_SITE, APPINIT), "preload-without-always-running"));
+    assert!(has(
+        &server(r#"<add name="Shop" />"#, PRELOADED_SITE, APPINIT),
+        "preload-without-always-running"
+    ));
+    assert!(!has(
+        &server(WARM_POOL, PRELOADED_SITE, APPINIT),
+        "preload-without-always-running"
+    ));
     // Inherited from the site's applicationDefaults.
     let site = r#"<site name="Shop" id="2"><applicationDefaults preloadEnabled="true" /><application path="/" applicationPool="Shop"><virtualDirectory path="/" physicalPath="D:\s" /></application></site>"#;
-    assert!(has(&server(r#"<add name="Shop" />"#, site, APPINIT), "preload-without-always-running"));
+    assert!(has(
+        &server(r#"<add name="Shop" />"#, site, APPINIT),
+        "preload-without-always-running"
+    ));
 }
 
 #[test]
 fn always_running_without_preload() {
-    assert!(has(&server(WARM_POOL, SITE, APPINIT), "always-running-without-preload"));
-    assert!(!has(&server(WARM_POOL, PRELOADED_SITE, APPINIT), "always-running-without-preload"));
+    assert!(has(
+        &server(WARM_POOL, SITE, APPINIT),
+        "always-running-without-preload"
+    ));
+    assert!(!has(
+        &server(WARM_POOL, PRELOADED_SITE, APPINIT),
+        "always-running-without-preload"
+    ));
 }
 
 #[test]
 fn appinit_module_missing() {
-    assert!(has(&server(WARM_POOL, PRELOADED_SITE, ""), "appinit-module-missing"));
-    assert!(!has(&server(WARM_POOL, PRELOADED_SITE, APPINIT), "appinit-module-missing"));
+    assert!(has(
+        &server(WARM_POOL, PRELOADED_SITE, ""),
+        "appinit-module-missing"
+    ));
+    assert!(!has(
+        &server(WARM_POOL, PRELOADED_SITE, APPINIT),
+        "appinit-module-missing"
+    ));
     assert!(!has(&server(WARM_POOL, SITE, ""), "appinit-module-missing"));
 }
 
 #[test]
 fn periodic_recycle_drifts() {
-    assert!(has(&server(r#"<add name="Shop" />"#, SITE, ""), "periodic-recycle-drifts"));
+    assert!(has(
+        &server(r#"<add name="Shop" />"#, SITE, ""),
+        "periodic-recycle-drifts"
+    ));
     let scheduled = r#"<add name="Shop"><recycling><periodicRestart><schedule><add value="03:00:00" /></schedule></periodicRestart></recycling></add>"#;
-    assert!(!has(&server(scheduled, SITE, ""), "periodic-recycle-drifts"));
+    assert!(!has(
+        &server(scheduled, SITE, ""),
+        "periodic-recycle-drifts"
+    ));
     // The defaults' schedule is inherited, and a pool's <clear/> drops it again.
     let defaults = r#"<add name="Shop" /><applicationPoolDefaults><recycling><periodicRestart><schedule><add value="02:00:00" /></schedule></periodicRestart></recycling></applicationPoolDefaults>"#;
     assert!(!has(&server(defaults, SITE, ""), "periodic-recycle-drifts"));
@@ -95,12 +131,22 @@ fn periodic_recycle_drifts() {
 
 #[test]
 fn recycle_storm() {
-    for attrs in [r#"privateMemory="5""#, r#"memory="102399""#, r#"requests="999""#] {
-        let pool = format!(r#"<add name="Shop"><recycling><periodicRestart {attrs} /></recycling></add>"#);
+    for attrs in [
+        r#"privateMemory="5""#,
+        r#"memory="102399""#,
+        r#"requests="999""#,
+    ] {
+        let pool =
+            format!(r#"<add name="Shop"><recycling><periodicRestart {attrs} /></recycling></add>"#);
         assert!(has(&server(&pool, SITE, ""), "recycle-storm"), "{attrs}");
     }
-    for attrs in [r#"privateMemory="2097152""#, r#"memory="0""#, r#"requests="1000""#] {
-        let pool = format!(r#"<add name="Shop"><recycling><periodicRestart {attrs} /></recycling></add>"#);
+    for attrs in [
+        r#"privateMemory="2097152""#,
+        r#"memory="0""#,
+        r#"requests="1000""#,
+    ] {
+        let pool =
+            format!(r#"<add name="Shop"><recycling><periodicRestart {attrs} /></recycling></add>"#);
         assert!(!has(&server(&pool, SITE, ""), "recycle-storm"), "{attrs}");
     }
 }
@@ -111,9 +157,15 @@ fn overlapped_recycle_disabled() {
     assert!(has(&server(off, SITE, ""), "overlapped-recycle-disabled"));
     // From applicationPoolDefaults too, and overridden by the pool.
     let defaults = r#"<add name="Shop" /><applicationPoolDefaults><recycling disallowOverlappingRotation="True" /></applicationPoolDefaults>"#;
-    assert!(has(&server(defaults, SITE, ""), "overlapped-recycle-disabled"));
+    assert!(has(
+        &server(defaults, SITE, ""),
+        "overlapped-recycle-disabled"
+    ));
     let overridden = r#"<add name="Shop"><recycling disallowOverlappingRotation="false" /></add><applicationPoolDefaults><recycling disallowOverlappingRotation="true" /></applicationPoolDefaults>"#;
-    assert!(!has(&server(overridden, SITE, ""), "overlapped-recycle-disabled"));
+    assert!(!has(
+        &server(overridden, SITE, ""),
+        "overlapped-recycle-disabled"
+    ));
 }
 
 const ARR_SITE: &str = r#"<site name="Front" id="1"><application path="/" applicationPool="Arr"><virtualDirectory path="/" physicalPath="D:\front" /></application></site>"#;
@@ -161,30 +213,61 @@ fn ancm_backend(request_timeout: &str) -> ServerConfig {
 fn arr_timeout_short() {
     let web01 = ancm_backend("00:02:00");
     let found = run(&arr(""), &[&web01]);
-    let f = found.iter().find(|f| f.id == "arr-timeout-short").expect("farm 30 s < ANCM 2 min");
-    assert!(f.source.starts_with("schema default; web.config (web.config:"), "{}", f.source);
-    assert!(f.fix[0].command.contains("protocol.timeout:00:03:00"), "{:?}", f.fix);
+    let f = found
+        .iter()
+        .find(|f| f.id == "arr-timeout-short")
+        .expect("farm 30 s < ANCM 2 min");
+    assert!(
+        f.source
+            .starts_with("schema default; web.config (web.config:"),
+        "{}",
+        f.source
+    );
+    assert!(
+        f.fix[0].command.contains("protocol.timeout:00:03:00"),
+        "{:?}",
+        f.fix
+    );
     // A farm timeout longer than the backend's: nothing to say.
-    assert!(!run(&arr("00:05:00"), &[&web01]).iter().any(|f| f.id == "arr-timeout-short"));
+    assert!(
+        !run(&arr("00:05:00"), &[&web01])
+            .iter()
+            .any(|f| f.id == "arr-timeout-short")
+    );
     // A backend that no farm server names is not compared.
     let mut other = ancm_backend("");
     other.server = "WEB09".into();
-    assert!(!run(&arr(""), &[&other]).iter().any(|f| f.id == "arr-timeout-short"));
+    assert!(
+        !run(&arr(""), &[&other])
+            .iter()
+            .any(|f| f.id == "arr-timeout-short")
+    );
     // In-process apps have no requestTimeout.
     let mut inprocess = ancm_backend("");
     let text = "<configuration><system.webServer><aspNetCore processPath=\"dotnet\" hostingModel=\"inprocess\" /></system.webServer></configuration>";
     inprocess.web_configs[0].doc = doc("web.config", text);
-    assert!(!run(&arr(""), &[&inprocess]).iter().any(|f| f.id == "arr-timeout-short"));
+    assert!(
+        !run(&arr(""), &[&inprocess])
+            .iter()
+            .any(|f| f.id == "arr-timeout-short")
+    );
 }
 
 #[test]
 fn arr_pool_idle() {
     assert!(has(&arr(""), "arr-pool-idle"));
     let warm = r#"<add name="Arr"><processModel idleTimeout="00:00:00" /><recycling><periodicRestart time="00:00:00" /></recycling></add>"#;
-    let s = server(warm, ARR_SITE, r#"<system.webServer><proxy enabled="true" /></system.webServer>"#);
+    let s = server(
+        warm,
+        ARR_SITE,
+        r#"<system.webServer><proxy enabled="true" /></system.webServer>"#,
+    );
     assert!(!has(&s, "arr-pool-idle"));
     // A server that does not proxy: no ARR finding for the same pool.
-    assert!(!has(&server(r#"<add name="Arr" />"#, ARR_SITE, ""), "arr-pool-idle"));
+    assert!(!has(
+        &server(r#"<add name="Arr" />"#, ARR_SITE, ""),
+        "arr-pool-idle"
+    ));
 }
 
 fn freb(codes: &str, areas: &str, logging: &str) -> ServerConfig {
@@ -205,32 +288,66 @@ fn freb(codes: &str, areas: &str, logging: &str) -> ServerConfig {
 fn freb_rule_misses_502() {
     let s = freb("404,500", "Rewrite,RequestRouting", "true");
     let found = run(&s, &[]);
-    let f = found.iter().find(|f| f.id == "freb-rule-misses-502").unwrap();
-    assert!(f.source.contains("<location path=\"Front\">"), "{}", f.source);
-    assert!(f.fix[0].command.contains("statusCodes:404,500,500-599") && f.fix[0].command.contains("/commit:apphost"));
-    assert!(!has(&freb("400-599", "RequestRouting", "true"), "freb-rule-misses-502"));
+    let f = found
+        .iter()
+        .find(|f| f.id == "freb-rule-misses-502")
+        .unwrap();
+    assert!(
+        f.source.contains("<location path=\"Front\">"),
+        "{}",
+        f.source
+    );
+    assert!(
+        f.fix[0].command.contains("statusCodes:404,500,500-599")
+            && f.fix[0].command.contains("/commit:apphost")
+    );
+    assert!(!has(
+        &freb("400-599", "RequestRouting", "true"),
+        "freb-rule-misses-502"
+    ));
 }
 
 #[test]
 fn freb_logging_disabled() {
-    assert!(has(&freb("502", "RequestRouting", "false"), "freb-logging-disabled"));
-    assert!(!has(&freb("502", "RequestRouting", "true"), "freb-logging-disabled"));
+    assert!(has(
+        &freb("502", "RequestRouting", "false"),
+        "freb-logging-disabled"
+    ));
+    assert!(!has(
+        &freb("502", "RequestRouting", "true"),
+        "freb-logging-disabled"
+    ));
     // No rules: nothing is expected to be logged.
-    assert!(!has(&server(r#"<add name="Arr" />"#, ARR_SITE, ""), "freb-logging-disabled"));
+    assert!(!has(
+        &server(r#"<add name="Arr" />"#, ARR_SITE, ""),
+        "freb-logging-disabled"
+    ));
 }
 
 #[test]
 fn freb_arr_areas_missing() {
-    assert!(has(&freb("502", "Rewrite", "true"), "freb-arr-areas-missing"));
-    assert!(!has(&freb("502", "Rewrite,RequestRouting", "true"), "freb-arr-areas-missing"));
+    assert!(has(
+        &freb("502", "Rewrite", "true"),
+        "freb-arr-areas-missing"
+    ));
+    assert!(!has(
+        &freb("502", "Rewrite,RequestRouting", "true"),
+        "freb-arr-areas-missing"
+    ));
 }
 
 #[test]
 fn freb_retention_default() {
     let site = r#"<site name="Front" id="1"><application path="/" applicationPool="Arr"><virtualDirectory path="/" physicalPath="D:\front" /></application><traceFailedRequestsLogging enabled="true" /></site>"#;
     let rules = r#"<location path="Front"><system.webServer><tracing><traceFailedRequests><add path="*"><failureDefinitions statusCodes="500-599" /></add></traceFailedRequests></tracing></system.webServer></location>"#;
-    assert!(has(&server(r#"<add name="Arr" />"#, site, rules), "freb-retention-default"));
-    assert!(!has(&freb("502", "RequestRouting", "true"), "freb-retention-default"));
+    assert!(has(
+        &server(r#"<add name="Arr" />"#, site, rules),
+        "freb-retention-default"
+    ));
+    assert!(!has(
+        &freb("502", "RequestRouting", "true"),
+        "freb-retention-default"
+    ));
 }
 
 #[test]
@@ -240,7 +357,10 @@ fn encrypted_values_are_found_never_printed() {
     let found = findings::encrypted_findings(&s.apphost, Some("WEB01".into()));
     assert_eq!(found.len(), 1);
     let text = format!("{found:?}");
-    assert!(text.contains("processModel [name=Shop]@password") || text.contains("@password"), "{text}");
+    assert!(
+        text.contains("processModel [name=Shop]@password") || text.contains("@password"),
+        "{text}"
+    );
     assert!(!text.contains("U0VDUkVU"), "{text}");
     let plain = server(r#"<add name="Shop" />"#, SITE, "");
     assert!(findings::encrypted_findings(&plain.apphost, None).is_empty());
@@ -252,8 +372,15 @@ fn pool_missing() {
     let found = run(&server(r#"<add name="Other" />"#, site, ""), &[]);
     let f = found.iter().find(|f| f.id == "pool-missing").unwrap();
     assert_eq!(f.pool.as_deref(), Some("DefaultAppPool"));
-    assert!(f.source.starts_with("applicationDefaults ("), "{}", f.source);
-    assert!(!has(&server(r#"<add name="Shop" />"#, SITE, ""), "pool-missing"));
+    assert!(
+        f.source.starts_with("applicationDefaults ("),
+        "{}",
+        f.source
+    );
+    assert!(!has(
+        &server(r#"<add name="Shop" />"#, SITE, ""),
+        "pool-missing"
+    ));
 }
 
 #[test]
@@ -267,9 +394,18 @@ fn locked_section_overridden_by_web_config() {
     });
     assert!(has(&s, "config-override-locked"));
     // The locked parent value stays the effective one.
-    let t = s.section_setting("Shop", "/", &["system.webServer", "aspNetCore"], "requestTimeout");
+    let t = s.section_setting(
+        "Shop",
+        "/",
+        &["system.webServer", "aspNetCore"],
+        "requestTimeout",
+    );
     assert_eq!(t.value, "00:01:00");
-    let open = server(r#"<add name="Shop" />"#, SITE, &locked.replace("Deny", "Allow"));
+    let open = server(
+        r#"<add name="Shop" />"#,
+        SITE,
+        &locked.replace("Deny", "Allow"),
+    );
     assert!(!has(&open, "config-override-locked"));
 }
 
@@ -281,12 +417,26 @@ fn schema_then_defaults_then_the_pool() {
     let s = server(pools, "", "");
     let a = s.pool_setting(s.pool("A").unwrap(), &["processModel"], "idleTimeout");
     assert_eq!(a.value, "00:10:00");
-    assert!(matches!(a.origin, Origin::Defaults { element: "applicationPoolDefaults", line: 4, .. }), "{:?}", a.origin);
+    assert!(
+        matches!(
+            a.origin,
+            Origin::Defaults {
+                element: "applicationPoolDefaults",
+                line: 4,
+                ..
+            }
+        ),
+        "{:?}",
+        a.origin
+    );
     let b = s.pool_setting(s.pool("b").unwrap(), &["processModel"], "idleTimeout");
     assert_eq!(b.value, "00:05:00");
     assert!(matches!(b.origin, Origin::Element { .. }));
     let start = s.pool_setting(s.pool("A").unwrap(), &[], "startMode");
-    assert_eq!((start.value.as_str(), &start.origin), ("OnDemand", &Origin::Schema));
+    assert_eq!(
+        (start.value.as_str(), &start.origin),
+        ("OnDemand", &Origin::Schema)
+    );
 }
 
 #[test]
@@ -301,7 +451,13 @@ fn site_defaults_and_application_defaults() {
     let site = s.sites()[0];
     let files = s.site_setting(site, &["traceFailedRequestsLogging"], "maxLogFiles");
     assert_eq!(files.value, "200");
-    assert!(matches!(files.origin, Origin::Defaults { element: "siteDefaults", .. }));
+    assert!(matches!(
+        files.origin,
+        Origin::Defaults {
+            element: "siteDefaults",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -312,11 +468,19 @@ fn locations_shallow_to_deep_then_web_configs() {
 <location path="Shop/ordersadmin"><system.webServer><aspNetCore requestTimeout="00:09:00" /></system.webServer></location>"#;
     let mut s = server("", SITE, extra);
     let section = ["system.webServer", "aspNetCore"];
-    assert_eq!(s.section_setting("Shop", "/", &section, "requestTimeout").value, "00:02:00");
+    assert_eq!(
+        s.section_setting("Shop", "/", &section, "requestTimeout")
+            .value,
+        "00:02:00"
+    );
     let deep = s.section_setting("Shop", "/orders", &section, "requestTimeout");
     assert_eq!(deep.value, "00:03:00");
     assert!(matches!(&deep.origin, Origin::Location { path, .. } if path == "Shop/orders"));
-    assert_eq!(s.section_setting("Other", "/", &section, "requestTimeout").value, "00:01:00");
+    assert_eq!(
+        s.section_setting("Other", "/", &section, "requestTimeout")
+            .value,
+        "00:01:00"
+    );
     // A web.config beats applicationHost.config, attribute by attribute.
     s.web_configs.push(PlacedWebConfig {
         doc: doc("web.config", "<configuration><system.webServer><aspNetCore requestTimeout=\"00:04:00\" /></system.webServer></configuration>"),
@@ -326,11 +490,21 @@ fn locations_shallow_to_deep_then_web_configs() {
     let web = s.section_setting("Shop", "/orders/api", &section, "requestTimeout");
     assert_eq!(web.value, "00:04:00");
     assert!(matches!(web.origin, Origin::WebConfig { .. }));
-    assert_eq!(s.section_setting("Shop", "/orders", &section, "startupTimeLimit").value, "200");
+    assert_eq!(
+        s.section_setting("Shop", "/orders", &section, "startupTimeLimit")
+            .value,
+        "200"
+    );
     // Proxy settings are AppHostOnly: a web.config cannot change them.
-    s.web_configs[0].doc = doc("web.config", "<configuration><system.webServer><proxy timeout=\"00:09:00\" /></system.webServer></configuration>");
+    s.web_configs[0].doc = doc(
+        "web.config",
+        "<configuration><system.webServer><proxy timeout=\"00:09:00\" /></system.webServer></configuration>",
+    );
     let proxy = s.section_setting("Shop", "/orders", &["system.webServer", "proxy"], "timeout");
-    assert_eq!((proxy.value.as_str(), &proxy.origin), ("00:02:00", &Origin::Schema));
+    assert_eq!(
+        (proxy.value.as_str(), &proxy.origin),
+        ("00:02:00", &Origin::Schema)
+    );
 }
 
 #[test]

@@ -117,19 +117,55 @@ pub struct AppHostSpec {
 /// The stock global modules of an IIS 10 server with the features the demo farm uses.
 const STOCK_MODULES: &[(&str, &str)] = &[
     ("UriCacheModule", "%windir%\\System32\\inetsrv\\cachuri.dll"),
-    ("FileCacheModule", "%windir%\\System32\\inetsrv\\cachfile.dll"),
-    ("TokenCacheModule", "%windir%\\System32\\inetsrv\\cachtokn.dll"),
-    ("HttpCacheModule", "%windir%\\System32\\inetsrv\\cachhttp.dll"),
-    ("StaticCompressionModule", "%windir%\\System32\\inetsrv\\compstat.dll"),
-    ("DefaultDocumentModule", "%windir%\\System32\\inetsrv\\defdoc.dll"),
-    ("StaticFileModule", "%windir%\\System32\\inetsrv\\static.dll"),
-    ("AnonymousAuthenticationModule", "%windir%\\System32\\inetsrv\\authanon.dll"),
-    ("RequestFilteringModule", "%windir%\\System32\\inetsrv\\modrqflt.dll"),
-    ("CustomErrorModule", "%windir%\\System32\\inetsrv\\custerr.dll"),
-    ("HttpLoggingModule", "%windir%\\System32\\inetsrv\\loghttp.dll"),
-    ("FailedRequestsTracingModule", "%windir%\\System32\\inetsrv\\iisfreb.dll"),
+    (
+        "FileCacheModule",
+        "%windir%\\System32\\inetsrv\\cachfile.dll",
+    ),
+    (
+        "TokenCacheModule",
+        "%windir%\\System32\\inetsrv\\cachtokn.dll",
+    ),
+    (
+        "HttpCacheModule",
+        "%windir%\\System32\\inetsrv\\cachhttp.dll",
+    ),
+    (
+        "StaticCompressionModule",
+        "%windir%\\System32\\inetsrv\\compstat.dll",
+    ),
+    (
+        "DefaultDocumentModule",
+        "%windir%\\System32\\inetsrv\\defdoc.dll",
+    ),
+    (
+        "StaticFileModule",
+        "%windir%\\System32\\inetsrv\\static.dll",
+    ),
+    (
+        "AnonymousAuthenticationModule",
+        "%windir%\\System32\\inetsrv\\authanon.dll",
+    ),
+    (
+        "RequestFilteringModule",
+        "%windir%\\System32\\inetsrv\\modrqflt.dll",
+    ),
+    (
+        "CustomErrorModule",
+        "%windir%\\System32\\inetsrv\\custerr.dll",
+    ),
+    (
+        "HttpLoggingModule",
+        "%windir%\\System32\\inetsrv\\loghttp.dll",
+    ),
+    (
+        "FailedRequestsTracingModule",
+        "%windir%\\System32\\inetsrv\\iisfreb.dll",
+    ),
     ("TracingModule", "%windir%\\System32\\inetsrv\\iisetw.dll"),
-    ("ApplicationInitializationModule", "%windir%\\System32\\inetsrv\\warmup.dll"),
+    (
+        "ApplicationInitializationModule",
+        "%windir%\\System32\\inetsrv\\warmup.dll",
+    ),
 ];
 
 fn attr(out: &mut String, name: &str, value: &str) {
@@ -155,7 +191,11 @@ pub fn render_apphost(spec: &AppHostSpec) -> String {
     config_sections(&mut s, spec);
     line(&mut s, 1, "<configProtectedData>");
     line(&mut s, 2, "<providers>");
-    line(&mut s, 3, "<add name=\"IISWASOnlyAesProvider\" type=\"Microsoft.ApplicationHost.AesProtectedConfigurationProvider\" sessionKey=\"[enc:IISWASOnlyRsaProvider:ZGVtby1zZXNzaW9uLWtleQ==:enc]\" keyContainerName=\"iisWasKey\" />");
+    line(
+        &mut s,
+        3,
+        "<add name=\"IISWASOnlyAesProvider\" type=\"Microsoft.ApplicationHost.AesProtectedConfigurationProvider\" sessionKey=\"[enc:IISWASOnlyRsaProvider:ZGVtby1zZXNzaW9uLWtleQ==:enc]\" keyContainerName=\"iisWasKey\" />",
+    );
     line(&mut s, 2, "</providers>");
     line(&mut s, 1, "</configProtectedData>");
     line(&mut s, 1, "<system.applicationHost>");
@@ -182,9 +222,21 @@ pub fn render_apphost(spec: &AppHostSpec) -> String {
     if !spec.routes.is_empty() {
         routes(&mut s, &spec.routes);
     }
-    line(&mut s, 2, "<staticContent lockAttributes=\"isDocFooterFileName\">");
-    line(&mut s, 3, "<mimeMap fileExtension=\".json\" mimeType=\"application/json\" />");
-    line(&mut s, 3, "<mimeMap fileExtension=\".woff2\" mimeType=\"font/woff2\" />");
+    line(
+        &mut s,
+        2,
+        "<staticContent lockAttributes=\"isDocFooterFileName\">",
+    );
+    line(
+        &mut s,
+        3,
+        "<mimeMap fileExtension=\".json\" mimeType=\"application/json\" />",
+    );
+    line(
+        &mut s,
+        3,
+        "<mimeMap fileExtension=\".woff2\" mimeType=\"font/woff2\" />",
+    );
     line(&mut s, 2, "</staticContent>");
     line(&mut s, 1, "</system.webServer>");
     if !spec.farms.is_empty() || spec.proxy_enabled {
@@ -200,24 +252,56 @@ pub fn render_apphost(spec: &AppHostSpec) -> String {
 fn config_sections(s: &mut String, spec: &AppHostSpec) {
     line(s, 1, "<configSections>");
     line(s, 2, "<sectionGroup name=\"system.applicationHost\">");
-    line(s, 3, "<section name=\"applicationPools\" allowDefinition=\"AppHostOnly\" overrideModeDefault=\"Deny\" />");
-    line(s, 3, "<section name=\"sites\" allowDefinition=\"AppHostOnly\" overrideModeDefault=\"Deny\" />");
+    line(
+        s,
+        3,
+        "<section name=\"applicationPools\" allowDefinition=\"AppHostOnly\" overrideModeDefault=\"Deny\" />",
+    );
+    line(
+        s,
+        3,
+        "<section name=\"sites\" allowDefinition=\"AppHostOnly\" overrideModeDefault=\"Deny\" />",
+    );
     line(s, 2, "</sectionGroup>");
     line(s, 2, "<sectionGroup name=\"system.webServer\">");
-    line(s, 3, "<section name=\"globalModules\" allowDefinition=\"AppHostOnly\" overrideModeDefault=\"Deny\" />");
-    line(s, 3, "<section name=\"aspNetCore\" overrideModeDefault=\"Allow\" />");
+    line(
+        s,
+        3,
+        "<section name=\"globalModules\" allowDefinition=\"AppHostOnly\" overrideModeDefault=\"Deny\" />",
+    );
+    line(
+        s,
+        3,
+        "<section name=\"aspNetCore\" overrideModeDefault=\"Allow\" />",
+    );
     if spec.proxy_enabled {
-        line(s, 3, "<section name=\"proxy\" overrideModeDefault=\"Deny\" allowDefinition=\"AppHostOnly\" />");
+        line(
+            s,
+            3,
+            "<section name=\"proxy\" overrideModeDefault=\"Deny\" allowDefinition=\"AppHostOnly\" />",
+        );
         line(s, 3, "<sectionGroup name=\"rewrite\">");
-        line(s, 4, "<section name=\"globalRules\" overrideModeDefault=\"Deny\" allowDefinition=\"AppHostOnly\" />");
+        line(
+            s,
+            4,
+            "<section name=\"globalRules\" overrideModeDefault=\"Deny\" allowDefinition=\"AppHostOnly\" />",
+        );
         line(s, 3, "</sectionGroup>");
     }
     line(s, 3, "<sectionGroup name=\"tracing\">");
-    line(s, 4, "<section name=\"traceFailedRequests\" overrideModeDefault=\"Allow\" />");
+    line(
+        s,
+        4,
+        "<section name=\"traceFailedRequests\" overrideModeDefault=\"Allow\" />",
+    );
     line(s, 3, "</sectionGroup>");
     line(s, 2, "</sectionGroup>");
     if spec.proxy_enabled {
-        line(s, 2, "<section name=\"webFarms\" overrideModeDefault=\"Deny\" allowDefinition=\"AppHostOnly\" />");
+        line(
+            s,
+            2,
+            "<section name=\"webFarms\" overrideModeDefault=\"Deny\" allowDefinition=\"AppHostOnly\" />",
+        );
     }
     line(s, 1, "</configSections>");
 }
@@ -279,8 +363,16 @@ fn pools(s: &mut String, pools: &[PoolSpec]) {
         }
         line(s, 3, "</add>");
     }
-    line(s, 3, "<applicationPoolDefaults managedRuntimeVersion=\"v4.0\">");
-    line(s, 4, "<processModel identityType=\"ApplicationPoolIdentity\" />");
+    line(
+        s,
+        3,
+        "<applicationPoolDefaults managedRuntimeVersion=\"v4.0\">",
+    );
+    line(
+        s,
+        4,
+        "<processModel identityType=\"ApplicationPoolIdentity\" />",
+    );
     line(s, 3, "</applicationPoolDefaults>");
     line(s, 2, "</applicationPools>");
 }
@@ -319,17 +411,37 @@ fn sites(s: &mut String, sites: &[SiteSpec]) {
         }
         line(s, 4, "</bindings>");
         let mut f = String::from("<traceFailedRequestsLogging");
-        attr(&mut f, "enabled", if site.freb_enabled { "true" } else { "false" });
+        attr(
+            &mut f,
+            "enabled",
+            if site.freb_enabled { "true" } else { "false" },
+        );
         f.push_str(" />");
         line(s, 4, &f);
         line(s, 3, "</site>");
     }
     line(s, 3, "<siteDefaults>");
-    line(s, 4, "<logFile logFormat=\"W3C\" directory=\"%SystemDrive%\\inetpub\\logs\\LogFiles\" />");
-    line(s, 4, "<traceFailedRequestsLogging directory=\"%SystemDrive%\\inetpub\\logs\\FailedReqLogFiles\" />");
+    line(
+        s,
+        4,
+        "<logFile logFormat=\"W3C\" directory=\"%SystemDrive%\\inetpub\\logs\\LogFiles\" />",
+    );
+    line(
+        s,
+        4,
+        "<traceFailedRequestsLogging directory=\"%SystemDrive%\\inetpub\\logs\\FailedReqLogFiles\" />",
+    );
     line(s, 3, "</siteDefaults>");
-    line(s, 3, "<applicationDefaults applicationPool=\"DefaultAppPool\" />");
-    line(s, 3, "<virtualDirectoryDefaults allowSubDirConfig=\"true\" />");
+    line(
+        s,
+        3,
+        "<applicationDefaults applicationPool=\"DefaultAppPool\" />",
+    );
+    line(
+        s,
+        3,
+        "<virtualDirectoryDefaults allowSubDirConfig=\"true\" />",
+    );
     line(s, 2, "</sites>");
 }
 
@@ -391,7 +503,11 @@ fn farms(s: &mut String, farms: &[FarmSpec]) {
     }
     line(s, 2, "<applicationRequestRouting>");
     line(s, 3, "<hostAffinityProviderList>");
-    line(s, 4, "<add name=\"Microsoft.Web.Arr.HostNameRoundRobin\" />");
+    line(
+        s,
+        4,
+        "<add name=\"Microsoft.Web.Arr.HostNameRoundRobin\" />",
+    );
     line(s, 3, "</hostAffinityProviderList>");
     line(s, 2, "</applicationRequestRouting>");
     line(s, 1, "</webFarms>");
@@ -419,7 +535,11 @@ fn site_location(s: &mut String, site: &SiteSpec) {
         attr(&mut w, "verbosity", "Verbose");
         w.push_str(" />");
         line(s, 7, &w);
-        line(s, 7, "<add provider=\"ASPNET\" areas=\"Infrastructure,Module,Page,AppServices\" verbosity=\"Verbose\" />");
+        line(
+            s,
+            7,
+            "<add provider=\"ASPNET\" areas=\"Infrastructure,Module,Page,AppServices\" verbosity=\"Verbose\" />",
+        );
         line(s, 6, "</traceAreas>");
         let mut f = String::from("<failureDefinitions");
         if let Some(t) = &r.time_taken {
@@ -441,10 +561,18 @@ pub fn render_aspnetcore_web_config(dll: &str, request_timeout: Option<&str>) ->
     let mut s = String::new();
     s.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n");
     line(&mut s, 0, "<configuration>");
-    line(&mut s, 1, "<location path=\".\" inheritInChildApplications=\"false\">");
+    line(
+        &mut s,
+        1,
+        "<location path=\".\" inheritInChildApplications=\"false\">",
+    );
     line(&mut s, 2, "<system.webServer>");
     line(&mut s, 3, "<handlers>");
-    line(&mut s, 4, "<add name=\"aspNetCore\" path=\"*\" verb=\"*\" modules=\"AspNetCoreModuleV2\" resourceType=\"Unspecified\" />");
+    line(
+        &mut s,
+        4,
+        "<add name=\"aspNetCore\" path=\"*\" verb=\"*\" modules=\"AspNetCoreModuleV2\" resourceType=\"Unspecified\" />",
+    );
     line(&mut s, 3, "</handlers>");
     let mut a = String::from("<aspNetCore processPath=\"dotnet\"");
     attr(&mut a, "arguments", &format!(".\\{dll}"));
