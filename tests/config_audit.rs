@@ -456,7 +456,7 @@ fn scan_with_config_states_the_configuration() {
         .map(|h| h["title"].as_str().unwrap())
         .collect();
     assert!(
-        titles.iter().any(|t| t.starts_with("pool Orders on WEB01, WEB02: OnDemand, idleTimeout 20 min, /orders not preloaded: 5 failures came from cold starts after >= 20 min idle")),
+        titles.iter().any(|t| t.starts_with("pool Orders on WEB01, WEB02: OnDemand, idleTimeout 20 min, /orders not preloaded: 5 failures came from cold starts after ≥ 20 min idle")),
         "{titles:?}"
     );
     assert!(

@@ -370,7 +370,7 @@ fn cold_hint(k: &ColdKey, g: &ColdGroup) -> Hint {
         plural(g.count, "failure")
     );
     if k.idle_secs > 0 && g.after_idle == g.count {
-        title.push_str(&format!(" after >= {} idle", human(k.idle_secs as f64)));
+        title.push_str(&format!(" after ≥ {} idle", human(k.idle_secs as f64)));
     } else if k.idle_secs > 0 && g.after_idle > 0 {
         title.push_str(&format!(
             " ({} after >= {} idle)",
