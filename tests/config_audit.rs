@@ -594,3 +594,19 @@ fn config_files_under_a_scan_root_are_not_traces() {
     assert_eq!(json["totals"]["found"], 44);
     assert_eq!(json["totals"]["skipped"], 0);
 }
+
+#[test]
+fn show_names_the_configured_timeout() {
+    let (code, out, err) = frebscope(&[
+        "show",
+        "samples/ARR01/FailedReqLogFiles/W3SVC1/fr000012.xml",
+        "--no-color",
+        "--config",
+        "ARR01=samples/ARR01/c$/Windows/System32/inetsrv/config",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("[configured webFarm orders-farm protocol@timeout 30 s on ARR01: samples/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config:"),
+        "{out}"
+    );
+}

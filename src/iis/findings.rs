@@ -159,10 +159,26 @@ pub fn server_findings(
 
 fn pool_findings(ctx: &mut Ctx<'_>, apps: &[App], proxies: bool) {
     let server = ctx.server;
+    // Pool names compare without case; one map each way keeps thousands of pools linear.
+    let defined: BTreeSet<String> = server
+        .pools()
+        .iter()
+        .filter_map(|p| p.attr("name"))
+        .map(str::to_lowercase)
+        .collect();
+    let mut by_pool: std::collections::HashMap<String, Vec<&App>> =
+        std::collections::HashMap::new();
+    for app in apps {
+        by_pool
+            .entry(app.pool.value.to_lowercase())
+            .or_default()
+            .push(app);
+    }
     let mut seen = BTreeSet::new();
     for app in apps {
         let pool_name = app.pool.value.clone();
-        if server.pool(&pool_name).is_none() && seen.insert(pool_name.to_lowercase()) {
+        let key = pool_name.to_lowercase();
+        if !defined.contains(&key) && seen.insert(key) {
             ctx.push(
                 "pool-missing",
                 Severity::High,
@@ -177,14 +193,10 @@ fn pool_findings(ctx: &mut Ctx<'_>, apps: &[App], proxies: bool) {
     }
     for pool in server.pools() {
         let name = pool.attr("name").unwrap_or("").to_owned();
-        let served: Vec<&App> = apps
-            .iter()
-            .filter(|a| a.pool.value.eq_ignore_ascii_case(&name))
-            .collect();
-        if served.is_empty() {
+        let Some(served) = by_pool.get(&name.to_lowercase()) else {
             continue;
-        }
-        one_pool(ctx, pool, &name, &served, proxies);
+        };
+        one_pool(ctx, pool, &name, served, proxies);
     }
 }
 
@@ -478,12 +490,14 @@ pub fn freb_rules(server: &ServerConfig, site: &str) -> Vec<Entry> {
 fn site_findings(ctx: &mut Ctx<'_>, apps: &[App], proxies: bool) {
     let server = ctx.server;
     let module_listed = !server.global_modules().is_empty();
+    let roots: std::collections::HashMap<&str, &str> = apps
+        .iter()
+        .filter(|a| a.path == "/")
+        .map(|a| (a.site.as_str(), a.pool.value.as_str()))
+        .collect();
     for site in server.sites() {
         let name = site.attr("name").unwrap_or("").to_owned();
-        let pool = apps
-            .iter()
-            .find(|a| a.site == name && a.path == "/")
-            .map(|a| a.pool.value.clone());
+        let pool = roots.get(name.as_str()).map(|p| (*p).to_owned());
         let at = (pool.as_deref(), Some(name.as_str()), Some("/"));
         let rules = freb_rules(server, &name);
         let Some(first) = rules.first() else {

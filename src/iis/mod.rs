@@ -250,18 +250,16 @@ pub fn load(inputs: &[Input]) -> Loaded {
         ));
     }
     for (_, (server, doc)) in apphosts {
-        loaded.servers.push(ServerConfig {
-            server: server.unwrap_or_default(),
-            apphost: doc,
-            web_configs: Vec::new(),
-        });
+        loaded.servers.push(ServerConfig::new(
+            server.unwrap_or_default(),
+            doc,
+            Vec::new(),
+        ));
     }
     for doc in unnamed {
-        loaded.servers.push(ServerConfig {
-            server: String::new(),
-            apphost: doc,
-            web_configs: Vec::new(),
-        });
+        loaded
+            .servers
+            .push(ServerConfig::new(String::new(), doc, Vec::new()));
     }
     place_web_configs(&mut loaded, webs);
     loaded.files.sort_by(|a, b| a.path.cmp(&b.path));

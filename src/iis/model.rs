@@ -159,6 +159,16 @@ pub struct ServerConfig {
     pub apphost: Document,
     /// web.config files, each placed at its site and URL path.
     pub web_configs: Vec<PlacedWebConfig>,
+    /// The collection-default elements, found once (a server may have thousands of pools).
+    defaults: Defaults,
+}
+
+/// `applicationPoolDefaults`, `siteDefaults` and the server's `applicationDefaults`.
+#[derive(Debug, Clone, Default)]
+struct Defaults {
+    pools: Option<Node>,
+    sites: Option<Node>,
+    apps: Option<Node>,
 }
 
 /// A collection entry with where it came from.
@@ -255,6 +265,28 @@ fn locks(node: &Node) -> bool {
 }
 
 impl ServerConfig {
+    /// A server's configuration from its applicationHost.config.
+    pub fn new(server: String, apphost: Document, web_configs: Vec<PlacedWebConfig>) -> Self {
+        let mut config = ServerConfig {
+            server,
+            apphost,
+            web_configs,
+            defaults: Defaults::default(),
+        };
+        let pools = config
+            .global_node(&["system.applicationHost", "applicationPools"])
+            .and_then(|p| p.child("applicationPoolDefaults"))
+            .cloned();
+        let sites = config.global_node(&["system.applicationHost", "sites"]);
+        let defaults = Defaults {
+            pools,
+            sites: sites.and_then(|s| s.child("siteDefaults")).cloned(),
+            apps: sites.and_then(|s| s.child("applicationDefaults")).cloned(),
+        };
+        config.defaults = defaults;
+        config
+    }
+
     fn file(&self) -> String {
         file_of(&self.apphost)
     }
@@ -325,10 +357,7 @@ impl ServerConfig {
                 },
             };
         }
-        let defaults = self
-            .global_node(&["system.applicationHost", "applicationPools"])
-            .and_then(|p| p.child("applicationPoolDefaults"))
-            .and_then(|d| d.at(path));
+        let defaults = self.defaults.pools.as_ref().and_then(|d| d.at(path));
         if let Some(n) = defaults
             && let Some(v) = n.attr(attr)
         {
@@ -349,11 +378,7 @@ impl ServerConfig {
     pub fn pool_schedule(&self, pool: &Node) -> Vec<Entry> {
         let path = ["recycling", "periodicRestart", "schedule"];
         let mut entries = Vec::new();
-        if let Some(d) = self
-            .global_node(&["system.applicationHost", "applicationPools"])
-            .and_then(|p| p.child("applicationPoolDefaults"))
-            .and_then(|d| d.at(&path))
-        {
+        if let Some(d) = self.defaults.pools.as_ref().and_then(|d| d.at(&path)) {
             let origin = |line| Origin::Defaults {
                 element: "applicationPoolDefaults",
                 file: self.file(),
@@ -398,10 +423,7 @@ impl ServerConfig {
                 },
             };
         }
-        let defaults = self
-            .global_node(&["system.applicationHost", "sites"])
-            .and_then(|s| s.child("siteDefaults"))
-            .and_then(|d| d.at(path));
+        let defaults = self.defaults.sites.as_ref().and_then(|d| d.at(path));
         if let Some(n) = defaults
             && let Some(v) = n.attr(attr)
         {
@@ -419,9 +441,7 @@ impl ServerConfig {
 
     /// The applications of every site, with pool and preload resolved.
     pub fn apps(&self) -> Vec<App> {
-        let server_defaults = self
-            .global_node(&["system.applicationHost", "sites"])
-            .and_then(|s| s.child("applicationDefaults"));
+        let server_defaults = self.defaults.apps.as_ref();
         let mut out = Vec::new();
         for site in self.sites() {
             let name = site.attr("name").unwrap_or("").to_owned();

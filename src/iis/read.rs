@@ -338,21 +338,18 @@ impl<R: BufRead> BufRead for Counting<R> {
         // without reading.
         if let Ok(bytes) = self.inner.fill_buf() {
             let bytes = &bytes[..amount.min(bytes.len())];
-            for &b in bytes {
-                self.total += 1;
-                match b {
-                    b'\n' => {
-                        self.line += 1;
-                        self.run += 1;
-                        if self.newlines.len() == NEWLINES_KEPT {
-                            self.newlines.pop_front();
-                        }
-                        self.newlines.push_back(self.total - 1);
-                    }
-                    b'<' | b'>' => self.run = 0,
-                    _ => self.run += 1,
+            for at in memchr::memchr_iter(b'\n', bytes) {
+                self.line += 1;
+                if self.newlines.len() == NEWLINES_KEPT {
+                    self.newlines.pop_front();
                 }
+                self.newlines.push_back(self.total + at as u64);
             }
+            self.run = match memchr::memrchr2(b'<', b'>', bytes) {
+                Some(at) => bytes.len() - at - 1,
+                None => self.run + bytes.len(),
+            };
+            self.total += bytes.len() as u64;
         }
         self.inner.consume(amount);
     }
@@ -421,11 +418,17 @@ impl Builder {
             });
         }
         self.names.push(name);
-        let attrs = self.attributes(e, line);
-        let keep = self.keeps() && self.nodes < MAX_NODES;
-        if self.keeps() && !keep {
+        let wanted = self.keeps();
+        let keep = wanted && self.nodes < MAX_NODES;
+        if wanted && !keep {
             self.truncated = true;
         }
+        // Attributes of elements streamed past are only looked at for encrypted values.
+        let attrs = if keep || memchr::memmem::find(e.as_ref().as_bytes(), b"[enc:").is_some() {
+            self.attributes(e, line)
+        } else {
+            Vec::new()
+        };
         let node = keep.then(|| {
             self.nodes += 1;
             Node {
@@ -455,21 +458,22 @@ impl Builder {
 
     /// Whether the current element path lies in a kept section or on the way to one.
     fn keeps(&self) -> bool {
-        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
-        let Some((&"configuration", rest)) = names.split_first() else {
+        let Some((first, rest)) = self.names.split_first() else {
             return false;
         };
+        if first != "configuration" {
+            return false;
+        }
         let rest = match rest.split_first() {
-            Some((&"location", inner)) => inner,
+            Some((location, inner)) if location == "location" => inner,
             _ => rest,
         };
         if rest.is_empty() {
             return true;
         }
-        KEPT_SECTIONS.iter().any(|section| {
-            let n = section.len().min(rest.len());
-            section[..n] == rest[..n]
-        })
+        KEPT_SECTIONS
+            .iter()
+            .any(|section| section.iter().zip(rest).all(|(want, have)| want == have))
     }
 
     fn attributes(&mut self, e: &BytesStart<'_>, line: u32) -> Vec<(String, String)> {

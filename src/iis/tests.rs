@@ -17,11 +17,11 @@ fn server(pools: &str, sites: &str, extra: &str) -> ServerConfig {
     let text = format!(
         "<configuration>\n<system.applicationHost>\n<applicationPools>\n{pools}\n</applicationPools>\n<sites>\n{sites}\n</sites>\n</system.applicationHost>\n{extra}\n</configuration>\n"
     );
-    ServerConfig {
-        server: "WEB01".into(),
-        apphost: doc("applicationHost.config", &text),
-        web_configs: Vec::new(),
-    }
+    ServerConfig::new(
+        "WEB01".into(),
+        doc("applicationHost.config", &text),
+        Vec::new(),
+    )
 }
 
 fn run(s: &ServerConfig, backends: &[&ServerConfig]) -> Vec<Finding> {
