@@ -11,9 +11,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
-use crate::config::{Command, Config, Format, Root, Target};
+use crate::config::{self, Config, Input};
 use crate::diagnose;
-use crate::discover;
+use crate::discover::{self, Root};
 use crate::error::FileError;
 use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
@@ -21,7 +21,7 @@ use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
+use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 
@@ -49,10 +49,11 @@ pub struct Streams<'a> {
 
 /// Runs a validated configuration.
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
-    match &config.command {
-        Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
-        Command::Config { inputs, format } => run_config(config, inputs, format, streams),
-        _ => run_analysis(config, streams),
+    match config {
+        Config::Scan(scan) => run_scan(scan, streams),
+        Config::Requests(requests) => run_requests(requests, streams),
+        Config::Show(show) => run_show(show, streams),
+        Config::Config(audit) => run_config(audit, streams),
     }
 }
 
@@ -75,9 +76,9 @@ struct Stats {
     diagnose: Duration,
 }
 
-fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
+fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
-    let found = discover::discover(&config.roots);
+    let found = discover::discover(&input.roots);
     for pattern in &found.empty_patterns {
         writeln!(
             err,
@@ -88,7 +89,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     let discovered = started.elapsed();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(config, &found.files, &bytes)?;
+    let results = read_all(input, &found.files, &bytes)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
@@ -98,14 +99,14 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let (farm, config_errors) = load_iis_config(config, err)?;
+    let (farm, config_errors) = load_iis_config(&input.iis_config, &input.roots, err)?;
     skipped.extend(config_errors);
     let diagnosing = Instant::now();
-    let analysis = analyze(&traces, config, &farm);
+    let analysis = analyze(&traces, diagnosis, &farm);
     let matched = traces
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.depth == Depth::Full && config.filters.matches(t))
+        .filter(|(_, t)| t.depth == Depth::Full && input.filters.matches(t))
         .map(|(i, _)| i)
         .collect();
     let stats = Stats {
@@ -127,16 +128,16 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
 
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
 fn read_all(
-    config: &Config,
+    input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
 ) -> Result<Vec<Result<Trace, FileError>>> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
+        .num_threads(input.threads)
         .build()
         .context("could not start the reader threads")?;
-    let progress = Progress::new(config.progress, files.len());
-    let keep = |head: &Trace| config.filters.matches(head);
+    let progress = Progress::new(input.progress, files.len());
+    let keep = |head: &Trace| input.filters.matches(head);
     let results = pool.install(|| {
         files
             .par_iter()
@@ -197,70 +198,91 @@ impl Progress {
     }
 }
 
-fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
+fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
-    let collected = collect(config, streams.err)?;
+    let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
     let Collected {
         traces,
-        skipped,
         analysis,
         matched,
         ..
     } = &collected;
-    let diagnoses = &analysis.diagnoses;
-    let totals = Totals::new(traces, matched, skipped);
+    let totals = collected.totals();
     let reporting = Instant::now();
-    match &config.command {
-        Command::Scan { by, format } => {
-            let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
-            let groups = aggregate::group(traces, diagnoses, matched, *by);
-            // Traces outside the filters were only read as far as their head and have no
-            // verdict, so the hints of all traces are the hints of the matched ones.
-            let mut hints = diagnose::hints(traces, analysis);
-            if !collected.farm.servers.is_empty() {
-                hints = iis::diagnosis::hints(
-                    &collected.farm,
-                    traces,
-                    analysis,
-                    hints,
-                    &config.filters.status,
-                );
-            }
-            let report = ScanReport {
-                totals: &totals,
-                verdicts: &verdicts,
-                by: *by,
-                groups: &groups,
-                hints: &hints,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.scan(&report, out)
-            })?;
-        }
-        Command::Requests { format } => {
-            let rows: Vec<RequestRow> = matched
-                .iter()
-                .map(|&i| RequestRow::new(&traces[i], &diagnoses[i]))
-                .collect();
-            let report = RequestsReport {
-                totals: &totals,
-                rows: &rows,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.requests(&report, out)
-            })?;
-        }
-        Command::Show { .. } | Command::Config { .. } => {
-            unreachable!("show and config are dispatched before analysis")
-        }
+    let diagnoses = &analysis.diagnoses;
+    let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
+    let groups = aggregate::group(traces, diagnoses, matched, scan.by);
+    // Traces outside the filters were only read as far as their head and have no verdict,
+    // so the hints of all traces are the hints of the matched ones.
+    let mut hints = diagnose::hints(traces, analysis);
+    if !collected.farm.servers.is_empty() {
+        hints = iis::diagnosis::hints(
+            &collected.farm,
+            traces,
+            analysis,
+            hints,
+            &scan.input.filters.status,
+        );
     }
-    report_skipped(config, skipped, streams.err)?;
-    if config.stats {
+    let report = ScanReport {
+        totals: &totals,
+        verdicts: &verdicts,
+        by: scan.by,
+        groups: &groups,
+        hints: &hints,
+        elapsed: started.elapsed(),
+    };
+    emit(&scan.format, scan.color, streams, &totals, |r, out| {
+        r.scan(&report, out)
+    })?;
+    finish(&scan.input, collected, reporting, streams)
+}
+
+fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let started = Instant::now();
+    let collected = collect(&requests.input, &requests.diagnosis, streams.err)?;
+    let totals = collected.totals();
+    let reporting = Instant::now();
+    let diagnoses = &collected.analysis.diagnoses;
+    let rows: Vec<RequestRow> = collected
+        .matched
+        .iter()
+        .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
+        .collect();
+    let report = RequestsReport {
+        totals: &totals,
+        rows: &rows,
+        elapsed: started.elapsed(),
+    };
+    emit(
+        &requests.format,
+        requests.color,
+        streams,
+        &totals,
+        |r, out| r.requests(&report, out),
+    )?;
+    drop(rows);
+    finish(&requests.input, collected, reporting, streams)
+}
+
+impl Collected {
+    fn totals(&self) -> Totals {
+        Totals::new(&self.traces, &self.matched, &self.skipped)
+    }
+}
+
+/// After the report: the skipped files, the statistics, and the exit status.
+fn finish(
+    input: &Input,
+    collected: Collected,
+    reporting: Instant,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    report_skipped(input, &collected.skipped, streams.err)?;
+    if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if skipped.is_empty() {
+    let status = if collected.skipped.is_empty() {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -281,14 +303,14 @@ fn release(collected: Collected) {
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
 /// JSON; CSV to its file or stdout.
 fn emit(
-    config: &Config,
     format: &Format,
+    color: bool,
     streams: &mut Streams<'_>,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let table = TableReporter {
-        color: config.color,
+        color,
         width: streams.width,
     };
     match format {
@@ -334,7 +356,7 @@ fn totals_line(totals: &Totals) -> String {
 }
 
 /// Names skipped files on stderr, and writes them all with `--skipped-csv`.
-fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
+fn report_skipped(input: &Input, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
     if !skipped.is_empty() {
         writeln!(
             err,
@@ -342,7 +364,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" }
         )?;
-        let shown = if config.verbose {
+        let shown = if input.verbose {
             skipped.len()
         } else {
             SKIPPED_SHOWN
@@ -365,7 +387,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             )?;
         }
     }
-    let Some(path) = &config.skipped_csv else {
+    let Some(path) = &input.skipped_csv else {
         return Ok(());
     };
     let mut file = create(path)?;
@@ -410,16 +432,15 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-fn run_show(
-    config: &Config,
-    all: bool,
-    context: Option<&Path>,
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
+fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let mut status = RunStatus::Complete;
-    let neighbours = match context {
+    let (farm, config_errors) = load_iis_config(&config.iis_config, &[], streams.err)?;
+    if !config_errors.is_empty() {
+        status = RunStatus::Partial;
+    }
+    let neighbours = match &config.context {
         Some(dir) => {
-            let found = discover::discover(&[Root::Dir(dir.to_path_buf())]);
+            let found = discover::discover(&[Root::Dir(dir.clone())]);
             found
                 .files
                 .iter()
@@ -428,15 +449,7 @@ fn run_show(
         }
         None => Vec::new(),
     };
-    let (farm, config_errors) = load_iis_config(config, streams.err)?;
-    if !config_errors.is_empty() {
-        status = RunStatus::Partial;
-    }
-    let options = show::ShowOptions {
-        all,
-        color: config.color,
-    };
-    for root in &config.roots {
+    for root in &config.files {
         let path = match root {
             Root::File(p) | Root::Dir(p) => p.clone(),
             Root::Pattern(p) => PathBuf::from(p),
@@ -454,8 +467,9 @@ fn run_show(
                 continue;
             }
         };
-        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config, &farm);
-        show::render(&path, &document, &diagnosis, &options, streams.out)?;
+        let diagnosis =
+            diagnose_in_context(&path, &document, &neighbours, &config.diagnosis, &farm);
+        show::render(&path, &document, &diagnosis, &config.view, streams.out)?;
     }
     streams.out.flush()?;
     Ok(status)
@@ -465,7 +479,7 @@ fn diagnose_in_context(
     path: &Path,
     document: &parse::full::Document,
     neighbours: &[Trace],
-    config: &Config,
+    options: &diagnose::Options,
     farm: &iis::diagnosis::FarmConfig,
 ) -> Diagnosis {
     let trace = document.summarize(path);
@@ -475,7 +489,7 @@ fn diagnose_in_context(
         .cloned()
         .collect();
     all.push(trace);
-    let diagnoses = analyze(&all, config, farm).diagnoses;
+    let diagnoses = analyze(&all, options, farm).diagnoses;
     diagnoses
         .into_iter()
         .last()
@@ -485,24 +499,24 @@ fn diagnose_in_context(
 /// Diagnoses with the configured timeouts where the configuration of a trace's server is known.
 fn analyze(
     traces: &[Trace],
-    config: &Config,
+    base: &diagnose::Options,
     farm: &iis::diagnosis::FarmConfig,
 ) -> diagnose::Analysis {
     if farm.servers.is_empty() {
-        return diagnose::analyze(traces, &config.diagnosis);
+        return diagnose::analyze(traces, base);
     }
-    let base = &config.diagnosis;
     diagnose::analyze_configured(traces, base, &|t| farm.options_for(t, base))
 }
 
 /// The IIS configuration of a run: `--config` inputs and configuration files under the
 /// folders read. Files that could not be read come back as skipped entries (exit 2).
 fn load_iis_config(
-    config: &Config,
+    given: &[iis::paths::Input],
+    roots: &[Root],
     err: &mut dyn Write,
 ) -> Result<(iis::diagnosis::FarmConfig, Vec<FileError>)> {
-    let mut inputs = config.iis_config.clone();
-    for root in &config.roots {
+    let mut inputs = given.to_vec();
+    for root in roots {
         if let Root::Dir(dir) = root {
             let (found, _) = iis::paths::walk(dir);
             inputs.extend(
@@ -539,15 +553,9 @@ fn load_iis_config(
 }
 
 /// `frebscope config`: the audit as a table, JSON or CSV; exit 2 when a file was not read.
-fn run_config(
-    config: &Config,
-    inputs: &[iis::paths::Input],
-    format: &Format,
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
-    let _ = config;
-    let audit = iis::audit(inputs);
-    match format {
+fn run_config(config: &config::ConfigAudit, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let audit = iis::audit(&config.inputs);
+    match &config.format {
         Format::Table => iis::report::write_table(&audit, streams.width, streams.out)?,
         Format::Json => iis::report::write_json(&audit, streams.out)?,
         Format::Csv(Target::Stdout) => iis::report::write_csv(&audit, streams.out)?,

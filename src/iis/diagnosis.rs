@@ -17,7 +17,6 @@ use super::findings;
 use super::fix::{self, Fix, PoolChange};
 use super::model::{App, ServerConfig, Setting};
 use super::schema::human;
-use crate::diagnose::generations::ProcessInfo;
 use crate::diagnose::{Analysis, Hint, Options, TraceOptions};
 use crate::filter::StatusFilter;
 use crate::model::{Trace, Verdict};
@@ -330,7 +329,11 @@ fn cold_start_hints(
         // failing trace as the generic hint does.
         if counted.insert(i) {
             group.count += 1;
-            let gap = after_idle(&analysis.processes[b], key.idle_secs);
+            let gap = analysis.processes[b]
+                .previous
+                .as_ref()
+                .map(|p| p.gap.num_seconds());
+            let gap = after_idle(gap, key.idle_secs);
             group.after_idle += usize::from(gap);
         }
     }
@@ -338,13 +341,9 @@ fn cold_start_hints(
     (hints, covered)
 }
 
-/// The process replaced another after a gap at least as long as the idle timeout.
-fn after_idle(info: &ProcessInfo, idle_secs: u64) -> bool {
-    idle_secs > 0
-        && info
-            .previous
-            .as_ref()
-            .is_some_and(|p| p.gap.num_seconds() >= idle_secs as i64)
+/// The process replaced another after a gap (seconds) at least as long as the idle timeout.
+fn after_idle(gap: Option<i64>, idle_secs: u64) -> bool {
+    idle_secs > 0 && gap.is_some_and(|g| g >= idle_secs as i64)
 }
 
 fn cold_hint(k: &ColdKey, g: &ColdGroup) -> Hint {
