@@ -2,15 +2,13 @@
 //! plain backend with a web.config, IIS Express, shared configuration, an Azure transform, a
 //! broken file), and `scan --config`.
 
+mod common;
+
 use std::fs;
-use std::path::PathBuf;
 
 use assert_cmd::cargo::cargo_bin_cmd;
+use common::{crate_dir, utf16};
 use serde_json::Value;
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn cases() -> &'static str {
     "tests/cases/config"
@@ -317,14 +315,6 @@ fn doctype_is_refused() {
     assert!(err.contains(":2: a <!DOCTYPE> is refused"), "{err}");
 }
 
-fn utf16le(text: &str) -> Vec<u8> {
-    let mut out = vec![0xFF, 0xFE];
-    for unit in text.encode_utf16() {
-        out.extend_from_slice(&unit.to_le_bytes());
-    }
-    out
-}
-
 #[test]
 fn utf16_and_utf8_read_alike() {
     let dir = tempfile::tempdir().unwrap();
@@ -336,7 +326,7 @@ fn utf16_and_utf8_read_alike() {
     fs::create_dir_all(&copy).unwrap();
     fs::write(
         copy.join("applicationHost.config"),
-        utf16le(&text.replace("UTF-8", "UTF-16")),
+        utf16(&text.replace("UTF-8", "UTF-16"), false, true),
     )
     .unwrap();
     let (code, utf16) = audit_json(&[dir.path().to_str().unwrap()]);
