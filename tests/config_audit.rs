@@ -159,6 +159,11 @@ fn json_has_the_documented_shape() {
             .iter()
             .any(|f| f["id"] == "periodic-recycle-drifts" && f["server"] == "WEB01")
     );
+    // The front end's web.config (physicalPath %SystemDrive%\inetpub\front, reached as
+    // ARR01/c$/inetpub/front) adds a tracing rule for 502-504 to the ones of its <location>.
+    assert!(!findings.iter().any(|f| f["id"] == "freb-rule-misses-502" && f["server"] == "ARR01"));
+    let areas = findings.iter().find(|f| f["id"] == "freb-arr-areas-missing").unwrap();
+    assert_eq!(areas["site"], "Front");
     // The unused pool gets nothing.
     assert!(!findings.iter().any(|f| f["pool"] == "Unused"));
 }
