@@ -78,6 +78,8 @@ pub struct Scan {
     pub format: Format,
     /// Colours in the table.
     pub color: bool,
+    /// Also write the self-contained HTML report (`--html`).
+    pub html: Option<crate::report::html::HtmlOptions>,
 }
 
 /// `requests`.
@@ -106,6 +108,8 @@ pub struct Show {
     pub view: ShowOptions,
     /// IIS configuration to diagnose with (`--config`).
     pub iis_config: Vec<crate::iis::paths::Input>,
+    /// Write the traces to this HTML file instead of the terminal (`--html`).
+    pub html: Option<PathBuf>,
 }
 
 /// `--color`: when to colour the output, as ripgrep and fd decide it.

@@ -19,6 +19,7 @@ use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
+use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
 use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target};
@@ -235,6 +236,9 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     emit(&scan.format, scan.color, streams, &totals, |r, out| {
         r.scan(&report, out)
     })?;
+    if let Some(options) = &scan.html {
+        write_html(&scan.input, options, &collected, &report, streams.err)?;
+    }
     finish(&scan.input, collected, reporting, streams)
 }
 
@@ -263,6 +267,43 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     )?;
     drop(rows);
     finish(&requests.input, collected, reporting, streams)
+}
+
+/// Writes the HTML report of a scan to its file.
+fn write_html(
+    input: &Input,
+    options: &HtmlOptions,
+    collected: &Collected,
+    report: &ScanReport<'_>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let findings = html_findings(&collected.farm);
+    let reporter = HtmlReporter {
+        run: html::RunData {
+            traces: &collected.traces,
+            diagnoses: &collected.analysis.diagnoses,
+            matched: &collected.matched,
+            skipped: &collected.skipped,
+            roots: &input.roots,
+            filters: &input.filters,
+        },
+        options,
+        markers: &markers,
+        findings: &findings,
+    };
+    let path = &options.path;
+    let mut file = create(path)?;
+    reporter
+        .scan(report, &mut file)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    writeln!(
+        err,
+        "frebscope: wrote {}",
+        terminal(&path.display().to_string())
+    )?;
+    Ok(())
 }
 
 impl Collected {
@@ -449,6 +490,14 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         }
         None => Vec::new(),
     };
+    if let Some(html) = &config.html {
+        let shown = show_html(config, html, &neighbours, &farm, streams)?;
+        return Ok(if status == RunStatus::Partial {
+            status
+        } else {
+            shown
+        });
+    }
     for root in &config.files {
         let path = match root {
             Root::File(p) | Root::Dir(p) => p.clone(),
@@ -473,6 +522,59 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     }
     streams.out.flush()?;
     Ok(status)
+}
+
+/// `show --html`: every trace on one page, each read when its turn comes.
+fn show_html(
+    config: &config::Show,
+    target: &Path,
+    neighbours: &[Trace],
+    farm: &iis::diagnosis::FarmConfig,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    let paths: Vec<PathBuf> = config.files.iter().map(root_path).collect();
+    let mut status = RunStatus::Complete;
+    let mut file = create(target)?;
+    let mut failures = Vec::new();
+    html::write_show(
+        &paths,
+        |path| {
+            let document = read_whole(path).inspect_err(|e| {
+                failures.push(e.to_string());
+                status = RunStatus::Partial;
+            })?;
+            let diagnosis =
+                diagnose_in_context(path, &document, neighbours, &config.diagnosis, farm);
+            Ok((document, diagnosis))
+        },
+        &mut file,
+    )
+    .and_then(|()| file.flush())
+    .with_context(|| format!("could not write {}", target.display()))?;
+    for failure in failures {
+        writeln!(streams.err, "frebscope: {}", terminal(&failure))?;
+    }
+    writeln!(
+        streams.err,
+        "frebscope: wrote {}",
+        terminal(&target.display().to_string())
+    )?;
+    Ok(status)
+}
+
+fn root_path(root: &Root) -> PathBuf {
+    match root {
+        Root::File(p) | Root::Dir(p) => p.clone(),
+        Root::Pattern(p) => PathBuf::from(p),
+    }
+}
+
+fn read_whole(path: &Path) -> Result<parse::full::Document, FileError> {
+    std::fs::read(path)
+        .map_err(|e| FileError::io(path, &e))
+        .and_then(|bytes| {
+            parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+        })
 }
 
 fn diagnose_in_context(
@@ -590,4 +692,42 @@ fn run_config(config: &config::ConfigAudit, streams: &mut Streams<'_>) -> Result
     } else {
         RunStatus::Partial
     })
+}
+
+/// The configuration findings of the servers a scan read configuration for, for the HTML
+/// report.
+fn html_findings(farm: &iis::diagnosis::FarmConfig) -> Vec<html::ConfigFinding> {
+    use iis::findings::Severity;
+    iis::servers_findings(&farm.servers)
+        .into_iter()
+        .map(|f| {
+            let place: Vec<String> = [("server", &f.server), ("pool", &f.pool), ("site", &f.site)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+                .collect();
+            let command = f
+                .fix
+                .iter()
+                .map(|x| format!("{}> {}", x.shell.as_str(), x.command))
+                .collect::<Vec<_>>()
+                .join("\n");
+            html::ConfigFinding {
+                level: match f.severity {
+                    Severity::High => html::FindingLevel::Error,
+                    Severity::Medium => html::FindingLevel::Warning,
+                    Severity::Low | Severity::Info => html::FindingLevel::Info,
+                },
+                title: format!(
+                    "{} ({}): {} = {}",
+                    f.id,
+                    place.join(", "),
+                    f.setting,
+                    f.value
+                ),
+                detail: f.why,
+                source: f.source,
+                command: (!command.is_empty()).then_some(command),
+            }
+        })
+        .collect()
 }

@@ -161,8 +161,15 @@ fn json_has_the_documented_shape() {
     );
     // The front end's web.config (physicalPath %SystemDrive%\inetpub\front, reached as
     // ARR01/c$/inetpub/front) adds a tracing rule for 502-504 to the ones of its <location>.
-    assert!(!findings.iter().any(|f| f["id"] == "freb-rule-misses-502" && f["server"] == "ARR01"));
-    let areas = findings.iter().find(|f| f["id"] == "freb-arr-areas-missing").unwrap();
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["id"] == "freb-rule-misses-502" && f["server"] == "ARR01")
+    );
+    let areas = findings
+        .iter()
+        .find(|f| f["id"] == "freb-arr-areas-missing")
+        .unwrap();
     assert_eq!(areas["site"], "Front");
     // The unused pool gets nothing.
     assert!(!findings.iter().any(|f| f["pool"] == "Unused"));
@@ -603,5 +610,27 @@ fn show_names_the_configured_timeout() {
     assert!(
         out.contains("[configured webFarm orders-farm protocol@timeout 30 s on ARR01: samples/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config:"),
         "{out}"
+    );
+}
+
+#[test]
+fn the_html_report_carries_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let (code, _, err) = frebscope(&["scan", "samples", "--html", page.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("arr-timeout-short (server ARR01)"),
+        "the findings"
+    );
+    // The configuration-backed hints keep their two labelled forms.
+    assert!(
+        html.contains("Set-ItemProperty -LiteralPath &#39;IIS:\\AppPools\\Orders&#39;")
+            || html.contains("Set-ItemProperty -LiteralPath 'IIS:\\AppPools\\Orders'")
+    );
+    assert!(
+        !html.contains("[powershell] "),
+        "labels are read, not shown"
     );
 }

@@ -93,9 +93,20 @@ impl Audit {
 pub fn audit(inputs: &[Input]) -> Audit {
     let loaded = load(inputs);
     let mut findings = loaded.file_findings.clone();
-    for server in &loaded.servers {
-        let others: Vec<&ServerConfig> = loaded
-            .servers
+    findings.extend(servers_findings(&loaded.servers));
+    rank(&mut findings);
+    Audit {
+        files: loaded.files,
+        findings,
+        notes: loaded.notes,
+    }
+}
+
+/// The findings of every server, each compared with the others as its backends, ranked.
+pub fn servers_findings(servers: &[ServerConfig]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for server in servers {
+        let others: Vec<&ServerConfig> = servers
             .iter()
             .filter(|s| !std::ptr::eq(*s, server))
             .collect();
@@ -103,11 +114,7 @@ pub fn audit(inputs: &[Input]) -> Audit {
         findings.extend(findings::server_findings(server, name, &others));
     }
     rank(&mut findings);
-    Audit {
-        files: loaded.files,
-        findings,
-        notes: loaded.notes,
-    }
+    findings
 }
 
 /// Severity first, then server, id and place: the same input always gives the same order.
