@@ -21,6 +21,7 @@ pub mod diagnose;
 pub mod discover;
 pub mod error;
 pub mod event_names;
+pub mod events;
 pub mod filter;
 pub mod model;
 pub mod parse;
