@@ -7,6 +7,7 @@
 //! same request ([`link`]). Both are computed once for the whole input, so the cost stays
 //! O(n log n). [`hints`] then turns groups of verdicts into configuration advice.
 
+pub mod event_join;
 mod evidence;
 pub mod generations;
 mod hints;
@@ -82,12 +83,25 @@ pub fn diagnose(traces: &[Trace], options: &Options) -> Vec<Diagnosis> {
 
 /// [`diagnose`], keeping the process generations for [`hints`].
 pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
+    analyze_with_events(traces, &[], options)
+}
+
+/// [`analyze`] with the servers' event logs: events prove process starts and ends, crashes,
+/// hangs and application starts that the traces alone can only infer ([`event_join`]).
+pub fn analyze_with_events(
+    traces: &[Trace],
+    events: &[crate::events::ServerEvent],
+    options: &Options,
+) -> Analysis {
     // The rules run after every file is read, while no other work is left: spread over the
     // cores, they no longer add their time to the run's.
-    let (processes, backends) = rayon::join(
+    let (mut processes, backends) = rayon::join(
         || generations::process_generations(traces),
         || link::link_backends(traces),
     );
+    let event_index = event_join::EventIndex::new(events);
+    event_join::apply(traces, &mut processes, &event_index, options.startup_window);
+    let pools = (!event_index.is_empty()).then(|| event_join::PoolGuess::new(traces));
     let diagnoses = traces
         .par_iter()
         .enumerate()
@@ -100,6 +114,8 @@ pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
                     process: &processes[b],
                 }),
                 options,
+                events: &event_index,
+                pools: pools.as_ref(),
             };
             diagnose_one(&facts)
         })
