@@ -57,6 +57,97 @@ enum Subcommands {
   frebscope show fr000123.xml --all --no-color | less
   frebscope show fr000123.xml --context D:\\logs\\W3SVC2")]
     Show(ShowArgs),
+    /// List the WAS, ANCM and crash events read from event logs (.evtx, wevtutil XML,
+    /// PowerShell CSV or JSON).
+    #[command(after_help = "Examples:
+  frebscope events D:\\exports\\WEB01-System.evtx D:\\exports\\WEB01-Application.evtx
+  frebscope events samples/events --json
+  frebscope events web02-events.csv --events-utc-offset +01:00 --csv -
+
+Export them on the server with, for example:
+  wevtutil epl System WEB01-System.evtx
+  wevtutil qe System /q:\"*[System[Provider[@Name='Microsoft-Windows-WAS']]]\" /f:xml > was.xml
+  Get-WinEvent -LogName System,Application | Export-Csv events.csv")]
+    Events(EventsArgs),
+    /// Show the life of each worker process (start, end and why) with its failures on it.
+    #[command(after_help = "Examples:
+  frebscope timeline samples/ --events samples/events
+  frebscope timeline D:\\logs --events D:\\exports --app-pool Orders
+  frebscope timeline D:\\logs --events D:\\exports --json > timeline.json")]
+    Timeline(TimelineArgs),
+}
+
+#[derive(Debug, Args)]
+struct EventsArgs {
+    /// Event log files or folders (walked for *.evtx, *.xml, *.csv, *.json).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// UTC offset of local times in PowerShell exports (TimeCreated), e.g. +01:00.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    events_utc_offset: Option<String>,
+    /// Also write the events as CSV to FILE (`-`: to stdout, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<OsString>,
+    /// Write the events as JSON on stdout instead of the table.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct TimelineArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Write the timeline as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The servers' event logs, read with the traces.
+#[derive(Debug, Args)]
+struct EventLogArgs {
+    /// Event logs of the servers (.evtx, wevtutil XML, PowerShell CSV/JSON): files or
+    /// folders. They prove idle shutdowns, recycles, crashes and application starts.
+    #[arg(long = "events", value_name = "PATH", num_args = 1..)]
+    events: Vec<PathBuf>,
+    /// UTC offset of local times in PowerShell exports (TimeCreated), e.g. +01:00.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    events_utc_offset: Option<String>,
+}
+
+impl EventLogArgs {
+    fn into_input(self) -> Result<config::EventInput, ConfigError> {
+        event_input(self.events, self.events_utc_offset)
+    }
+}
+
+fn event_input(
+    paths: Vec<PathBuf>,
+    offset: Option<String>,
+) -> Result<config::EventInput, ConfigError> {
+    let utc_offset = match offset {
+        Some(text) => Some(frebscope::events::parse_offset(&text).ok_or_else(|| {
+            ConfigError::InvalidFilter {
+                flag: "--events-utc-offset",
+                value: text.clone(),
+                expected: "an offset from UTC such as +01:00, -05:00, +0530 or UTC".into(),
+            }
+        })?),
+        None => None,
+    };
+    for path in &paths {
+        if let Err(err) = std::fs::metadata(path) {
+            return Err(ConfigError::Root {
+                path: path.clone(),
+                detail: err.to_string(),
+                hint: "give an exported event log (.evtx, .xml, .csv, .json) or a folder of them"
+                    .into(),
+            });
+        }
+    }
+    Ok(config::EventInput {
+        paths,
+        options: frebscope::events::ReadOptions { utc_offset },
+    })
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +193,8 @@ struct ShowArgs {
     no_color: bool,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
+    #[command(flatten)]
+    event_logs: EventLogArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,6 +257,8 @@ struct InputArgs {
     no_color: bool,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
+    #[command(flatten)]
+    event_logs: EventLogArgs,
 }
 
 #[derive(Debug, Args)]
@@ -255,7 +350,28 @@ impl Cli {
                     progress: false,
                     stats: false,
                     skipped_csv: None,
+                    events: args.event_logs.into_input()?,
                 })
+            }
+            Subcommands::Events(args) => {
+                let format = format_of(args.csv, args.json);
+                Ok(Config {
+                    command: Command::Events { format },
+                    roots: Vec::new(),
+                    filters: Filters::default(),
+                    diagnosis: diagnose::Options::default(),
+                    threads: config::default_threads(),
+                    verbose: false,
+                    color: color_wanted(false),
+                    progress: false,
+                    stats: false,
+                    skipped_csv: None,
+                    events: event_input(args.paths, args.events_utc_offset)?,
+                })
+            }
+            Subcommands::Timeline(args) => {
+                let json = args.json;
+                args.input.into_config(Command::Timeline { json })
             }
         }
     }
@@ -314,6 +430,7 @@ impl InputArgs {
             progress: !self.no_progress,
             stats: self.stats,
             skipped_csv: skipped_csv_target(self.skipped_csv)?,
+            events: self.event_logs.into_input()?,
         })
     }
 }

@@ -74,6 +74,16 @@ pub enum Command {
         /// Output format.
         format: Format,
     },
+    /// The events read from the event logs.
+    Events {
+        /// Output format.
+        format: Format,
+    },
+    /// The life of every worker process, with the failures placed on it.
+    Timeline {
+        /// JSON instead of the text view.
+        json: bool,
+    },
     /// One trace in depth.
     Show {
         /// Print every event, verbose ones included.
@@ -117,6 +127,17 @@ pub struct Config {
     pub stats: bool,
     /// Write every skipped file as CSV to this file.
     pub skipped_csv: Option<PathBuf>,
+    /// The servers' event logs to read with the traces.
+    pub events: EventInput,
+}
+
+/// Event logs given with `--events` (or to `frebscope events`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventInput {
+    /// Files and folders of `.evtx`, wevtutil XML, PowerShell CSV or JSON exports.
+    pub paths: Vec<PathBuf>,
+    /// How to read local times.
+    pub options: crate::events::ReadOptions,
 }
 
 /// The default reader threads: reading traces waits on the disk or the network more than on

@@ -15,6 +15,7 @@ use crate::config::{Command, Config, Format, Root, Target};
 use crate::diagnose;
 use crate::discover;
 use crate::error::FileError;
+use crate::events::{self, EventLog};
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
@@ -23,6 +24,7 @@ use crate::report::table::TableReporter;
 use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
+use crate::timeline;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,7 @@ pub struct Streams<'a> {
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
     match &config.command {
         Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
+        Command::Events { format } => run_events(config, format, streams),
         _ => run_analysis(config, streams),
     }
 }
@@ -61,6 +64,7 @@ struct Collected {
     analysis: diagnose::Analysis,
     matched: Vec<usize>,
     stats: Stats,
+    events: EventLog,
 }
 
 #[derive(Default)]
@@ -95,8 +99,9 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let events = read_events(config);
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze(&traces, &config.diagnosis);
+    let analysis = diagnose::analyze_with_events(&traces, &events.events, &config.diagnosis);
     let matched = traces
         .iter()
         .enumerate()
@@ -116,6 +121,75 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         analysis,
         matched,
         stats,
+        events,
+    })
+}
+
+/// The event logs of `--events`; nothing without it.
+fn read_events(config: &Config) -> EventLog {
+    if config.events.paths.is_empty() {
+        return EventLog::default();
+    }
+    events::read_paths(&config.events.paths, &config.events.options)
+}
+
+/// Names the event files that were not wholly read; true when there were any.
+fn report_event_problems(log: &EventLog, verbose: bool, err: &mut dyn Write) -> Result<bool> {
+    if log.problems.is_empty() {
+        return Ok(false);
+    }
+    let n = log.problems.len();
+    writeln!(
+        err,
+        "frebscope: {n} event file{} not wholly read:",
+        if n == 1 { "" } else { "s" }
+    )?;
+    let shown = if verbose { n } else { SKIPPED_SHOWN };
+    for p in log.problems.iter().take(shown) {
+        writeln!(
+            err,
+            "  {}: {}: {}",
+            terminal(&p.path.display().to_string()),
+            p.reason,
+            terminal(&p.detail)
+        )?;
+    }
+    if n > shown {
+        writeln!(
+            err,
+            "  ... and {} more (all of them with --verbose)",
+            n - shown
+        )?;
+    }
+    Ok(true)
+}
+
+/// `frebscope events`: what the event logs hold.
+fn run_events(config: &Config, format: &Format, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let log = read_events(config);
+    let width = usize::from(streams.width.unwrap_or(100)).min(160);
+    match format {
+        Format::Table => events::listing::table(&log, width, streams.out)?,
+        Format::Json => events::listing::json(&log, streams.out)?,
+        Format::Csv(Target::Stdout) => {
+            events::listing::csv(&log, streams.out)?;
+            writeln!(streams.err, "frebscope: {}", events::listing::summary(&log))?;
+        }
+        Format::Csv(Target::File(path)) => {
+            events::listing::table(&log, width, streams.out)?;
+            let mut file = create(path)?;
+            events::listing::csv(&log, &mut file)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            file.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+        }
+    }
+    streams.out.flush()?;
+    let partial = report_event_problems(&log, config.verbose, streams.err)?;
+    Ok(if partial {
+        RunStatus::Partial
+    } else {
+        RunStatus::Complete
     })
 }
 
@@ -237,13 +311,39 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
                 r.requests(&report, out)
             })?;
         }
-        Command::Show { .. } => unreachable!("show is dispatched before analysis"),
+        Command::Timeline { json } => {
+            let timeline = timeline::build(
+                traces,
+                diagnoses,
+                &analysis.processes,
+                matched,
+                &collected.events.events,
+            );
+            if *json {
+                serde_json::to_writer_pretty(&mut *streams.out, &timeline)?;
+                writeln!(streams.out)?;
+            } else {
+                timeline::render(&timeline, 100, streams.out)?;
+            }
+            streams.out.flush()?;
+        }
+        Command::Show { .. } | Command::Events { .. } => {
+            unreachable!("show and events are dispatched before analysis")
+        }
     }
     report_skipped(config, skipped, streams.err)?;
+    let events_partial = report_event_problems(&collected.events, config.verbose, streams.err)?;
+    if !config.events.paths.is_empty() {
+        writeln!(
+            streams.err,
+            "frebscope: events: {}",
+            events::listing::summary(&collected.events)
+        )?;
+    }
     if config.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if skipped.is_empty() {
+    let status = if skipped.is_empty() && !events_partial {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -411,6 +511,10 @@ fn run_show(
         }
         None => Vec::new(),
     };
+    let event_log = read_events(config);
+    if report_event_problems(&event_log, config.verbose, streams.err)? {
+        status = RunStatus::Partial;
+    }
     let options = show::ShowOptions {
         all,
         color: config.color,
@@ -433,7 +537,8 @@ fn run_show(
                 continue;
             }
         };
-        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config);
+        let diagnosis =
+            diagnose_in_context(&path, &document, &neighbours, &event_log.events, config);
         show::render(&path, &document, &diagnosis, &options, streams.out)?;
     }
     streams.out.flush()?;
@@ -444,6 +549,7 @@ fn diagnose_in_context(
     path: &Path,
     document: &parse::full::Document,
     neighbours: &[Trace],
+    events: &[events::ServerEvent],
     config: &Config,
 ) -> Diagnosis {
     let trace = document.summarize(path);
@@ -453,7 +559,7 @@ fn diagnose_in_context(
         .cloned()
         .collect();
     all.push(trace);
-    let diagnoses = diagnose::diagnose(&all, &config.diagnosis);
+    let diagnoses = diagnose::analyze_with_events(&all, events, &config.diagnosis).diagnoses;
     diagnoses
         .into_iter()
         .last()

@@ -125,10 +125,12 @@ impl<'t> Target<'t> {
     fn ancm_matches(&self, event: &ServerEvent) -> bool {
         match (self.pid, event.pid) {
             (Some(mine), Some(theirs)) => mine == theirs,
-            _ => match (self.site_id, event.site_id.as_deref()) {
-                (Some(mine), Some(theirs)) => mine == theirs,
-                _ => true,
-            },
+            // Without the w3wp PID only the site ties an event to the trace: an event that
+            // names neither (another program's crash) concerns nothing.
+            _ => matches!(
+                (self.site_id, event.site_id.as_deref()),
+                (Some(mine), Some(theirs)) if mine == theirs
+            ),
         }
     }
 }
@@ -183,7 +185,11 @@ pub fn app_start_failure<'a>(
 ) -> Option<&'a ServerEvent> {
     let limit = TimeDelta::from_std(limit).unwrap_or(TimeDelta::MAX) + CLOCK_SKEW;
     index
-        .between(target.server, target.start - limit, target.end + FAILURE_AFTER)
+        .between(
+            target.server,
+            target.start - limit,
+            target.end + FAILURE_AFTER,
+        )
         .filter(|e| {
             e.kind == EventKind::AppStartFailed
                 && ids.contains(&e.event_id)
@@ -278,9 +284,10 @@ pub fn event_at(event: &ServerEvent) -> String {
 /// `a new process after WAS 5186 at 12:08:30 ended the idle process 4812 (idle timeout of 20
 /// min)`.
 pub fn restart_story(event: &ServerEvent) -> String {
-    let old = event
-        .pid
-        .map_or_else(|| "the pool's processes".to_string(), |p| format!("process {p}"));
+    let old = event.pid.map_or_else(
+        || "the pool's processes".to_string(),
+        |p| format!("process {p}"),
+    );
     let what = match event.kind {
         EventKind::IdleShutdown => match event.pid {
             Some(p) => format!("ended the idle process {p}"),
@@ -302,10 +309,23 @@ pub fn restart_story(event: &ServerEvent) -> String {
 /// `WAS 5011 at 17:00:01: process 8716 of pool Orders crashed (fatal communication error
 /// with WAS)`, with the delta to the failure.
 pub fn failure_story(event: &ServerEvent, target: &Target) -> String {
-    let who = match (event.pid, event.app_pid) {
-        (Some(p), _) => format!("process {p}"),
-        (None, Some(p)) => format!("application process {p}"),
-        (None, None) => "a process".to_string(),
+    let who = match (event.kind, event.pid, event.app_pid) {
+        (EventKind::AppCrash | EventKind::AppStart, Some(w3wp), Some(app)) => {
+            format!("application process {app} of w3wp {w3wp}")
+        }
+        (EventKind::AppCrash | EventKind::AppStart, None, Some(app)) => {
+            format!("application process {app}")
+        }
+        (
+            EventKind::AppCrash | EventKind::AppStart | EventKind::AppStartFailed,
+            Some(w3wp),
+            None,
+        ) => {
+            format!("the application of w3wp {w3wp}")
+        }
+        (_, Some(p), _) => format!("process {p}"),
+        (_, None, Some(p)) => format!("application process {p}"),
+        (_, None, None) => "the application".to_string(),
     };
     let pool = event
         .pool
@@ -316,6 +336,7 @@ pub fn failure_story(event: &ServerEvent, target: &Target) -> String {
         EventKind::AppCrash => "exited",
         EventKind::AppStart => "started",
         EventKind::AppStartFailed => "failed to start",
+        EventKind::Recycle => "was recycled",
         _ => "crashed",
     };
     let reason = event
@@ -324,11 +345,12 @@ pub fn failure_story(event: &ServerEvent, target: &Target) -> String {
         .map_or_else(String::new, |r| format!(" ({r})"));
     let code = event
         .error_code
+        .filter(|c| !reason.contains(&c.to_string()))
         .map_or_else(String::new, |c| format!(", ErrorCode {c}"));
     format!(
         "{} on {}: {who}{pool} {what}{reason}{code}, {} the failure",
         event_at(event),
-        event.server,
+        crate::events::short_server(&event.server),
         relative(event.time, target)
     )
 }
@@ -336,7 +358,7 @@ pub fn failure_story(event: &ServerEvent, target: &Target) -> String {
 /// `12.0 s after`, `3 min before`, `during`.
 fn relative(time: DateTime<Utc>, target: &Target) -> String {
     let d = distance(time, target);
-    if d.is_zero() {
+    if d < TimeDelta::seconds(1) {
         return "during".into();
     }
     let words = super::evidence::gap(d);
@@ -419,9 +441,7 @@ fn first_segment(url: &str) -> String {
 
 /// The host a proxy target names: `WEB02`, `web02:8080`, `http://web02/orders` → `web02...`.
 pub fn target_host(target: &str) -> &str {
-    let rest = target
-        .split_once("://")
-        .map_or(target, |(_, rest)| rest);
+    let rest = target.split_once("://").map_or(target, |(_, rest)| rest);
     rest.split('/').next().unwrap_or(rest)
 }
 

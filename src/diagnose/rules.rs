@@ -319,17 +319,14 @@ fn arr_backend_events(
     } else {
         Confidence::Medium
     };
-    let pool = target
-        .pool
-        .map_or_else(|| " (pool not known from the trace)".to_string(), |p| format!(" in pool {p}"));
+    let pool = target.pool.map_or_else(
+        || " (pool not known from the trace)".to_string(),
+        |p| format!(" in pool {p}"),
+    );
     Some((
         Verdict::Startup,
         confidence,
-        format!(
-            "on {}{pool}, {}",
-            target.server,
-            ej::restart_story(restart)
-        ),
+        format!("on {}{pool}, {}", target.server, ej::restart_story(restart)),
     ))
 }
 
@@ -703,7 +700,12 @@ fn arr_timeout_with_backend(f: &Facts, b: Linked, facts: String, waited: u64) ->
     } else {
         Confidence::Medium
     };
-    Finding::new(verdict, confidence, format!("{facts}; {backend}: {reading}")).linked(b.trace)
+    Finding::new(
+        verdict,
+        confidence,
+        format!("{facts}; {backend}: {reading}"),
+    )
+    .linked(b.trace)
 }
 
 /// R9: ARR could not reach the backend at all (connect, DNS, TLS).

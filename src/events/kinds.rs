@@ -232,12 +232,22 @@ fn was(raw: &RawEvent, id: u32, event: &mut ServerEvent) -> bool {
         .filter(|p| !p.is_empty())
         .map(str::to_string);
     event.pid = pid.and_then(parse_pid);
-    event.reason = Some(match (id, at(2)) {
+    let minutes = at(2)
+        .map(str::to_string)
+        .or_else(|| raw.message.as_deref().and_then(minutes_in));
+    event.reason = Some(match (id, minutes.as_deref()) {
         (5186, Some(minutes)) => format!("idle timeout of {minutes} min"),
         (5009, Some(code)) => format!("terminated unexpectedly, exit code 0x{code}"),
         _ => reason.to_string(),
     });
     true
+}
+
+/// `... was set to 20 minutes.` → `20` (the one WAS value its message does not quote).
+fn minutes_in(message: &str) -> Option<String> {
+    let rest = &message[message.find("set to ")? + "set to ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!digits.is_empty()).then_some(digits)
 }
 
 fn ancm(raw: &RawEvent, id: u32, provider: &str, event: &mut ServerEvent) -> bool {

@@ -22,6 +22,7 @@ pub mod csv;
 pub mod evtx;
 pub mod json;
 pub mod kinds;
+pub mod listing;
 mod local_time;
 mod raw;
 pub mod xml;
@@ -194,6 +195,15 @@ pub fn server_key(name: &str) -> String {
     }
     let host = name.split(':').next().unwrap_or(name);
     host.split('.').next().unwrap_or(host).to_lowercase()
+}
+
+/// The first DNS label as written: `WEB01` of `WEB01.shop.local`, for narrow columns.
+pub fn short_server(name: &str) -> &str {
+    let name = name.trim();
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return name;
+    }
+    name.split('.').next().unwrap_or(name)
 }
 
 /// What the readers need to know that a file may not say.
@@ -375,7 +385,8 @@ pub fn read_paths(paths: &[PathBuf], options: &ReadOptions) -> EventLog {
             Err(problem) => problems.push(problem),
         }
     }
-    let (events, duplicates) = deduplicate(all);
+    let (mut events, duplicates) = deduplicate(all);
+    link_application_processes(&mut events);
     log.events = events;
     log.duplicates = duplicates;
     problems.sort_by(|a, b| a.path.cmp(&b.path));
@@ -458,6 +469,27 @@ fn sniff(head: &[u8]) -> Option<Format> {
         return Some(Format::Xml);
     }
     None
+}
+
+/// Gives an application's crash (Application Error 1000 for dotnet.exe) the w3wp PID and site
+/// of the ANCM event that started or lost the same process: the only link from a dotnet PID to
+/// a trace.
+fn link_application_processes(events: &mut [ServerEvent]) {
+    let mut hosts: HashMap<(String, u32), (u32, Option<String>)> = HashMap::new();
+    for e in events.iter() {
+        if let (Some(app), Some(w3wp)) = (e.app_pid, e.pid)
+            && kinds::short_provider(&e.provider) == "ANCM"
+        {
+            hosts.insert((server_key(&e.server), app), (w3wp, e.site_id.clone()));
+        }
+    }
+    for e in events.iter_mut().filter(|e| e.pid.is_none()) {
+        let Some(app) = e.app_pid else { continue };
+        if let Some((w3wp, site)) = hosts.get(&(server_key(&e.server), app)) {
+            e.pid = Some(*w3wp);
+            e.site_id = e.site_id.take().or_else(|| site.clone());
+        }
+    }
 }
 
 /// Keeps one copy of every record, the one with the most precise time; sorts by time.

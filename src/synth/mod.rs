@@ -25,6 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::model::Status;
 
+pub mod event_export;
 pub mod events;
 pub mod recipes;
 
