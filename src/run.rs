@@ -167,7 +167,8 @@ fn report_event_problems(log: &EventLog, verbose: bool, err: &mut dyn Write) -> 
 /// `frebscope events`: what the event logs hold.
 fn run_events(config: &Config, format: &Format, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let log = read_events(config);
-    let width = usize::from(streams.width.unwrap_or(100)).min(160);
+    // Like the timeline, the listing fits 100 columns wherever it goes.
+    let width = 100;
     match format {
         Format::Table => events::listing::table(&log, width, streams.out)?,
         Format::Json => events::listing::json(&log, streams.out)?,

@@ -43,11 +43,25 @@ fn trace(file: &str, status: &str, module: &str, code: u32, seconds: i64, ms: u6
 }
 
 fn ancm_connect(seconds: i64) -> Trace {
-    trace("fr1.xml", "502.3", "AspNetCoreModuleV2", CANNOT_CONNECT, seconds, 2_000)
+    trace(
+        "fr1.xml",
+        "502.3",
+        "AspNetCoreModuleV2",
+        CANNOT_CONNECT,
+        seconds,
+        2_000,
+    )
 }
 
 fn arr(status: &str, code: u32, target: &str, seconds: i64, ms: u64) -> Trace {
-    let mut t = trace("arr.xml", status, "ApplicationRequestRouting", code, seconds, ms);
+    let mut t = trace(
+        "arr.xml",
+        status,
+        "ApplicationRequestRouting",
+        code,
+        seconds,
+        ms,
+    );
     t.server = "ARR01".into();
     t.app_pool = "ArrFront".into();
     t.process_id = 9;
@@ -110,7 +124,11 @@ fn an_idle_shutdown_makes_a_lone_trace_first_for_its_pid() {
     let without = last(std::slice::from_ref(&slow), &[]);
     assert_ne!(without.rule, "R19", "{without:?}");
     let with = last(&[slow], &[idle(4812, 600)]);
-    assert_eq!((with.verdict, with.rule), (Verdict::Startup, "R19"), "{with:?}");
+    assert_eq!(
+        (with.verdict, with.rule),
+        (Verdict::Startup, "R19"),
+        "{with:?}"
+    );
     assert_eq!(with.confidence, Confidence::High);
     assert!(
         with.evidence
@@ -127,8 +145,16 @@ fn r5_is_startup_when_ancm_1001_comes_after_the_failure() {
         std::slice::from_ref(&t),
         &[ancm(EventKind::AppStart, 1001, 140, Some(100))],
     );
-    assert_eq!((d.verdict, d.confidence), (Verdict::Startup, Confidence::High), "{d:?}");
-    assert!(d.evidence.contains("ANCM 1001 at 08:02:20"), "{}", d.evidence);
+    assert_eq!(
+        (d.verdict, d.confidence),
+        (Verdict::Startup, Confidence::High),
+        "{d:?}"
+    );
+    assert!(
+        d.evidence.contains("ANCM 1001 at 08:02:20"),
+        "{}",
+        d.evidence
+    );
     // An ANCM start in the CSV form (no w3wp PID) ties by site and time.
     let d = last(&[t], &[ancm(EventKind::AppStart, 1001, 60, None)]);
     assert_eq!(d.verdict, Verdict::Startup, "{d:?}");
@@ -140,14 +166,21 @@ fn r5_is_worker_when_the_application_process_exited() {
         &[ancm_connect(100)],
         &[ancm(EventKind::AppCrash, 1030, 95, Some(100))],
     );
-    assert_eq!((d.verdict, d.confidence), (Verdict::Worker, Confidence::High), "{d:?}");
+    assert_eq!(
+        (d.verdict, d.confidence),
+        (Verdict::Worker, Confidence::High),
+        "{d:?}"
+    );
     assert!(d.evidence.contains("ANCM 1030"), "{}", d.evidence);
 }
 
 #[test]
 fn r5_distractors_change_nothing() {
     let base = last(&[ancm_connect(100)], &[]);
-    assert_eq!((base.verdict, base.confidence), (Verdict::Worker, Confidence::Medium));
+    assert_eq!(
+        (base.verdict, base.confidence),
+        (Verdict::Worker, Confidence::Medium)
+    );
     let other_process = ancm(EventKind::AppStart, 1001, 130, Some(555));
     let hours_away = ancm(EventKind::AppStart, 1001, 100 + 3 * 3600, Some(100));
     let other_site = ServerEvent {
@@ -164,7 +197,13 @@ fn r5_distractors_change_nothing() {
         pid: None,
         ..ancm(EventKind::AppCrash, 1000, 101, None)
     };
-    for distractor in [other_process, hours_away, other_site, other_server, unrelated_crash] {
+    for distractor in [
+        other_process,
+        hours_away,
+        other_site,
+        other_server,
+        unrelated_crash,
+    ] {
         let d = last(&[ancm_connect(100)], std::slice::from_ref(&distractor));
         assert_eq!(d, base, "{distractor:?}");
     }
@@ -172,7 +211,14 @@ fn r5_distractors_change_nothing() {
 
 #[test]
 fn r6_names_the_crash_of_the_application() {
-    let t = trace("fr1.xml", "502.3", "AspNetCoreModuleV2", CONNECTION_ERROR, 100, 3_000);
+    let t = trace(
+        "fr1.xml",
+        "502.3",
+        "AspNetCoreModuleV2",
+        CONNECTION_ERROR,
+        100,
+        3_000,
+    );
     let d = last(
         &[t],
         &[ServerEvent {
@@ -182,19 +228,34 @@ fn r6_names_the_crash_of_the_application() {
         }],
     );
     assert_eq!(d.verdict, Verdict::Worker);
-    assert!(d.evidence.contains("Application Error 1000 at 08:01:44"), "{}", d.evidence);
+    assert!(
+        d.evidence.contains("Application Error 1000 at 08:01:44"),
+        "{}",
+        d.evidence
+    );
 }
 
 #[test]
 fn r2_quotes_the_ancm_failure_and_its_error_code() {
-    let t = trace("fr1.xml", "502.5", "AspNetCoreModuleV2", 0x8007_05B4, 100, 2_000);
+    let t = trace(
+        "fr1.xml",
+        "502.5",
+        "AspNetCoreModuleV2",
+        0x8007_05B4,
+        100,
+        2_000,
+    );
     let failed = ServerEvent {
         error_code: Some(ErrorCode(0x8007_05B4)),
         ..ancm(EventKind::AppStartFailed, 1000, 101, Some(100))
     };
     let d = last(&[t.clone()], &[failed.clone()]);
     assert_eq!(d.verdict, Verdict::Startup);
-    assert!(d.evidence.contains("ANCM 1000 at 08:01:41"), "{}", d.evidence);
+    assert!(
+        d.evidence.contains("ANCM 1000 at 08:01:41"),
+        "{}",
+        d.evidence
+    );
     // 1010 explains a 500.30, not a 502.5.
     let wrong_id = ServerEvent {
         event_id: 1010,
@@ -214,8 +275,16 @@ fn a_crash_of_the_routed_backend_makes_an_arr_failure_worker() {
         ..event(EventKind::Crash, 5011, 104)
     };
     let d = last(std::slice::from_ref(&front), &[crash.clone()]);
-    assert_eq!((d.verdict, d.confidence), (Verdict::Worker, Confidence::High), "{d:?}");
-    assert!(d.evidence.contains("WAS 5011 at 08:01:44 on web01"), "{}", d.evidence);
+    assert_eq!(
+        (d.verdict, d.confidence),
+        (Verdict::Worker, Confidence::High),
+        "{d:?}"
+    );
+    assert!(
+        d.evidence.contains("WAS 5011 at 08:01:44 on web01"),
+        "{}",
+        d.evidence
+    );
     // Hours before, or on another server: the proxy verdict stands.
     for distractor in [
         ServerEvent {
@@ -262,16 +331,34 @@ fn events_after_the_failure_or_of_other_pools_change_nothing() {
     };
     let same_pid = idle(100, 600);
     for distractor in [after, other_pool, same_pid] {
-        assert_eq!(last(std::slice::from_ref(&slow), std::slice::from_ref(&distractor)), base, "{distractor:?}");
+        assert_eq!(
+            last(
+                std::slice::from_ref(&slow),
+                std::slice::from_ref(&distractor)
+            ),
+            base,
+            "{distractor:?}"
+        );
     }
 }
 
 #[test]
 fn a_hang_of_the_process_makes_an_ancm_timeout_worker_with_the_event() {
-    let t = trace("fr1.xml", "502.3", "AspNetCoreModuleV2", TIMEOUT, 100, 120_000);
+    let t = trace(
+        "fr1.xml",
+        "502.3",
+        "AspNetCoreModuleV2",
+        TIMEOUT,
+        100,
+        120_000,
+    );
     let hang = event(EventKind::Hang, 5010, 250);
     let d = last(&[t], &[hang]);
-    assert_eq!((d.verdict, d.confidence), (Verdict::Worker, Confidence::High), "{d:?}");
+    assert_eq!(
+        (d.verdict, d.confidence),
+        (Verdict::Worker, Confidence::High),
+        "{d:?}"
+    );
     assert!(d.evidence.contains("WAS 5010"), "{}", d.evidence);
 }
 
@@ -293,5 +380,9 @@ fn a_recycle_explains_a_500_11() {
     };
     let d = last(&[t], &[recycle]);
     assert_eq!(d.rule, "R17");
-    assert!(d.evidence.contains("WAS 5080 at 08:01:30"), "{}", d.evidence);
+    assert!(
+        d.evidence.contains("WAS 5080 at 08:01:30"),
+        "{}",
+        d.evidence
+    );
 }

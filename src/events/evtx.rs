@@ -45,11 +45,17 @@ pub fn read(path: &Path) -> Result<FileEvents, EventFileError> {
             }
         }
     }
-    if damaged > 0 {
+    if damaged == 0 && read.records == 0 {
+        read.problem = Some((
+            EventSkipReason::Malformed,
+            "no readable chunk of records (the file is cut short or empty)".into(),
+        ));
+    } else if damaged > 0 {
         read.problem = Some((
             EventSkipReason::DamagedRecords,
             format!(
-                "{damaged} damaged record{} skipped, {} read (first damage: {})",
+                "{damaged} damaged record{} or chunk{} skipped, {} records read (first damage: {})",
+                if damaged == 1 { "" } else { "s" },
                 if damaged == 1 { "" } else { "s" },
                 read.records,
                 first_damage.unwrap_or_default()
@@ -57,4 +63,40 @@ pub fn read(path: &Path) -> Result<FileEvents, EventFileError> {
         ));
     }
     Ok(read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/cases/events/evtx/Application_no_crc32.evtx")
+    }
+
+    #[test]
+    fn every_record_of_a_real_file_reads_into_its_fields() {
+        let file = File::open(fixture()).unwrap();
+        let mut parser = EvtxParser::from_read_seek(file).unwrap();
+        let mut count = 0;
+        for record in parser.records() {
+            let record = record.unwrap();
+            let raw = xml::read_record(&record.data).expect("one event per record");
+            assert!(!raw.provider.is_empty(), "{}", record.data);
+            assert!(
+                raw.event_id.is_some() && raw.time.is_some(),
+                "{}",
+                record.data
+            );
+            assert_eq!(raw.channel, "Application");
+            assert_eq!(raw.record_id, Some(record.event_record_id));
+            assert!(raw.precise_time);
+            count += 1;
+        }
+        assert_eq!(count, 17);
+        let read = read(&fixture()).unwrap();
+        assert_eq!((read.records, read.events.len()), (17, 0));
+        assert!(read.problem.is_none());
+    }
 }

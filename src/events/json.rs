@@ -56,7 +56,7 @@ pub fn read<R: Read + 'static>(file: R, path: &Path, options: &ReadOptions) -> F
         file.events.clear();
         file.problem = Some(problem);
     } else if let Err(err) = outcome {
-        let reason = if file.records == 0 {
+        let reason = if file.records == 0 && !err.is_eof() {
             EventSkipReason::NotEvents
         } else {
             EventSkipReason::Malformed
