@@ -55,6 +55,9 @@ pub struct ProcessLife {
     pub ended: Option<EventMark>,
     /// Its traces with a verdict (status 500 and above), in time order.
     pub failures: Vec<FailureMark>,
+    /// What else the event logs say of it while it lived (its application crashed or was
+    /// started again by ANCM), in time order.
+    pub events: Vec<EventMark>,
     /// Its traces in all, failures or not.
     pub traces: usize,
 }
@@ -177,6 +180,7 @@ pub fn build(
                     started_after: processes[i].started_after.as_ref().map(EventMark::of),
                     ended: None,
                     failures: Vec::new(),
+                    events: Vec::new(),
                     traces: 0,
                 },
             });
@@ -209,6 +213,9 @@ pub fn build(
         let _ = server_pool_key;
         let mut processes: Vec<ProcessLife> =
             lives.into_values().flatten().map(|b| b.life).collect();
+        for p in &mut processes {
+            p.events = events_of_process(events, &names.0, p);
+        }
         processes.sort_by_key(|p| (p.first_seen, p.pid));
         timeline.pools.push(PoolLife {
             server: names.0,
@@ -242,6 +249,22 @@ fn end_event<'e>(
                 .is_none_or(|p| pool_key(&e.server, p) == key)
             && server_key(&e.server) == key.0
     })
+}
+
+/// The events of a process's w3wp PID that do not end it, while it lived.
+fn events_of_process(events: &[ServerEvent], server: &str, p: &ProcessLife) -> Vec<EventMark> {
+    let until = p.ended.as_ref().map_or(p.last_seen, |e| e.time);
+    events
+        .iter()
+        .filter(|e| {
+            !e.kind.ends_process()
+                && e.pid == Some(p.pid)
+                && server_key(&e.server) == server_key(server)
+                && e.time + CLOCK_SKEW >= p.first_seen
+                && e.time <= until + CLOCK_SKEW
+        })
+        .map(EventMark::of)
+        .collect()
 }
 
 /// The events of a pool that name no process.
@@ -289,16 +312,38 @@ pub fn render(timeline: &Timeline, width: usize, out: &mut dyn Write) -> io::Res
                 |e| format!("after {}", e.words()),
             );
             line(format!("    started  {start}"))?;
-            for f in &p.failures {
-                let name = f.file.rsplit(['/', '\\']).next().unwrap_or(&f.file);
-                line(format!(
-                    "    ✗ {}  {:<6} {:<8} {:<4} {name}  {}",
-                    f.time.format("%H:%M:%S"),
-                    f.status,
-                    f.verdict.as_str(),
-                    f.rule,
-                    f.url
-                ))?;
+            // Failures and the process's own events, in time order.
+            let mut rows: Vec<(DateTime<Utc>, String)> = p
+                .failures
+                .iter()
+                .map(|f| {
+                    let name = f.file.rsplit(['/', '\\']).next().unwrap_or(&f.file);
+                    let text = format!(
+                        "    ✗ {}  {:<6} {:<8} {:<4} {name}  {}",
+                        f.time.format("%H:%M:%S"),
+                        f.status,
+                        f.verdict.as_str(),
+                        f.rule,
+                        f.url
+                    );
+                    (f.time, text)
+                })
+                .collect();
+            rows.extend(p.events.iter().map(|e| {
+                let reason = e.reason.as_deref().unwrap_or("");
+                (
+                    e.time,
+                    format!(
+                        "    · {}  {} {}: {reason}",
+                        e.time.format("%H:%M:%S"),
+                        e.event,
+                        e.kind
+                    ),
+                )
+            }));
+            rows.sort_by_key(|(time, _)| *time);
+            for (_, text) in rows {
+                line(text)?;
             }
             let end = p
                 .ended

@@ -42,7 +42,10 @@ fn children_peak_rss() -> Option<u64> {
 fn write_big_export(path: &std::path::Path) -> u64 {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
     let noise = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Service Control Manager' Guid='{555908d1-a6d7-4695-8e1e-26931d2012f4}' EventSourceName='Service Control Manager'/><EventID Qualifiers='16384'>7036</EventID><Version>0</Version><Level>4</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x8080000000000000</Keywords><TimeCreated SystemTime='2025-03-11T10:00:00.0000000Z'/><EventRecordID>1</EventRecordID><Correlation/><Execution ProcessID='744' ThreadID='9120'/><Channel>System</Channel><Computer>WEB01.shop.local</Computer><Security/></System><EventData><Data Name='param1'>Windows Update</Data><Data Name='param2'>running</Data></EventData><RenderingInfo Culture='en-US'><Message>MESSAGE</Message></RenderingInfo></Event>\r\n";
-    let short = noise.replace("MESSAGE", "The Windows Update service entered the running state.");
+    let short = noise.replace(
+        "MESSAGE",
+        "The Windows Update service entered the running state.",
+    );
     let long = noise.replace("MESSAGE", &"x".repeat(1 << 20));
     let mut written = 0u64;
     let mut n = 0u64;
@@ -76,7 +79,11 @@ fn a_large_export_is_read_in_bounded_memory() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(doc["events"].as_array().unwrap().len() as u64, kept);
     match children_peak_rss() {

@@ -339,9 +339,11 @@ pub fn failure_story(event: &ServerEvent, target: &Target) -> String {
         EventKind::Recycle => "was recycled",
         _ => "crashed",
     };
+    // An application start needs no words beyond "started".
     let reason = event
         .reason
         .as_deref()
+        .filter(|_| event.kind != EventKind::AppStart)
         .map_or_else(String::new, |r| format!(" ({r})"));
     let code = event
         .error_code

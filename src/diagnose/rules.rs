@@ -1014,11 +1014,15 @@ fn r19_new_process(f: &Facts) -> Option<Finding> {
     if t.time_taken_ms < COLD_START_MIN_MS && !recent_restart {
         return None;
     }
+    let reading = match &f.process.started_after {
+        Some(event) => format!("a cold start after the {}", event.kind),
+        None => "likely a cold start after an idle shutdown, recycle or crash".to_string(),
+    };
     Some(Finding::new(
         Verdict::Startup,
         startup_confidence(f.process),
         format!(
-            "{}; {} set by {} took {}: likely a cold start after an idle shutdown, recycle or crash",
+            "{}; {} set by {} took {}: {reading}",
             ev::process_story(t, f.process),
             effective_status(t),
             ev::module(t),
