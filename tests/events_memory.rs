@@ -52,13 +52,13 @@ fn write_big_export(path: &std::path::Path) -> u64 {
     let mut kept = 0u64;
     while written < FILE_BYTES {
         n += 1;
-        let record = if n % 1000 == 0 {
+        let record = if n.is_multiple_of(20_000) {
+            long.clone()
+        } else if n.is_multiple_of(1000) {
             kept += 1;
             format!(
                 "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-WAS' Guid='{{524B5D04-133C-4A62-8362-64E8EDB9CE40}}' EventSourceName='WAS'/><EventID Qualifiers='16384'>5186</EventID><TimeCreated SystemTime='2025-03-11T10:00:00.0000000Z'/><EventRecordID>{n}</EventRecordID><Channel>System</Channel><Computer>WEB01</Computer></System><EventData><Data Name='ProcessID'>{n}</Data><Data Name='AppPoolID'>Orders</Data><Data Name='param3'>20</Data></EventData></Event>\r\n"
             )
-        } else if n % 20_000 == 0 {
-            long.clone()
         } else {
             short.replace("<EventRecordID>1<", &format!("<EventRecordID>{n}<"))
         };

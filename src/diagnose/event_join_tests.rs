@@ -249,7 +249,7 @@ fn r2_quotes_the_ancm_failure_and_its_error_code() {
         error_code: Some(ErrorCode(0x8007_05B4)),
         ..ancm(EventKind::AppStartFailed, 1000, 101, Some(100))
     };
-    let d = last(&[t.clone()], &[failed.clone()]);
+    let d = last(std::slice::from_ref(&t), std::slice::from_ref(&failed));
     assert_eq!(d.verdict, Verdict::Startup);
     assert!(
         d.evidence.contains("ANCM 1000 at 08:01:41"),
@@ -274,7 +274,7 @@ fn a_crash_of_the_routed_backend_makes_an_arr_failure_worker() {
         pool: Some("Orders".into()),
         ..event(EventKind::Crash, 5011, 104)
     };
-    let d = last(std::slice::from_ref(&front), &[crash.clone()]);
+    let d = last(std::slice::from_ref(&front), std::slice::from_ref(&crash));
     assert_eq!(
         (d.verdict, d.confidence),
         (Verdict::Worker, Confidence::High),
