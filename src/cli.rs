@@ -106,7 +106,8 @@ struct TimelineArgs {
 #[derive(Debug, Args)]
 struct EventLogArgs {
     /// Event logs of the servers (.evtx, wevtutil XML, PowerShell CSV/JSON): files or
-    /// folders. They prove idle shutdowns, recycles, crashes and application starts.
+    /// folders. They prove idle shutdowns, recycles, crashes and application starts. Put it
+    /// after the trace paths: it takes every path that follows.
     #[arg(long = "events", value_name = "PATH", num_args = 1..)]
     events: Vec<PathBuf>,
     /// UTC offset of local times in PowerShell exports (TimeCreated), e.g. +01:00.
