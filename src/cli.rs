@@ -25,7 +25,11 @@ Examples:
     frebscope requests D:\\logs --since 2h --app-pool Orders --csv -
 
   Read one trace in depth:
-    frebscope show D:\\logs\\W3SVC2\\fr000123.xml";
+    frebscope show D:\\logs\\W3SVC2\\fr000123.xml
+
+  With the servers' event logs, and each worker process's life:
+    frebscope scan D:\\logs --events D:\\exports
+    frebscope timeline D:\\logs --events D:\\exports";
 
 /// Read IIS Failed Request Tracing (FREB) logs in bulk: group the failures and say, for each,
 /// whether the worker process, the proxy layer (ARR, URL Rewrite, ANCM) or startup caused it.
