@@ -11,17 +11,18 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
-use crate::config::{Command, Config, Format, Root, Target};
+use crate::config::{self, Config, Input};
 use crate::diagnose;
-use crate::discover;
+use crate::discover::{self, Root};
 use crate::error::FileError;
 use crate::events::{self, EventLog};
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
+use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
+use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 use crate::timeline;
@@ -50,10 +51,12 @@ pub struct Streams<'a> {
 
 /// Runs a validated configuration.
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
-    match &config.command {
-        Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
-        Command::Events { format } => run_events(config, format, streams),
-        _ => run_analysis(config, streams),
+    match config {
+        Config::Scan(scan) => run_scan(scan, streams),
+        Config::Requests(requests) => run_requests(requests, streams),
+        Config::Show(show) => run_show(show, streams),
+        Config::Events(events) => run_events(events, streams),
+        Config::Timeline(timeline) => run_timeline(timeline, streams),
     }
 }
 
@@ -76,9 +79,9 @@ struct Stats {
     diagnose: Duration,
 }
 
-fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
+fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
-    let found = discover::discover(&config.roots);
+    let found = discover::discover(&input.roots);
     for pattern in &found.empty_patterns {
         writeln!(
             err,
@@ -89,7 +92,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     let discovered = started.elapsed();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(config, &found.files, &bytes)?;
+    let results = read_all(input, &found.files, &bytes)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
@@ -99,13 +102,13 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let events = read_events(config);
+    let events = read_events(&input.events);
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze_with_events(&traces, &events.events, &config.diagnosis);
+    let analysis = diagnose::analyze_with_events(&traces, &events.events, diagnosis);
     let matched = traces
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.depth == Depth::Full && config.filters.matches(t))
+        .filter(|(_, t)| t.depth == Depth::Full && input.filters.matches(t))
         .map(|(i, _)| i)
         .collect();
     let stats = Stats {
@@ -126,11 +129,11 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
 }
 
 /// The event logs of `--events`; nothing without it.
-fn read_events(config: &Config) -> EventLog {
-    if config.events.paths.is_empty() {
+fn read_events(input: &config::EventInput) -> EventLog {
+    if input.paths.is_empty() {
         return EventLog::default();
     }
-    events::read_paths(&config.events.paths, &config.events.options)
+    events::read_paths(&input.paths, &input.options)
 }
 
 /// Names the event files that were not wholly read; true when there were any.
@@ -165,11 +168,11 @@ fn report_event_problems(log: &EventLog, verbose: bool, err: &mut dyn Write) -> 
 }
 
 /// `frebscope events`: what the event logs hold.
-fn run_events(config: &Config, format: &Format, streams: &mut Streams<'_>) -> Result<RunStatus> {
-    let log = read_events(config);
+fn run_events(config: &config::Events, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let log = read_events(&config.input);
     // Like the timeline, the listing fits 100 columns wherever it goes.
     let width = 100;
-    match format {
+    match &config.format {
         Format::Table => events::listing::table(&log, width, streams.out)?,
         Format::Json => events::listing::json(&log, streams.out)?,
         Format::Csv(Target::Stdout) => {
@@ -194,18 +197,39 @@ fn run_events(config: &Config, format: &Format, streams: &mut Streams<'_>) -> Re
     })
 }
 
+/// `frebscope timeline`: each worker process's life, with its failures.
+fn run_timeline(config: &config::Timeline, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let reporting = Instant::now();
+    let collected = collect(&config.input, &config.diagnosis, streams.err)?;
+    let timeline = timeline::build(
+        &collected.traces,
+        &collected.analysis.diagnoses,
+        &collected.analysis.processes,
+        &collected.matched,
+        &collected.events.events,
+    );
+    if config.json {
+        serde_json::to_writer_pretty(&mut *streams.out, &timeline)?;
+        writeln!(streams.out)?;
+    } else {
+        timeline::render(&timeline, 100, streams.out)?;
+    }
+    streams.out.flush()?;
+    finish(&config.input, collected, reporting, streams)
+}
+
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
 fn read_all(
-    config: &Config,
+    input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
 ) -> Result<Vec<Result<Trace, FileError>>> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
+        .num_threads(input.threads)
         .build()
         .context("could not start the reader threads")?;
-    let progress = Progress::new(config.progress, files.len());
-    let keep = |head: &Trace| config.filters.matches(head);
+    let progress = Progress::new(input.progress, files.len());
+    let keep = |head: &Trace| input.filters.matches(head);
     let results = pool.install(|| {
         files
             .par_iter()
@@ -266,85 +290,129 @@ impl Progress {
     }
 }
 
-fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
+fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
-    let collected = collect(config, streams.err)?;
+    let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
     let Collected {
         traces,
-        skipped,
         analysis,
         matched,
         ..
     } = &collected;
-    let diagnoses = &analysis.diagnoses;
-    let totals = Totals::new(traces, matched, skipped);
+    let totals = collected.totals();
     let reporting = Instant::now();
-    match &config.command {
-        Command::Scan { by, format } => {
-            let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
-            let groups = aggregate::group(traces, diagnoses, matched, *by);
-            // Traces outside the filters were only read as far as their head and have no
-            // verdict, so the hints of all traces are the hints of the matched ones.
-            let hints = diagnose::hints(traces, analysis);
-            let report = ScanReport {
-                totals: &totals,
-                verdicts: &verdicts,
-                by: *by,
-                groups: &groups,
-                hints: &hints,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.scan(&report, out)
-            })?;
-        }
-        Command::Requests { format } => {
-            let rows: Vec<RequestRow> = matched
-                .iter()
-                .map(|&i| RequestRow::new(&traces[i], &diagnoses[i]))
-                .collect();
-            let report = RequestsReport {
-                totals: &totals,
-                rows: &rows,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.requests(&report, out)
-            })?;
-        }
-        Command::Timeline { json } => {
-            let timeline = timeline::build(
-                traces,
-                diagnoses,
-                &analysis.processes,
-                matched,
-                &collected.events.events,
-            );
-            if *json {
-                serde_json::to_writer_pretty(&mut *streams.out, &timeline)?;
-                writeln!(streams.out)?;
-            } else {
-                timeline::render(&timeline, 100, streams.out)?;
-            }
-            streams.out.flush()?;
-        }
-        Command::Show { .. } | Command::Events { .. } => {
-            unreachable!("show and events are dispatched before analysis")
-        }
+    let diagnoses = &analysis.diagnoses;
+    let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
+    let groups = aggregate::group(traces, diagnoses, matched, scan.by);
+    // Traces outside the filters were only read as far as their head and have no verdict,
+    // so the hints of all traces are the hints of the matched ones.
+    let hints = diagnose::hints(traces, analysis);
+    let report = ScanReport {
+        totals: &totals,
+        verdicts: &verdicts,
+        by: scan.by,
+        groups: &groups,
+        hints: &hints,
+        elapsed: started.elapsed(),
+    };
+    emit(&scan.format, scan.color, streams, &totals, |r, out| {
+        r.scan(&report, out)
+    })?;
+    if let Some(options) = &scan.html {
+        write_html(&scan.input, options, &collected, &report, streams.err)?;
     }
-    report_skipped(config, skipped, streams.err)?;
-    let events_partial = report_event_problems(&collected.events, config.verbose, streams.err)?;
-    if !config.events.paths.is_empty() {
+    finish(&scan.input, collected, reporting, streams)
+}
+
+fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let started = Instant::now();
+    let collected = collect(&requests.input, &requests.diagnosis, streams.err)?;
+    let totals = collected.totals();
+    let reporting = Instant::now();
+    let diagnoses = &collected.analysis.diagnoses;
+    let rows: Vec<RequestRow> = collected
+        .matched
+        .iter()
+        .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
+        .collect();
+    let report = RequestsReport {
+        totals: &totals,
+        rows: &rows,
+        elapsed: started.elapsed(),
+    };
+    emit(
+        &requests.format,
+        requests.color,
+        streams,
+        &totals,
+        |r, out| r.requests(&report, out),
+    )?;
+    drop(rows);
+    finish(&requests.input, collected, reporting, streams)
+}
+
+/// Writes the HTML report of a scan to its file.
+fn write_html(
+    input: &Input,
+    options: &HtmlOptions,
+    collected: &Collected,
+    report: &ScanReport<'_>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let reporter = HtmlReporter {
+        run: html::RunData {
+            traces: &collected.traces,
+            diagnoses: &collected.analysis.diagnoses,
+            matched: &collected.matched,
+            skipped: &collected.skipped,
+            roots: &input.roots,
+            filters: &input.filters,
+        },
+        options,
+        markers: &markers,
+        findings: &[],
+    };
+    let path = &options.path;
+    let mut file = create(path)?;
+    reporter
+        .scan(report, &mut file)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    writeln!(
+        err,
+        "frebscope: wrote {}",
+        terminal(&path.display().to_string())
+    )?;
+    Ok(())
+}
+
+impl Collected {
+    fn totals(&self) -> Totals {
+        Totals::new(&self.traces, &self.matched, &self.skipped)
+    }
+}
+
+/// After the report: the skipped files, the statistics, and the exit status.
+fn finish(
+    input: &Input,
+    collected: Collected,
+    reporting: Instant,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    report_skipped(input, &collected.skipped, streams.err)?;
+    let events_partial = report_event_problems(&collected.events, input.verbose, streams.err)?;
+    if !input.events.paths.is_empty() {
         writeln!(
             streams.err,
             "frebscope: events: {}",
             events::listing::summary(&collected.events)
         )?;
     }
-    if config.stats {
+    if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if skipped.is_empty() && !events_partial {
+    let status = if collected.skipped.is_empty() && !events_partial {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -365,14 +433,14 @@ fn release(collected: Collected) {
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
 /// JSON; CSV to its file or stdout.
 fn emit(
-    config: &Config,
     format: &Format,
+    color: bool,
     streams: &mut Streams<'_>,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let table = TableReporter {
-        color: config.color,
+        color,
         width: streams.width,
     };
     match format {
@@ -418,7 +486,7 @@ fn totals_line(totals: &Totals) -> String {
 }
 
 /// Names skipped files on stderr, and writes them all with `--skipped-csv`.
-fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
+fn report_skipped(input: &Input, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
     if !skipped.is_empty() {
         writeln!(
             err,
@@ -426,7 +494,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" }
         )?;
-        let shown = if config.verbose {
+        let shown = if input.verbose {
             skipped.len()
         } else {
             SKIPPED_SHOWN
@@ -449,7 +517,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             )?;
         }
     }
-    let Some(path) = &config.skipped_csv else {
+    let Some(path) = &input.skipped_csv else {
         return Ok(());
     };
     let mut file = create(path)?;
@@ -494,16 +562,11 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-fn run_show(
-    config: &Config,
-    all: bool,
-    context: Option<&Path>,
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
+fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let mut status = RunStatus::Complete;
-    let neighbours = match context {
+    let neighbours = match &config.context {
         Some(dir) => {
-            let found = discover::discover(&[Root::Dir(dir.to_path_buf())]);
+            let found = discover::discover(&[Root::Dir(dir.clone())]);
             found
                 .files
                 .iter()
@@ -512,15 +575,15 @@ fn run_show(
         }
         None => Vec::new(),
     };
-    let event_log = read_events(config);
-    if report_event_problems(&event_log, config.verbose, streams.err)? {
+    let event_log = read_events(&config.events);
+    if report_event_problems(&event_log, false, streams.err)? {
         status = RunStatus::Partial;
     }
-    let options = show::ShowOptions {
-        all,
-        color: config.color,
-    };
-    for root in &config.roots {
+    let events = &event_log.events;
+    if let Some(html) = &config.html {
+        return show_html(config, html, &neighbours, events, streams);
+    }
+    for root in &config.files {
         let path = match root {
             Root::File(p) | Root::Dir(p) => p.clone(),
             Root::Pattern(p) => PathBuf::from(p),
@@ -539,11 +602,64 @@ fn run_show(
             }
         };
         let diagnosis =
-            diagnose_in_context(&path, &document, &neighbours, &event_log.events, config);
-        show::render(&path, &document, &diagnosis, &options, streams.out)?;
+            diagnose_in_context(&path, &document, &neighbours, events, &config.diagnosis);
+        show::render(&path, &document, &diagnosis, &config.view, streams.out)?;
     }
     streams.out.flush()?;
     Ok(status)
+}
+
+/// `show --html`: every trace on one page, each read when its turn comes.
+fn show_html(
+    config: &config::Show,
+    target: &Path,
+    neighbours: &[Trace],
+    events: &[events::ServerEvent],
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    let paths: Vec<PathBuf> = config.files.iter().map(root_path).collect();
+    let mut status = RunStatus::Complete;
+    let mut file = create(target)?;
+    let mut failures = Vec::new();
+    html::write_show(
+        &paths,
+        |path| {
+            let document = read_whole(path).inspect_err(|e| {
+                failures.push(e.to_string());
+                status = RunStatus::Partial;
+            })?;
+            let diagnosis =
+                diagnose_in_context(path, &document, neighbours, events, &config.diagnosis);
+            Ok((document, diagnosis))
+        },
+        &mut file,
+    )
+    .and_then(|()| file.flush())
+    .with_context(|| format!("could not write {}", target.display()))?;
+    for failure in failures {
+        writeln!(streams.err, "frebscope: {}", terminal(&failure))?;
+    }
+    writeln!(
+        streams.err,
+        "frebscope: wrote {}",
+        terminal(&target.display().to_string())
+    )?;
+    Ok(status)
+}
+
+fn root_path(root: &Root) -> PathBuf {
+    match root {
+        Root::File(p) | Root::Dir(p) => p.clone(),
+        Root::Pattern(p) => PathBuf::from(p),
+    }
+}
+
+fn read_whole(path: &Path) -> Result<parse::full::Document, FileError> {
+    std::fs::read(path)
+        .map_err(|e| FileError::io(path, &e))
+        .and_then(|bytes| {
+            parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+        })
 }
 
 fn diagnose_in_context(
@@ -551,7 +667,7 @@ fn diagnose_in_context(
     document: &parse::full::Document,
     neighbours: &[Trace],
     events: &[events::ServerEvent],
-    config: &Config,
+    options: &diagnose::Options,
 ) -> Diagnosis {
     let trace = document.summarize(path);
     let mut all: Vec<Trace> = neighbours
@@ -560,7 +676,7 @@ fn diagnose_in_context(
         .cloned()
         .collect();
     all.push(trace);
-    let diagnoses = diagnose::analyze_with_events(&all, events, &config.diagnosis).diagnoses;
+    let diagnoses = diagnose::analyze_with_events(&all, events, options).diagnoses;
     diagnoses
         .into_iter()
         .last()

@@ -16,24 +16,24 @@ use crate::events::{EventKind, ServerEvent, server_key};
 use crate::model::Trace;
 
 /// How far apart two servers' clocks may be.
-pub const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(5);
+pub(crate) const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(5);
 /// A crash is logged seconds after the fault, a hang (5010) up to `pingInterval +
 /// pingResponseTime` (30 s + 90 s) after it began: the window around a failure in which a
 /// crash or hang of its process explains it.
 const FAILURE_BEFORE: TimeDelta = TimeDelta::minutes(2);
 const FAILURE_AFTER: TimeDelta = TimeDelta::minutes(5);
 /// A lifecycle event this soon before a fast failure of the new process correlates them.
-pub const RECENT_RESTART: TimeDelta = TimeDelta::minutes(5);
+pub(crate) const RECENT_RESTART: TimeDelta = TimeDelta::minutes(5);
 
 /// The events of a run, by server, in time order.
 #[derive(Debug, Default)]
-pub struct EventIndex<'a> {
+pub(crate) struct EventIndex<'a> {
     by_server: HashMap<String, Vec<&'a ServerEvent>>,
 }
 
 impl<'a> EventIndex<'a> {
     /// Indexes `events` by server.
-    pub fn new(events: &'a [ServerEvent]) -> Self {
+    pub(crate) fn new(events: &'a [ServerEvent]) -> Self {
         let mut by_server: HashMap<String, Vec<&ServerEvent>> = HashMap::new();
         for event in events {
             by_server
@@ -48,7 +48,7 @@ impl<'a> EventIndex<'a> {
     }
 
     /// True when no event was read.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_server.is_empty()
     }
 
@@ -72,24 +72,24 @@ impl<'a> EventIndex<'a> {
 /// What is known of the process a trace ran in: server, pool and PID (the PID unknown for an
 /// ARR front end's backend without a trace), and the time of the failure.
 #[derive(Debug, Clone, Copy)]
-pub struct Target<'t> {
+pub(crate) struct Target<'t> {
     /// The server.
-    pub server: &'t str,
+    pub(crate) server: &'t str,
     /// The pool; `None` when the failure cannot name it (any pool of the server).
-    pub pool: Option<&'t str>,
+    pub(crate) pool: Option<&'t str>,
     /// The w3wp process ID.
-    pub pid: Option<u32>,
+    pub(crate) pid: Option<u32>,
     /// The IIS site, for ANCM events that name no process.
-    pub site_id: Option<&'t str>,
+    pub(crate) site_id: Option<&'t str>,
     /// Start of the failing request.
-    pub start: DateTime<Utc>,
+    pub(crate) start: DateTime<Utc>,
     /// End of the failing request.
-    pub end: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
 }
 
 impl<'t> Target<'t> {
     /// The trace's own process.
-    pub fn of(trace: &'t Trace) -> Option<Target<'t>> {
+    pub(crate) fn of(trace: &'t Trace) -> Option<Target<'t>> {
         let start = trace.start_time?;
         Some(Target {
             server: &trace.server,
@@ -137,7 +137,10 @@ impl<'t> Target<'t> {
 
 /// A crash or hang of the target's process at the time of the failure (5009-5011, 5127,
 /// Application Error 1000 for w3wp.exe).
-pub fn worker_failure<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a ServerEvent> {
+pub(crate) fn worker_failure<'a>(
+    index: &EventIndex<'a>,
+    target: &Target,
+) -> Option<&'a ServerEvent> {
     index
         .between(
             target.server,
@@ -150,7 +153,7 @@ pub fn worker_failure<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a
 
 /// The application's process behind ANCM died at the time of the failure (ANCM 1030/1002,
 /// 1011/1018, Application Error 1000 for the application's program).
-pub fn app_failure<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a ServerEvent> {
+pub(crate) fn app_failure<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a ServerEvent> {
     index
         .between(
             target.server,
@@ -163,7 +166,7 @@ pub fn app_failure<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a Se
 
 /// ANCM started the application within `limit` of the failure, before or after it (1001 is
 /// written when the start completes, often after the request that waited for it failed).
-pub fn app_start<'a>(
+pub(crate) fn app_start<'a>(
     index: &EventIndex<'a>,
     target: &Target,
     limit: Duration,
@@ -177,7 +180,7 @@ pub fn app_start<'a>(
 
 /// ANCM could not start the application around the failure: one of `ids` (1000/1020 for a
 /// 502.5, 1010... for a 500.0/500.3x).
-pub fn app_start_failure<'a>(
+pub(crate) fn app_start_failure<'a>(
     index: &EventIndex<'a>,
     target: &Target,
     ids: &[u32],
@@ -199,7 +202,7 @@ pub fn app_start_failure<'a>(
 }
 
 /// A recycle of the target's pool around the failure (for a 500.11/500.12).
-pub fn recycle_near<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a ServerEvent> {
+pub(crate) fn recycle_near<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a ServerEvent> {
     index
         .between(
             target.server,
@@ -215,7 +218,7 @@ pub fn recycle_near<'a>(index: &EventIndex<'a>, target: &Target) -> Option<&'a S
 /// process is new. `first_seen` is the first sign of life of the target's process; with no
 /// PID (an ARR backend without a trace), `last_seen_pool` is the last sign of the pool, and
 /// only an event after it counts.
-pub fn ended_before<'a>(
+pub(crate) fn ended_before<'a>(
     index: &EventIndex<'a>,
     target: &Target,
     first_seen: DateTime<Utc>,
@@ -248,7 +251,7 @@ fn distance(time: DateTime<Utc>, target: &Target) -> TimeDelta {
 
 /// Marks the processes that events prove new: the earliest trace of its process, or one
 /// within `window` of it, after an event ended another process of the same pool.
-pub fn apply(
+pub(crate) fn apply(
     traces: &[Trace],
     processes: &mut [ProcessInfo],
     index: &EventIndex<'_>,
@@ -277,13 +280,13 @@ pub fn apply(
 }
 
 /// `WAS 5186 at 12:08:30`.
-pub fn event_at(event: &ServerEvent) -> String {
+pub(crate) fn event_at(event: &ServerEvent) -> String {
     format!("{} at {}", event.label(), event.time.format("%H:%M:%S"))
 }
 
 /// `a new process after WAS 5186 at 12:08:30 ended the idle process 4812 (idle timeout of 20
 /// min)`.
-pub fn restart_story(event: &ServerEvent) -> String {
+pub(crate) fn restart_story(event: &ServerEvent) -> String {
     let old = event.pid.map_or_else(
         || "the pool's processes".to_string(),
         |p| format!("process {p}"),
@@ -308,7 +311,7 @@ pub fn restart_story(event: &ServerEvent) -> String {
 
 /// `WAS 5011 at 17:00:01: process 8716 of pool Orders crashed (fatal communication error
 /// with WAS)`, with the delta to the failure.
-pub fn failure_story(event: &ServerEvent, target: &Target) -> String {
+pub(crate) fn failure_story(event: &ServerEvent, target: &Target) -> String {
     let who = match (event.kind, event.pid, event.app_pid) {
         (EventKind::AppCrash | EventKind::AppStart, Some(w3wp), Some(app)) => {
             format!("application process {app} of w3wp {w3wp}")
@@ -375,14 +378,14 @@ fn relative(time: DateTime<Utc>, target: &Target) -> String {
 /// that the backend's traces of the same first path segment ran in, and when each pool was
 /// last seen alive.
 #[derive(Debug, Default)]
-pub struct PoolGuess {
+pub(crate) struct PoolGuess {
     by_path: HashMap<(String, String), Vec<String>>,
     seen: HashMap<(String, String), Vec<DateTime<Utc>>>,
 }
 
 impl PoolGuess {
     /// Learns the pools of every server from its traces.
-    pub fn new(traces: &[Trace]) -> Self {
+    pub(crate) fn new(traces: &[Trace]) -> Self {
         let mut guess = PoolGuess::default();
         for trace in traces.iter().filter(|t| !t.app_pool.is_empty()) {
             let server = server_key(&trace.server);
@@ -406,7 +409,7 @@ impl PoolGuess {
     }
 
     /// The one pool of `server` that served URLs like `url`, if exactly one did.
-    pub fn pool_for(&self, server: &str, url: &str) -> Option<&str> {
+    pub(crate) fn pool_for(&self, server: &str, url: &str) -> Option<&str> {
         let pools = self
             .by_path
             .get(&(server_key(server), first_segment(url)))?;
@@ -417,7 +420,7 @@ impl PoolGuess {
     }
 
     /// The last trace of `pool` on `server` that ended before `time`.
-    pub fn last_seen_before(
+    pub(crate) fn last_seen_before(
         &self,
         server: &str,
         pool: &str,
@@ -442,7 +445,7 @@ fn first_segment(url: &str) -> String {
 }
 
 /// The host a proxy target names: `WEB02`, `web02:8080`, `http://web02/orders` → `web02...`.
-pub fn target_host(target: &str) -> &str {
+pub(crate) fn target_host(target: &str) -> &str {
     let rest = target.split_once("://").map_or(target, |(_, rest)| rest);
     rest.split('/').next().unwrap_or(rest)
 }

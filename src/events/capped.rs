@@ -13,24 +13,24 @@ use encoding_rs::{UTF_16BE, UTF_16LE};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 /// The most bytes one record may take (real records are a few KiB).
-pub const RECORD_LIMIT: u64 = 16 * 1024 * 1024;
+pub(super) const RECORD_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// The longest value kept from a record, in bytes.
-pub const VALUE_LIMIT: usize = 64 * 1024;
+pub(super) const VALUE_LIMIT: usize = 64 * 1024;
 
 /// The count a [`Capped`] reader keeps, shared with the parser that resets it.
 #[derive(Clone, Default)]
-pub struct Budget(Rc<Cell<u64>>);
+pub(super) struct Budget(Rc<Cell<u64>>);
 
 impl Budget {
     /// A record ended: the next one starts counting from zero.
-    pub fn reset(&self) {
+    pub(super) fn reset(&self) {
         self.0.set(0);
     }
 }
 
 /// A reader that fails once a record grows past [`RECORD_LIMIT`].
-pub struct Capped<R> {
+pub(super) struct Capped<R> {
     inner: R,
     used: Budget,
 }
@@ -54,7 +54,9 @@ impl<R: Read> Read for Capped<R> {
 
 /// The file as UTF-8 text, capped per record: UTF-16 (`wevtutil /uni:true`, with or without a
 /// byte-order mark) is transcoded, a UTF-8 byte-order mark dropped, anything else passed on.
-pub fn text_reader<R: Read + 'static>(mut inner: R) -> io::Result<(Box<dyn BufRead>, Budget)> {
+pub(super) fn text_reader<R: Read + 'static>(
+    mut inner: R,
+) -> io::Result<(Box<dyn BufRead>, Budget)> {
     let mut head = [0u8; 2];
     let mut filled = 0;
     while filled < 2 {
@@ -86,7 +88,7 @@ pub fn text_reader<R: Read + 'static>(mut inner: R) -> io::Result<(Box<dyn BufRe
 }
 
 /// The first bytes of a file as text, for telling formats apart.
-pub fn decode_head(head: &[u8]) -> String {
+pub(super) fn decode_head(head: &[u8]) -> String {
     let utf16 = |le: bool, bytes: &[u8]| {
         let units: Vec<u16> = bytes
             .chunks_exact(2)
@@ -111,7 +113,7 @@ pub fn decode_head(head: &[u8]) -> String {
 }
 
 /// Appends `text` to `value` up to [`VALUE_LIMIT`] bytes, cutting at a character boundary.
-pub fn push_capped(value: &mut String, text: &str) {
+pub(super) fn push_capped(value: &mut String, text: &str) {
     let room = VALUE_LIMIT.saturating_sub(value.len());
     if text.len() <= room {
         value.push_str(text);

@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 
 /// A time as written: with its zone, or local.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
+pub(super) enum Written {
     /// The value said its zone (or was UTC by definition).
     Absolute(DateTime<Utc>),
     /// A wall-clock time of an unknown zone.
@@ -20,7 +20,7 @@ pub enum Written {
 
 impl Written {
     /// The UTC time, given the offset of local times; `None` when a local time has none.
-    pub fn to_utc(self, offset: Option<FixedOffset>) -> Option<DateTime<Utc>> {
+    pub(super) fn to_utc(self, offset: Option<FixedOffset>) -> Option<DateTime<Utc>> {
         match self {
             Written::Absolute(t) => Some(t),
             Written::Local(t) => offset
@@ -31,7 +31,7 @@ impl Written {
 }
 
 /// Reads one of the common forms; `None` for anything else (never guessed).
-pub fn parse(text: &str) -> Option<Written> {
+pub(super) fn parse(text: &str) -> Option<Written> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(Written::Absolute(t.with_timezone(&Utc)));

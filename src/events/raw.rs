@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 /// How many `Data` values of a record are kept: the longest event used here has 15.
-pub const MAX_DATA: usize = 32;
+pub(super) const MAX_DATA: usize = 32;
 
 /// The fields of one record that the classification reads; every reader fills what its format
 /// has (a CSV has no `Data`, an `.evtx` no message).

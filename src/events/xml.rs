@@ -40,7 +40,7 @@ pub fn read_record(xml: &str) -> Option<RawEvent> {
 }
 
 /// Streams the events of `reader`, keeping those that matter.
-pub fn read_events<R: BufRead>(reader: R, budget: &Budget, path: &Path) -> FileEvents {
+pub(super) fn read_events<R: BufRead>(reader: R, budget: &Budget, path: &Path) -> FileEvents {
     let mut file = FileEvents::default();
     let result = walk(Reader::from_reader(reader), budget, |raw| {
         file.records += 1;

@@ -2,7 +2,7 @@
 //! Control Manager records as filler, and a WAS 5186 idle shutdown every 1,000 records.
 //!
 //! ```text
-//! cargo run --release --example gen_event_log -- /tmp/System.xml 1024   # about 1 GiB
+//! cargo run --release -p frebscope-synth --bin gen_event_log -- /tmp/System.xml 1024   # about 1 GiB
 //! frebscope events /tmp/System.xml --json > /dev/null
 //! ```
 
@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use frebscope::synth::event_export::{self as ex, WinEvent};
+use frebscope_synth::event_export::{self as ex, WinEvent};
 
 fn filler(time: chrono::DateTime<Utc>) -> WinEvent {
     // A Service Control Manager 7036, the commonest record of a System log.
