@@ -45,5 +45,8 @@ pub mod parse;
 pub mod report;
 pub mod run;
 mod sanitize;
+pub mod shell;
 pub mod show;
 pub mod timeline;
+
+pub use sanitize::TerminalGuard;
