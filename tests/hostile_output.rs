@@ -477,6 +477,7 @@ fn reports_escape_without_the_guard() {
         progress: false,
         stats: true,
         skipped_csv: None,
+        events: Default::default(),
     };
     let scan = |by| {
         Config::Scan(Scan {
@@ -509,6 +510,7 @@ fn reports_escape_without_the_guard() {
                 color: false,
             },
             html: None,
+            events: Default::default(),
         }),
     ];
     for config in configs {
