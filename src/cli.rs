@@ -16,7 +16,8 @@ use frebscope::discover::Root;
 use frebscope::duration;
 use frebscope::error::ConfigError;
 use frebscope::filter::{self, Filters};
-use frebscope::report::{Format, Target};
+use frebscope::model::Verdict;
+use frebscope::report::{Format, RowSelection, SortBy, TableOptions, Target};
 use frebscope::show::ShowOptions;
 
 const EXAMPLES: &str = "\
@@ -76,6 +77,12 @@ struct ScanArgs {
     /// Write the summary as JSON on stdout instead of the table.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// List the statuses below 500 in the table too, not only counted in one line.
+    #[arg(long)]
+    all_statuses: bool,
+    /// Full module names, error codes and URLs in the tables (short ones by default).
+    #[arg(long)]
+    wide: bool,
     // Last: its diagnosis options end the help under their own heading.
     #[command(flatten)]
     input: InputArgs,
@@ -89,6 +96,23 @@ struct RequestsArgs {
     /// Write one JSON object per trace and line on stdout (the last line holds the totals).
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print each trace's evidence on an indented line below it (-v does the same).
+    #[arg(long)]
+    evidence: bool,
+    /// Order the traces: time (oldest first), duration (slowest first), status (highest
+    /// first) [default: as found].
+    #[arg(long, value_enum, value_name = "KEY")]
+    sort: Option<SortKey>,
+    /// At most N traces (after --sort).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Only these verdicts, comma-separated: startup, proxy, worker, config, unknown, - (below
+    /// 500).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    verdict: Vec<String>,
+    /// Full module names and URLs (short ones by default).
+    #[arg(long)]
+    wide: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -108,6 +132,45 @@ struct ShowArgs {
     color: ColorArgs,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortKey {
+    Time,
+    Duration,
+    Status,
+}
+
+impl From<SortKey> for SortBy {
+    fn from(key: SortKey) -> SortBy {
+        match key {
+            SortKey::Time => SortBy::Time,
+            SortKey::Duration => SortBy::Duration,
+            SortKey::Status => SortBy::Status,
+        }
+    }
+}
+
+/// `--verdict startup,proxy`.
+fn verdict_list(words: &[String]) -> Result<Vec<Verdict>, ConfigError> {
+    words
+        .iter()
+        .map(|w| w.trim())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            Verdict::FAILURES
+                .iter()
+                .chain([&Verdict::NotApplicable])
+                .find(|v| v.as_str().eq_ignore_ascii_case(w))
+                .copied()
+                .ok_or_else(|| ConfigError::InvalidFilter {
+                    flag: "--verdict",
+                    value: w.to_owned(),
+                    expected: "use startup, proxy, worker, config, unknown or - (below 500)"
+                        .to_owned(),
+                })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -278,16 +341,32 @@ impl Cli {
                     by: args.by.into(),
                     format: format_of(args.csv, args.json),
                     color,
+                    table: TableOptions {
+                        wide: args.wide,
+                        all_statuses: args.all_statuses,
+                        evidence: false,
+                    },
                     input: args.input.into_input(env, resolve)?,
                 })
             }
             Subcommands::Requests(args) => {
                 let diagnosis = args.input.diagnosis.options()?;
                 let color = args.input.color.enabled(env);
+                let rows = RowSelection {
+                    verdicts: verdict_list(&args.verdict)?,
+                    sort: args.sort.map(SortBy::from),
+                    limit: args.limit,
+                };
                 Config::Requests(Requests {
                     diagnosis,
                     format: format_of(args.csv, args.json),
                     color,
+                    table: TableOptions {
+                        wide: args.wide,
+                        all_statuses: false,
+                        evidence: args.evidence || args.input.verbose,
+                    },
+                    rows,
                     input: args.input.into_input(env, resolve)?,
                 })
             }

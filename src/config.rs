@@ -18,7 +18,7 @@ use crate::aggregate::GroupBy;
 use crate::diagnose;
 use crate::discover::Root;
 use crate::filter::Filters;
-use crate::report::Format;
+use crate::report::{Format, RowSelection, TableOptions};
 use crate::show::ShowOptions;
 
 /// A validated command.
@@ -64,6 +64,8 @@ pub struct Scan {
     pub format: Format,
     /// Colours in the table.
     pub color: bool,
+    /// How the tables are laid out.
+    pub table: TableOptions,
 }
 
 /// `requests`.
@@ -77,6 +79,10 @@ pub struct Requests {
     pub format: Format,
     /// Colours in the table.
     pub color: bool,
+    /// How the request lines are laid out.
+    pub table: TableOptions,
+    /// Which rows, in what order (every format).
+    pub rows: RowSelection,
 }
 
 /// `show`.

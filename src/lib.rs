@@ -40,6 +40,7 @@ pub mod error;
 mod event_names;
 pub mod filter;
 pub mod model;
+pub mod overview;
 pub mod parse;
 pub mod report;
 pub mod run;

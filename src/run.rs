@@ -16,6 +16,7 @@ use crate::diagnose;
 use crate::discover::{self, Root};
 use crate::error::FileError;
 use crate::model::{Depth, Diagnosis, Trace};
+use crate::overview;
 use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::json::JsonReporter;
@@ -209,6 +210,7 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     // Traces outside the filters were only read as far as their head and have no verdict,
     // so the hints of all traces are the hints of the matched ones.
     let hints = diagnose::hints(traces, analysis);
+    let overview = overview::overview(traces, diagnoses, matched, &scan.input.filters);
     let report = ScanReport {
         totals: &totals,
         verdicts: &verdicts,
@@ -216,8 +218,14 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
         groups: &groups,
         hints: &hints,
         elapsed: started.elapsed(),
+        overview: &overview,
     };
-    emit(&scan.format, scan.color, streams, &totals, |r, out| {
+    let table = TableReporter {
+        color: scan.color,
+        width: streams.width,
+        options: scan.table,
+    };
+    emit(&scan.format, &table, true, streams, &totals, |r, out| {
         r.scan(&report, out)
     })?;
     finish(&scan.input, collected, reporting, streams)
@@ -229,23 +237,32 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     let totals = collected.totals();
     let reporting = Instant::now();
     let diagnoses = &collected.analysis.diagnoses;
-    let rows: Vec<RequestRow> = collected
+    let mut rows: Vec<RequestRow> = collected
         .matched
         .iter()
         .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
         .collect();
+    requests.rows.apply(&mut rows);
+    let overview = overview::overview(
+        &collected.traces,
+        diagnoses,
+        &collected.matched,
+        &requests.input.filters,
+    );
     let report = RequestsReport {
         totals: &totals,
         rows: &rows,
         elapsed: started.elapsed(),
+        overview: &overview,
     };
-    emit(
-        &requests.format,
-        requests.color,
-        streams,
-        &totals,
-        |r, out| r.requests(&report, out),
-    )?;
+    let table = TableReporter {
+        color: requests.color,
+        width: streams.width,
+        options: requests.table,
+    };
+    emit(&requests.format, &table, false, streams, &totals, |r, out| {
+        r.requests(&report, out)
+    })?;
     drop(rows);
     finish(&requests.input, collected, reporting, streams)
 }
@@ -286,27 +303,30 @@ fn release(collected: Collected) {
 }
 
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
-/// JSON; CSV to its file or stdout.
+/// JSON; CSV to its file or stdout. With a CSV file, the terminal gets the table when it is
+/// a summary (`scan`) and only the totals when it would repeat the file row by row
+/// (`requests`).
 fn emit(
     format: &Format,
-    color: bool,
+    table: &TableReporter,
+    table_with_file: bool,
     streams: &mut Streams<'_>,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    let table = TableReporter {
-        color,
-        width: streams.width,
-    };
     match format {
-        Format::Table => write(&table, streams.out)?,
+        Format::Table => write(table, streams.out)?,
         Format::Json => write(&JsonReporter, streams.out)?,
         Format::Csv(Target::Stdout) => {
             write(&CsvReporter, streams.out)?;
             writeln!(streams.err, "{}", totals_line(totals))?;
         }
         Format::Csv(Target::File(path)) => {
-            write(&table, streams.out)?;
+            if table_with_file {
+                write(table, streams.out)?;
+            } else {
+                writeln!(streams.out, "{}", totals_line(totals))?;
+            }
             let mut file = create(path)?;
             write(&CsvReporter, &mut file)
                 .with_context(|| format!("could not write {}", path.display()))?;
