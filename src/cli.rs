@@ -207,10 +207,12 @@ struct InputArgs {
     /// Status codes: 502, 502.3, 5xx, 500-599, or a comma list of these.
     #[arg(long, value_name = "LIST")]
     status: Option<String>,
-    /// Only traces from this time on: RFC 3339 (2026-06-08T19:00:00Z) or a time ago (2h, 1.5d).
+    /// Only traces from this time on: a date (2026-06-08) or a date and time without a zone
+    /// ("2026-06-08 13:00"), both in local time; RFC 3339 (2026-06-08T19:00:00Z); or a time
+    /// ago (2h, 1.5d).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Only traces before this time: RFC 3339 or a time ago (30m).
+    /// Only traces before this time, in the forms of --since (2026-06-09, 30m).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Only these servers (System/Computer), comma-separated.

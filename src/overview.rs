@@ -80,9 +80,7 @@ pub fn overview(
     let backends = linked_backends(traces, diagnoses, &failing);
     let mut requests_by_verdict = BTreeMap::new();
     for &i in failing.iter().filter(|&&i| !backends.contains(&i)) {
-        *requests_by_verdict
-            .entry(diagnoses[i].verdict)
-            .or_insert(0) += 1;
+        *requests_by_verdict.entry(diagnoses[i].verdict).or_insert(0) += 1;
     }
     let failures = failure_groups(traces, diagnoses, &failing);
     let example = failures
@@ -343,7 +341,11 @@ mod tests {
         assert_eq!(o.requests_by_verdict[&Verdict::Startup], 1);
         assert_eq!(o.others.len(), 1);
         assert_eq!(o.others[0].status, Status::new(404, 3));
-        assert_eq!(o.example.as_deref(), Some(Path::new("a.xml")), "linked first");
+        assert_eq!(
+            o.example.as_deref(),
+            Some(Path::new("a.xml")),
+            "linked first"
+        );
     }
 
     #[test]

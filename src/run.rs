@@ -260,9 +260,14 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
         width: streams.width,
         options: requests.table,
     };
-    emit(&requests.format, &table, false, streams, &totals, |r, out| {
-        r.requests(&report, out)
-    })?;
+    emit(
+        &requests.format,
+        &table,
+        false,
+        streams,
+        &totals,
+        |r, out| r.requests(&report, out),
+    )?;
     drop(rows);
     finish(&requests.input, collected, reporting, streams)
 }

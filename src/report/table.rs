@@ -301,7 +301,12 @@ impl TableReporter {
                 9,
                 2,
             ),
-            Column::cut("meaning", cells(verdicts, |v| meaning(v.verdict).into()), 20, 4),
+            Column::cut(
+                "meaning",
+                cells(verdicts, |v| meaning(v.verdict).into()),
+                20,
+                4,
+            ),
         ]);
         writeln!(out, "{}", self.draw(&columns))
     }
@@ -390,7 +395,12 @@ impl TableReporter {
             ),
             Column::whole("seen (UTC)", cells_of(rows, seen), 3),
             Column::whole("p50 / p95", cells_of(rows, timings), 2).right(),
-            Column::cut("top URL", cells_of(rows, |g| self.url_cell(&g.top_url)), 10, 0),
+            Column::cut(
+                "top URL",
+                cells_of(rows, |g| self.url_cell(&g.top_url)),
+                10,
+                0,
+            ),
         ]
     }
 
@@ -446,7 +456,12 @@ impl TableReporter {
             ),
             Column::whole("seen (UTC)", cells_of(rows, seen), 3),
             Column::whole("p50 / p95", cells_of(rows, timings), 2).right(),
-            Column::cut("top URL", cells_of(rows, |g| self.url_cell(&g.top_url)), 10, 1),
+            Column::cut(
+                "top URL",
+                cells_of(rows, |g| self.url_cell(&g.top_url)),
+                10,
+                1,
+            ),
         ]
     }
 
@@ -515,13 +530,22 @@ impl TableReporter {
         let path = |r: &RequestRow| self.url_cell(r.url);
         let path_cells = cells(rows, path);
         let path_min = if pipe {
-            path_cells.iter().map(|c| layout::width(c)).max().unwrap_or(0)
+            path_cells
+                .iter()
+                .map(|c| layout::width(c))
+                .max()
+                .unwrap_or(0)
         } else {
             12
         };
         let columns = vec![
             Column::whole("time (UTC)", cells(rows, start), 0),
-            Column::cut("server", cells(rows, |r| terminal(r.server).into_owned()), 6, 3),
+            Column::cut(
+                "server",
+                cells(rows, |r| terminal(r.server).into_owned()),
+                6,
+                3,
+            ),
             Column::whole("status", cells(rows, status), 0),
             Column::whole("verdict", cells(rows, |r| r.verdict.to_string()), 0),
             Column::cut(
@@ -530,7 +554,12 @@ impl TableReporter {
                 6,
                 2,
             ),
-            Column::cut("code", cells(rows, |r| layout::short_code(r.error_code)), 8, 1),
+            Column::cut(
+                "code",
+                cells(rows, |r| layout::short_code(r.error_code)),
+                8,
+                1,
+            ),
             Column::whole("taken", cells(rows, |r| secs(r.time_taken_ms)), 4).right(),
             Column::cut("path", path_cells, path_min, 0),
         ];
@@ -555,7 +584,12 @@ impl TableReporter {
                 .collect();
             parts.join("  ")
         };
-        let header = line(fitted.iter().map(|&(i, _)| columns[i].header.into()).collect());
+        let header = line(
+            fitted
+                .iter()
+                .map(|&(i, _)| columns[i].header.into())
+                .collect(),
+        );
         writeln!(out, "{}", self.bold(header.trim_end()))?;
         for (n, row) in rows.iter().enumerate() {
             let texts: Vec<String> = fitted
