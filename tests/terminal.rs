@@ -29,7 +29,10 @@ fn without_elapsed(text: &str) -> String {
     text.lines()
         .map(|line| match line.rfind(" · ") {
             Some(at)
-                if line.ends_with(" s") && line[at + 3..line.len() - 2].parse::<f64>().is_ok() =>
+                if line.ends_with(" s")
+                    && line[at + " · ".len()..line.len() - 2]
+                        .parse::<f64>()
+                        .is_ok() =>
             {
                 format!("{} · [elapsed]", &line[..at])
             }
