@@ -384,7 +384,7 @@ impl TableReporter {
                 8,
                 0,
             ),
-            Column::cut("error code", cells_of(rows, |g| code(key(g).2)), 12, 1),
+            Column::cut("error code", cells_of(rows, |g| code(key(g).2)), 12, 0),
             Column::whole("verdicts", cells_of(rows, verdict_lines), 0),
             Column::whole("count", cells_of(rows, |g| g.count.to_string()), 0).right(),
             Column::cut(
