@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod layout;
+pub mod suggest;
 pub mod table;
 
 use std::io::{self, Write};
@@ -22,6 +23,7 @@ use crate::codes;
 use crate::diagnose::Hint;
 use crate::model::{Confidence, Diagnosis, ErrorCode, Status, Trace, Verdict};
 use crate::overview::Overview;
+use crate::shell::FixLine;
 
 /// Where an output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,9 @@ pub struct ScanReport<'a> {
     /// The people's view: failures with their verdict mix, the other statuses, requests.
     #[serde(skip)]
     pub overview: &'a Overview,
+    /// The `frebscope show` line that opens an example trace with the same inputs.
+    #[serde(skip)]
+    pub open_example: Option<FixLine>,
 }
 
 /// What `requests` reports.

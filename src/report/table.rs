@@ -340,7 +340,7 @@ impl TableReporter {
                     let reason = if s.reason.is_empty() || s.reason == "STATUS_CODE" {
                         String::new()
                     } else {
-                        format!(" ({})", terminal(&s.reason))
+                        format!(" ({})", shown(&s.reason))
                     };
                     format!("{} ×{}{reason}", s.status, s.count)
                 })
@@ -380,7 +380,7 @@ impl TableReporter {
             Column::whole("status", cells_of(rows, |g| key(g).0), 0),
             Column::cut(
                 "module",
-                cells_of(rows, |g| terminal(self.module_name(&key(g).1)).into_owned()),
+                cells_of(rows, |g| shown(self.module_name(&key(g).1)).into_owned()),
                 8,
                 0,
             ),
@@ -406,9 +406,9 @@ impl TableReporter {
 
     fn url_cell(&self, url: &str) -> String {
         if self.options.wide {
-            terminal(url).into_owned()
+            shown(url).into_owned()
         } else {
-            terminal(url_path(url)).into_owned()
+            shown(url_path(url)).into_owned()
         }
     }
 
@@ -439,8 +439,8 @@ impl TableReporter {
             _ => "URL",
         };
         let key = |g: &Group| match &g.key {
-            GroupKey::Server { server } => terminal(server).into_owned(),
-            GroupKey::AppPool { app_pool } => terminal(app_pool).into_owned(),
+            GroupKey::Server { server } => shown(server).into_owned(),
+            GroupKey::AppPool { app_pool } => shown(app_pool).into_owned(),
             GroupKey::Url { url } => self.url_cell(url),
             _ => String::new(),
         };
@@ -472,7 +472,7 @@ impl TableReporter {
         writeln!(out, "\n{}", self.bold("Hints"))?;
         for (i, hint) in hints.iter().enumerate() {
             let number = format!("{}. ", i + 1);
-            let title = layout::wrap(&terminal(&hint.title), self.columns(), "   ");
+            let title = layout::wrap(&terminal(&cap(&hint.title, 4 * CELL_CHARS)), self.columns(), "   ");
             for (n, line) in title.iter().enumerate() {
                 if n == 0 {
                     writeln!(out, "{number}{}", line.trim_start())?;
@@ -500,8 +500,8 @@ impl TableReporter {
                 self.paragraph(&terminal(line), "   ", out)?;
             }
             // Commands stay on one line each: a line break would split them in a shell.
-            for line in hint.command.lines() {
-                writeln!(out, "   $ {}", terminal(line))?;
+            for fix in &hint.commands {
+                writeln!(out, "   {}> {}", fix.shell, terminal(&fix.line))?;
             }
         }
         Ok(())
@@ -542,7 +542,7 @@ impl TableReporter {
             Column::whole("time (UTC)", cells(rows, start), 0),
             Column::cut(
                 "server",
-                cells(rows, |r| terminal(r.server).into_owned()),
+                cells(rows, |r| shown(r.server).into_owned()),
                 6,
                 3,
             ),
@@ -550,7 +550,7 @@ impl TableReporter {
             Column::whole("verdict", cells(rows, |r| r.verdict.to_string()), 0),
             Column::cut(
                 "module",
-                cells(rows, |r| terminal(self.module_name(r.module)).into_owned()),
+                cells(rows, |r| shown(self.module_name(r.module)).into_owned()),
                 6,
                 2,
             ),
@@ -603,7 +603,8 @@ impl TableReporter {
             writeln!(out, "{}", text.trim_end())?;
             if self.options.evidence && !row.evidence.is_empty() {
                 let width = if pipe { usize::MAX / 2 } else { self.columns() };
-                for l in layout::wrap(&terminal(row.evidence), width, "    ") {
+                for l in layout::wrap(&terminal(&cap(row.evidence, EVIDENCE_CHARS)), width, "    ")
+                {
                     writeln!(out, "{}", self.dim(&l))?;
                 }
             }
@@ -692,11 +693,12 @@ impl Reporter for TableReporter {
             self.write_groups(report.by, report.groups, out)?;
         }
         self.write_hints(report.hints, out)?;
-        if let Some(example) = &report.overview.example {
+        if let Some(open) = &report.open_example {
             writeln!(
                 out,
-                "\nOpen one trace: frebscope show '{}'",
-                terminal(&example.display().to_string())
+                "\nOpen one trace ({}): {}",
+                open.shell,
+                terminal(&open.line)
             )?;
         }
         Ok(())
@@ -734,8 +736,35 @@ fn verdict_summary(group: &Group) -> String {
     parts.join(", ")
 }
 
+/// Values from a trace for a list: each capped and escaped.
 fn sanitized(values: &[String]) -> Vec<String> {
-    values.iter().map(|v| terminal(v).into_owned()).collect()
+    values.iter().map(|v| shown(v).into_owned()).collect()
+}
+
+/// Most characters of a trace value a table cell holds before it is fitted to its column;
+/// CSV and JSON keep values whole. A table is for reading: a 64 KiB URL or a 4 MB server name
+/// would only cost time to measure and cut.
+pub const CELL_CHARS: usize = 120;
+/// Evidence sentences are longer by design.
+const EVIDENCE_CHARS: usize = 600;
+
+/// A value from a trace as a table shows it: capped, then escaped for the terminal.
+fn shown(text: &str) -> std::borrow::Cow<'static, str> {
+    std::borrow::Cow::Owned(terminal(&cap(text, CELL_CHARS)).into_owned())
+}
+
+/// `text` cut at `max` characters, the cut marked with `…`.
+pub fn cap(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            std::borrow::Cow::Owned(format!("{}…", &text[..end]))
+        }
+    }
 }
 
 /// `a, b, c +2`.
