@@ -472,7 +472,11 @@ impl TableReporter {
         writeln!(out, "\n{}", self.bold("Hints"))?;
         for (i, hint) in hints.iter().enumerate() {
             let number = format!("{}. ", i + 1);
-            let title = layout::wrap(&terminal(&cap(&hint.title, 4 * CELL_CHARS)), self.columns(), "   ");
+            let title = layout::wrap(
+                &terminal(&cap(&hint.title, 4 * CELL_CHARS)),
+                self.columns(),
+                "   ",
+            );
             for (n, line) in title.iter().enumerate() {
                 if n == 0 {
                     writeln!(out, "{number}{}", line.trim_start())?;
