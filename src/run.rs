@@ -46,7 +46,7 @@ pub struct Streams<'a> {
     pub out: &'a mut dyn Write,
     /// Standard error.
     pub err: &'a mut dyn Write,
-    /// Table width when standard output is not a terminal.
+    /// The terminal's width; `None` when standard output is a pipe or a file (fixed layouts).
     pub width: Option<u16>,
 }
 
@@ -749,11 +749,13 @@ fn load_iis_config(
 fn run_config(config: &config::ConfigAudit, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let audit = iis::audit(&config.inputs);
     match &config.format {
-        Format::Table => iis::report::write_table(&audit, streams.width, streams.out)?,
+        Format::Table => {
+            iis::report::write_table(&audit, streams.width.or(Some(160)), streams.out)?
+        }
         Format::Json => iis::report::write_json(&audit, streams.out)?,
         Format::Csv(Target::Stdout) => iis::report::write_csv(&audit, streams.out)?,
         Format::Csv(Target::File(path)) => {
-            iis::report::write_table(&audit, streams.width, streams.out)?;
+            iis::report::write_table(&audit, streams.width.or(Some(160)), streams.out)?;
             let mut file = create(path)?;
             iis::report::write_csv(&audit, &mut file)
                 .with_context(|| format!("could not write {}", path.display()))?;
