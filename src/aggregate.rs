@@ -256,7 +256,12 @@ fn fill_quiet_hours(buckets: &mut BTreeMap<GroupKey, Vec<usize>>) {
     }
 }
 
-fn summarize(key: GroupKey, members: &[usize], traces: &[Trace], diagnoses: &[Diagnosis]) -> Group {
+pub(crate) fn summarize(
+    key: GroupKey,
+    members: &[usize],
+    traces: &[Trace],
+    diagnoses: &[Diagnosis],
+) -> Group {
     let picked = || members.iter().map(|&i| &traces[i]);
     let mut times: Vec<u64> = picked().map(|t| t.time_taken_ms).collect();
     times.sort_unstable();

@@ -19,8 +19,9 @@ use frebscope::discover::Root;
 use frebscope::duration;
 use frebscope::error::ConfigError;
 use frebscope::filter::{self, Filters};
+use frebscope::model::Verdict;
 use frebscope::report::html;
-use frebscope::report::{Format, Target};
+use frebscope::report::{Format, RowSelection, SortBy, TableOptions, Target};
 use frebscope::show::ShowOptions;
 
 const EXAMPLES: &str = "\
@@ -204,6 +205,12 @@ struct ScanArgs {
     /// Write the summary as JSON on stdout instead of the table.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// List the statuses below 500 in the table too, not only counted in one line.
+    #[arg(long)]
+    all_statuses: bool,
+    /// Full module names, error codes and URLs in the tables (short ones by default).
+    #[arg(long)]
+    wide: bool,
     #[command(flatten)]
     html: HtmlArgs,
     // Last: its diagnosis options end the help under their own heading.
@@ -243,6 +250,23 @@ struct RequestsArgs {
     /// Write one JSON object per trace and line on stdout (the last line holds the totals).
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print each trace's evidence on an indented line below it (-v does the same).
+    #[arg(long)]
+    evidence: bool,
+    /// Order the traces: time (oldest first), duration (slowest first), status (highest
+    /// first) [default: as found].
+    #[arg(long, value_enum, value_name = "KEY")]
+    sort: Option<SortKey>,
+    /// At most N traces (after --sort).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Only these verdicts, comma-separated: startup, proxy, worker, config, unknown, - (below
+    /// 500).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    verdict: Vec<String>,
+    /// Full module names and URLs (short ones by default).
+    #[arg(long)]
+    wide: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -268,6 +292,45 @@ struct ShowArgs {
     event_logs: EventLogArgs,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortKey {
+    Time,
+    Duration,
+    Status,
+}
+
+impl From<SortKey> for SortBy {
+    fn from(key: SortKey) -> SortBy {
+        match key {
+            SortKey::Time => SortBy::Time,
+            SortKey::Duration => SortBy::Duration,
+            SortKey::Status => SortBy::Status,
+        }
+    }
+}
+
+/// `--verdict startup,proxy`.
+fn verdict_list(words: &[String]) -> Result<Vec<Verdict>, ConfigError> {
+    words
+        .iter()
+        .map(|w| w.trim())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            Verdict::FAILURES
+                .iter()
+                .chain([&Verdict::NotApplicable])
+                .find(|v| v.as_str().eq_ignore_ascii_case(w))
+                .copied()
+                .ok_or_else(|| ConfigError::InvalidFilter {
+                    flag: "--verdict",
+                    value: w.to_owned(),
+                    expected: "use startup, proxy, worker, config, unknown or - (below 500)"
+                        .to_owned(),
+                })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -304,10 +367,12 @@ struct InputArgs {
     /// Status codes: 502, 502.3, 5xx, 500-599, or a comma list of these.
     #[arg(long, value_name = "LIST")]
     status: Option<String>,
-    /// Only traces from this time on: RFC 3339 (2026-06-08T19:00:00Z) or a time ago (2h, 1.5d).
+    /// Only traces from this time on: a date (2026-06-08) or a date and time without a zone
+    /// ("2026-06-08 13:00"), both in local time; RFC 3339 (2026-06-08T19:00:00Z); or a time
+    /// ago (2h, 1.5d).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Only traces before this time: RFC 3339 or a time ago (30m).
+    /// Only traces before this time, in the forms of --since (2026-06-09, 30m).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Only these servers (System/Computer), comma-separated.
@@ -486,6 +551,11 @@ impl Cli {
                     by: args.by.into(),
                     format: format_of(args.csv, args.json),
                     color,
+                    table: TableOptions {
+                        wide: args.wide,
+                        all_statuses: args.all_statuses,
+                        evidence: false,
+                    },
                     html: args.html.options(),
                     input: args.input.into_input(env, resolve)?,
                 })
@@ -493,10 +563,21 @@ impl Cli {
             Subcommands::Requests(args) => {
                 let diagnosis = args.input.diagnosis.options()?;
                 let color = args.input.color.enabled(env);
+                let rows = RowSelection {
+                    verdicts: verdict_list(&args.verdict)?,
+                    sort: args.sort.map(SortBy::from),
+                    limit: args.limit,
+                };
                 Config::Requests(Requests {
                     diagnosis,
                     format: format_of(args.csv, args.json),
                     color,
+                    table: TableOptions {
+                        wide: args.wide,
+                        all_statuses: false,
+                        evidence: args.evidence || args.input.verbose,
+                    },
+                    rows,
                     input: args.input.into_input(env, resolve)?,
                 })
             }

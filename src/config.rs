@@ -18,7 +18,7 @@ use crate::aggregate::GroupBy;
 use crate::diagnose;
 use crate::discover::Root;
 use crate::filter::Filters;
-use crate::report::{Format, Target};
+use crate::report::{Format, RowSelection, TableOptions, Target};
 use crate::show::ShowOptions;
 
 /// A validated command.
@@ -115,6 +115,8 @@ pub struct Scan {
     pub format: Format,
     /// Colours in the table.
     pub color: bool,
+    /// How the tables are laid out.
+    pub table: TableOptions,
     /// Also write the self-contained HTML report (`--html`).
     pub html: Option<crate::report::html::HtmlOptions>,
 }
@@ -130,6 +132,10 @@ pub struct Requests {
     pub format: Format,
     /// Colours in the table.
     pub color: bool,
+    /// How the request lines are laid out.
+    pub table: TableOptions,
+    /// Which rows, in what order (every format).
+    pub rows: RowSelection,
 }
 
 /// `show`.

@@ -42,6 +42,7 @@ pub mod events;
 pub mod filter;
 pub mod iis;
 pub mod model;
+pub mod overview;
 pub mod parse;
 pub mod report;
 pub mod run;

@@ -19,6 +19,7 @@ use crate::error::FileError;
 use crate::events::{self, EventLog};
 use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
+use crate::overview;
 use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::html::{self, HtmlOptions, HtmlReporter};
@@ -47,7 +48,7 @@ pub struct Streams<'a> {
     pub out: &'a mut dyn Write,
     /// Standard error.
     pub err: &'a mut dyn Write,
-    /// Table width when standard output is not a terminal.
+    /// The terminal's width; `None` when standard output is a pipe or a file (fixed layouts).
     pub width: Option<u16>,
 }
 
@@ -337,10 +338,13 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
             &scan.input.filters.status,
         );
     }
-    let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
+    let overview = overview::overview(traces, diagnoses, matched, &scan.input.filters);
+    // The most telling failure of the top group; none without failures (never a 404).
+    let example = overview.example.as_ref().map(|p| p.display().to_string());
+    let open_example = example.map(|file| {
         suggest::show_line(
             suggest::platform_shell(),
-            &g.example_file,
+            &file,
             &scan.input.roots,
             &scan.diagnosis,
         )
@@ -352,11 +356,18 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
         groups: &groups,
         hints: &hints,
         elapsed: started.elapsed(),
+        overview: &overview,
         open_example,
+    };
+    let table = TableReporter {
+        color: scan.color,
+        width: streams.width,
+        options: scan.table,
     };
     emit(
         &scan.format,
-        scan.color,
+        &table,
+        true,
         streams,
         &mut files,
         &totals,
@@ -375,19 +386,33 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     let totals = collected.totals();
     let reporting = Instant::now();
     let diagnoses = &collected.analysis.diagnoses;
-    let rows: Vec<RequestRow> = collected
+    let mut rows: Vec<RequestRow> = collected
         .matched
         .iter()
         .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
         .collect();
+    requests.rows.apply(&mut rows);
+    let overview = overview::overview(
+        &collected.traces,
+        diagnoses,
+        &collected.matched,
+        &requests.input.filters,
+    );
     let report = RequestsReport {
         totals: &totals,
         rows: &rows,
         elapsed: started.elapsed(),
+        overview: &overview,
+    };
+    let table = TableReporter {
+        color: requests.color,
+        width: streams.width,
+        options: requests.table,
     };
     emit(
         &requests.format,
-        requests.color,
+        &table,
+        false,
         streams,
         &mut files,
         &totals,
@@ -482,28 +507,31 @@ fn release(collected: Collected) {
 }
 
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
-/// JSON; CSV to its file or stdout.
+/// JSON; CSV to its file or stdout. With a CSV file, the terminal gets the table when it is
+/// a summary (`scan`) and only the totals when it would repeat the file row by row
+/// (`requests`).
 fn emit(
     format: &Format,
-    color: bool,
+    table: &TableReporter,
+    table_with_file: bool,
     streams: &mut Streams<'_>,
     files: &mut OutputFiles,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    let table = TableReporter {
-        color,
-        width: streams.width,
-    };
     match format {
-        Format::Table => write(&table, streams.out)?,
+        Format::Table => write(table, streams.out)?,
         Format::Json => write(&JsonReporter, streams.out)?,
         Format::Csv(Target::Stdout) => {
             write(&CsvReporter, streams.out)?;
             writeln!(streams.err, "{}", totals_line(totals))?;
         }
         Format::Csv(Target::File(path)) => {
-            write(&table, streams.out)?;
+            if table_with_file {
+                write(table, streams.out)?;
+            } else {
+                writeln!(streams.out, "{}", totals_line(totals))?;
+            }
             let Some(file) = files.csv.as_mut() else {
                 anyhow::bail!("{} was not created", path.display());
             };
@@ -832,11 +860,13 @@ fn load_iis_config(
 fn run_config(config: &config::ConfigAudit, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let audit = iis::audit(&config.inputs);
     match &config.format {
-        Format::Table => iis::report::write_table(&audit, streams.width, streams.out)?,
+        Format::Table => {
+            iis::report::write_table(&audit, streams.width.or(Some(160)), streams.out)?
+        }
         Format::Json => iis::report::write_json(&audit, streams.out)?,
         Format::Csv(Target::Stdout) => iis::report::write_csv(&audit, streams.out)?,
         Format::Csv(Target::File(path)) => {
-            iis::report::write_table(&audit, streams.width, streams.out)?;
+            iis::report::write_table(&audit, streams.width.or(Some(160)), streams.out)?;
             let mut file = create(path)?;
             iis::report::write_csv(&audit, &mut file)
                 .with_context(|| format!("could not write {}", path.display()))?;

@@ -487,6 +487,7 @@ fn reports_escape_without_the_guard() {
             by,
             format: Format::Table,
             color: false,
+            table: Default::default(),
             html: None,
         })
     };
@@ -501,6 +502,8 @@ fn reports_escape_without_the_guard() {
             diagnosis: Default::default(),
             format: Format::Table,
             color: false,
+            table: Default::default(),
+            rows: Default::default(),
         }),
         Config::Show(Show {
             files: input.roots.clone(),

@@ -7,6 +7,7 @@ mod cells;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod layout;
 pub mod suggest;
 pub mod table;
 
@@ -21,6 +22,7 @@ use crate::aggregate::{Group, GroupBy, Totals, VerdictCount};
 use crate::codes;
 use crate::diagnose::Hint;
 use crate::model::{Confidence, Diagnosis, ErrorCode, Status, Trace, Verdict};
+use crate::overview::Overview;
 use crate::shell::FixLine;
 
 /// Where an output goes.
@@ -71,6 +73,9 @@ pub struct ScanReport<'a> {
     /// Wall time of the run so far.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// The people's view: failures with their verdict mix, the other statuses, requests.
+    #[serde(skip)]
+    pub overview: &'a Overview,
     /// The `frebscope show` line that opens an example trace with the same inputs.
     #[serde(skip)]
     pub open_example: Option<FixLine>,
@@ -86,6 +91,62 @@ pub struct RequestsReport<'a> {
     /// Wall time of the run so far.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// What the inputs held, for a run where nothing matched.
+    #[serde(skip)]
+    pub overview: &'a Overview,
+}
+
+/// How the tables for people are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableOptions {
+    /// Full module names and URLs instead of the short ones.
+    pub wide: bool,
+    /// `scan`: list the statuses below 500 in the table too.
+    pub all_statuses: bool,
+    /// `requests`: the evidence on a second line under each trace.
+    pub evidence: bool,
+}
+
+/// `requests --sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Oldest first.
+    Time,
+    /// Slowest first.
+    Duration,
+    /// Highest status first.
+    Status,
+}
+
+/// Which rows `requests` writes, in every format, and in what order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowSelection {
+    /// Only these verdicts (`--verdict startup,proxy`); empty: all.
+    pub verdicts: Vec<Verdict>,
+    /// The order; `None`: the order the files were found in.
+    pub sort: Option<SortBy>,
+    /// At most this many rows.
+    pub limit: Option<usize>,
+}
+
+impl RowSelection {
+    /// Applies the selection to the rows.
+    pub fn apply(&self, rows: &mut Vec<RequestRow<'_>>) {
+        if !self.verdicts.is_empty() {
+            rows.retain(|r| self.verdicts.contains(&r.verdict));
+        }
+        match self.sort {
+            None => {}
+            Some(SortBy::Time) => rows.sort_by_key(|r| r.start_time),
+            Some(SortBy::Duration) => {
+                rows.sort_by_key(|r| std::cmp::Reverse(r.time_taken_ms));
+            }
+            Some(SortBy::Status) => rows.sort_by_key(|r| std::cmp::Reverse(r.status)),
+        }
+        if let Some(limit) = self.limit {
+            rows.truncate(limit);
+        }
+    }
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

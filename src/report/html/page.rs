@@ -867,6 +867,7 @@ mod tests {
             totals: &totals,
             rows: &rows,
             elapsed: std::time::Duration::ZERO,
+            overview: &crate::overview::Overview::default(),
         };
         let mut out = Vec::new();
         write_requests(&reporter, &report, &mut out).unwrap();
@@ -914,6 +915,7 @@ mod tests {
             groups: &[],
             hints: &[],
             elapsed: std::time::Duration::ZERO,
+            overview: &crate::overview::Overview::default(),
             open_example: None,
         };
         let mut out = Vec::new();
