@@ -21,6 +21,11 @@ pub struct Totals {
     pub analyzed: usize,
     /// Files and directories that could not be used.
     pub skipped: usize,
+    /// `.xml` files whose first bytes are not a trace's: looked at, ignored, not counted in
+    /// `found` (they are not failures).
+    pub not_traces: usize,
+    /// Symbolic links met and not followed (without `--follow`).
+    pub links_not_followed: usize,
     /// `skipped`, by reason.
     pub skipped_by_reason: BTreeMap<SkipReason, usize>,
     /// Traces that passed the filters.
@@ -54,6 +59,8 @@ impl Totals {
             found: traces.len() + skipped.len(),
             analyzed: traces.len(),
             skipped: skipped.len(),
+            not_traces: 0,
+            links_not_followed: 0,
             skipped_by_reason: by_reason,
             matched: matched.len(),
             partial: picked().filter(|t| t.partial).count(),

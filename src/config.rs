@@ -117,6 +117,8 @@ pub struct Config {
     pub stats: bool,
     /// Write every skipped file as CSV to this file.
     pub skipped_csv: Option<PathBuf>,
+    /// Follow symbolic links under the roots.
+    pub follow: bool,
 }
 
 /// The default reader threads: reading traces waits on the disk or the network more than on

@@ -58,6 +58,7 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
 struct Collected {
     traces: Vec<Trace>,
     skipped: Vec<FileError>,
+    ignored: Vec<discover::Ignored>,
     analysis: diagnose::Analysis,
     matched: Vec<usize>,
     stats: Stats,
@@ -74,7 +75,11 @@ struct Stats {
 
 fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
-    let found = discover::discover(&config.roots);
+    let options = discover::Options {
+        follow: config.follow,
+        threads: config.threads,
+    };
+    let found = discover::discover_with(&config.roots, &options);
     for pattern in &found.empty_patterns {
         writeln!(
             err,
@@ -83,11 +88,13 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         )?;
     }
     let discovered = started.elapsed();
+    wait_at_test_gate();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
     let results = read_all(config, &found.files, &bytes)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
+    let ignored = found.ignored;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
     // what a run holds.
     let traces: Vec<Trace> = results
@@ -113,10 +120,20 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     Ok(Collected {
         traces,
         skipped,
+        ignored,
         analysis,
         matched,
         stats,
     })
+}
+
+/// The race tests change a folder between discovery and reading: with
+/// `FREBSCOPE_TEST_GATE` naming a pipe, the run waits here until the test has written to it
+/// and closed it. Unset, this does nothing.
+fn wait_at_test_gate() {
+    if let Some(gate) = std::env::var_os("FREBSCOPE_TEST_GATE") {
+        let _ = std::fs::read(gate);
+    }
 }
 
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
@@ -197,12 +214,15 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
     let Collected {
         traces,
         skipped,
+        ignored,
         analysis,
         matched,
         ..
     } = &collected;
     let diagnoses = &analysis.diagnoses;
-    let totals = Totals::new(traces, matched, skipped);
+    let mut totals = Totals::new(traces, matched, skipped);
+    totals.not_traces = count_ignored(ignored, discover::Why::NotATrace);
+    totals.links_not_followed = count_ignored(ignored, discover::Why::LinkNotFollowed);
     let reporting = Instant::now();
     match &config.command {
         Command::Scan { by, format } => {
@@ -240,6 +260,9 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
         Command::Show { .. } => unreachable!("show is dispatched before analysis"),
     }
     report_skipped(config, skipped, streams.err)?;
+    if config.verbose {
+        report_ignored(ignored, streams.err)?;
+    }
     if config.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
@@ -370,6 +393,28 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
     Ok(())
 }
 
+fn count_ignored(ignored: &[discover::Ignored], why: discover::Why) -> usize {
+    ignored.iter().filter(|i| i.why == why).count()
+}
+
+/// Names, with `--verbose`, the files discovery looked at and left alone.
+fn report_ignored(ignored: &[discover::Ignored], err: &mut dyn Write) -> Result<()> {
+    if ignored.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "frebscope: ignored {} file{}:",
+        ignored.len(),
+        if ignored.len() == 1 { "" } else { "s" }
+    )?;
+    for i in ignored {
+        let path = i.path.display().to_string();
+        writeln!(err, "  {}: {}", terminal(&path), i.why.describe())?;
+    }
+    Ok(())
+}
+
 fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<()> {
     let mib = stats.bytes as f64 / (1024.0 * 1024.0);
     let read = stats.read.as_secs_f64();
@@ -420,11 +465,7 @@ fn run_show(
             Root::File(p) | Root::Dir(p) => p.clone(),
             Root::Pattern(p) => PathBuf::from(p),
         };
-        let outcome = std::fs::read(&path)
-            .map_err(|e| FileError::io(&path, &e))
-            .and_then(|bytes| {
-                parse::full::read_document(&bytes).map_err(|e| FileError::parse(&path, &e))
-            });
+        let outcome = parse::read_file_full(&path);
         let document = match outcome {
             Ok(doc) => doc,
             Err(e) => {

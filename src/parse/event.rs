@@ -4,6 +4,10 @@
 //! the fast reader with the XML events of the few `<Event>` elements it selected. Writing it
 //! once is what makes the two agree.
 
+use std::io::{BufReader, Read};
+
+use super::input::Decoding;
+
 use chrono::{DateTime, Utc};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -302,6 +306,59 @@ pub fn trace_reader(text: &str) -> Reader<&[u8]> {
     config.check_end_names = false;
     config.allow_dangling_amp = true;
     reader
+}
+
+/// A streaming XML reader over a trace, configured as [`trace_reader`]. Invalid UTF-8 becomes
+/// U+FFFD, as where the fast reader reads text. It reads through
+/// [`TokenGuard`], so that no single XML token (a text run, a tag) can make it buffer more
+/// than [`MAX_TOKEN_BYTES`]: quick-xml holds a whole token in memory.
+pub fn xml_stream<R: Read>(input: R) -> Reader<BufReader<TokenGuard<Decoding<R>>>> {
+    let mut reader = Reader::from_reader(BufReader::with_capacity(
+        64 * 1024,
+        TokenGuard::new(Decoding::utf8(input)),
+    ));
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_dangling_amp = true;
+    reader
+}
+
+/// Longest run of bytes without a `>` that the streaming reader accepts. Every XML token ends
+/// with `>` or is text followed by one; IIS writes captured bodies in chunks far below this.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024 * 1024;
+
+/// Fails a read once more than [`MAX_TOKEN_BYTES`] have passed without a `>`: what stops a
+/// file of zeros or a sparse file from being buffered whole as one XML text token.
+pub struct TokenGuard<R> {
+    inner: R,
+    since_gt: usize,
+}
+
+impl<R> TokenGuard<R> {
+    /// Wraps a reader.
+    pub fn new(inner: R) -> Self {
+        TokenGuard { inner, since_gt: 0 }
+    }
+}
+
+impl<R: Read> Read for TokenGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.since_gt = match memchr::memrchr(b'>', &buf[..n]) {
+            Some(at) => n - at - 1,
+            None => self.since_gt + n,
+        };
+        if self.since_gt > MAX_TOKEN_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "more than {} MiB without a '>': not XML as IIS writes it",
+                    MAX_TOKEN_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// Resolves `&amp;`, `&#x41;` and friends; keeps anything else as written.

@@ -83,6 +83,16 @@ impl TableReporter {
                 .collect();
             line.push_str(&format!(" ({})", reasons.join(", ")));
         }
+        if totals.not_traces > 0 {
+            line.push_str(&format!(" · {} not traces, ignored", totals.not_traces));
+        }
+        if totals.links_not_followed > 0 {
+            line.push_str(&format!(
+                " · {} link{} not followed",
+                totals.links_not_followed,
+                plural(totals.links_not_followed)
+            ));
+        }
         line.push_str(&format!(" · {} matched the filters", totals.matched));
         if totals.partial > 0 {
             line.push_str(&format!(" · {} partial", totals.partial));

@@ -201,3 +201,24 @@ pub fn parse_outcome(output: &std::process::Output) -> Outcome {
         stderr,
     }
 }
+
+/// The real traces in `../shared/corpus/real`, when they are there. A test that needs them
+/// and finds them missing says so; with `FREBSCOPE_REQUIRE_SHARED` set (as CI sets it), their
+/// absence is a failure instead.
+pub fn real_corpus() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let required = std::env::var_os("FREBSCOPE_REQUIRE_SHARED").is_some_and(|v| !v.is_empty());
+    assert!(
+        !required,
+        "{} not found, and FREBSCOPE_REQUIRE_SHARED is set",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: {} not found (real traces are not bundled)",
+        dir.display()
+    );
+    None
+}
