@@ -260,6 +260,7 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
         Command::Show { .. } => unreachable!("show is dispatched before analysis"),
     }
     report_skipped(config, skipped, streams.err)?;
+    report_unparsed(config, traces, streams.err)?;
     if config.verbose {
         report_ignored(ignored, streams.err)?;
     }
@@ -390,6 +391,37 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
     }
     file.flush()
         .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}
+
+/// Names the traces holding values that could not be parsed, and what they held.
+fn report_unparsed(config: &Config, traces: &[Trace], err: &mut dyn Write) -> Result<()> {
+    let with: Vec<&Trace> = traces.iter().filter(|t| !t.unparsed.is_empty()).collect();
+    let shown = if config.verbose {
+        with.len()
+    } else {
+        SKIPPED_SHOWN
+    };
+    for trace in with.iter().take(shown) {
+        let values: Vec<String> = trace
+            .unparsed
+            .iter()
+            .map(|u| format!("{} \"{}\"", u.field, terminal(&u.value)))
+            .collect();
+        writeln!(
+            err,
+            "frebscope: warning: {}: unparseable {} (left empty)",
+            terminal(&trace.file.display().to_string()),
+            values.join(", ")
+        )?;
+    }
+    if with.len() > shown {
+        writeln!(
+            err,
+            "frebscope: warning: ... and {} more traces with unparseable values (--verbose names them)",
+            with.len() - shown
+        )?;
+    }
     Ok(())
 }
 

@@ -90,3 +90,56 @@ fn a_trace_keeps_a_bounded_summary_whatever_it_holds() {
     assert!(fast.events.len() <= 32, "{} names kept", fast.events.len());
     assert_eq!(fast.module().chars().last(), Some('…'));
 }
+
+/// Values that cannot be parsed are reported as such: an empty cell, `null` in JSON, a
+/// warning counted in the totals; never a made-up number. Times are written in RFC 3339.
+#[test]
+fn unparseable_values_are_reported_empty_never_invented() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        ("fr000001.xml", "502.-1", "8078"),
+        ("fr000002.xml", "70000", "-1"),
+        ("fr000003.xml", "", "1e9"),
+    ];
+    for (name, status, time) in cases {
+        let text = common::trace_with(&common::Root {
+            status,
+            ..common::Root::default()
+        })
+        .replace("timeTaken=\"8078\"", &format!("timeTaken=\"{time}\""));
+        common::write(&tmp.path().join(name), text);
+    }
+    // A year-9999 time with an offset is year 10000 in UTC: no RFC 3339 form, so no time.
+    let late = common::trace().replace("2026-06-08T19:54:51.596Z", "9999-12-31T23:59:59.000-05:00");
+    common::write(&tmp.path().join("fr000004.xml"), late);
+    let out = common::requests_json(&[tmp.path().as_os_str()]);
+    out.assert_accounted();
+    assert_eq!(out.total("warnings"), 3, "{}", out.totals);
+    for (name, _, time) in cases {
+        let row = out.row(name);
+        assert!(row["status"].is_null(), "{name}: {row}");
+        if time != "8078" {
+            assert!(row["time_taken_ms"].is_null(), "{name}: {row}");
+        }
+        assert!(out.stderr.contains(name), "{}", out.stderr);
+    }
+    assert!(
+        out.stderr.contains("unparseable statusCode \"502.-1\""),
+        "{}",
+        out.stderr
+    );
+    let row = out.row("fr000004.xml");
+    let start = row["start_time"].as_str().unwrap();
+    assert!(!start.starts_with('+'), "{start}");
+    // A 5xx filter does not pick up a status that could not be read.
+    let filtered =
+        common::requests_json(&[tmp.path().as_os_str(), "--status".as_ref(), "5xx".as_ref()]);
+    assert_eq!(filtered.rows.len(), 1, "{}", filtered.stderr);
+    // Every written time is RFC 3339 UTC with milliseconds.
+    for row in &out.rows {
+        if let Some(t) = row["start_time"].as_str().filter(|t| !t.is_empty()) {
+            assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "{t}");
+            assert_eq!(t.len(), "2026-06-08T19:54:51.596Z".len(), "{t}");
+        }
+    }
+}

@@ -65,11 +65,14 @@ impl EventRecord {
     }
 }
 
-/// Parses `2026-06-08T19:54:59.674Z`.
+/// Parses `2026-06-08T19:54:59.674Z`. A time outside the years 1–9999 once in UTC
+/// (`9999-12-31T23:00:00-02:00`) is refused: it has no RFC 3339 form to be written in.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(|t| (1..=9999).contains(&t.year()))
 }
 
 /// Where in an `<Event>` the builder is; only the places whose text is kept.

@@ -293,6 +293,7 @@ impl SummaryBuilder {
             user_agent: t.user_agent,
             host: t.host,
             arr_log_id: t.arr_log_id,
+            unparsed: t.unparsed,
             depth: Depth::Head,
             ..Trace::default()
         }
@@ -322,10 +323,42 @@ fn apply_root_attribute(trace: &mut Trace, name: &str, value: String) {
         "authenticationType" => trace.auth_type = capped_owned(value, caps::NAME),
         "activityId" => trace.activity_id = capped_owned(trimmed(value), caps::ID),
         "failureReason" => trace.failure_reason = capped_owned(trimmed(value), caps::ID),
-        "statusCode" => trace.status = Status::parse(&value).unwrap_or_default(),
-        "triggerStatusCode" => trace.trigger_status = Status::parse(&value).unwrap_or_default(),
-        "timeTaken" => trace.time_taken_ms = value.trim().parse().unwrap_or(0),
+        "statusCode" => match Status::parse(&value) {
+            Some(status) => trace.status = status,
+            None => unparsed(trace, "statusCode", &value),
+        },
+        "triggerStatusCode" => match Status::parse(&value) {
+            Some(status) => trace.trigger_status = status,
+            None => unparsed(trace, "triggerStatusCode", &value),
+        },
+        "timeTaken" => match parse_time_taken(&value) {
+            Some(ms) => trace.time_taken_ms = ms,
+            None => unparsed(trace, "timeTaken", &value),
+        },
         _ => {}
+    }
+}
+
+/// The longest `timeTaken` believed, in milliseconds: a week. IIS counts a request's time in
+/// a 32-bit millisecond field, and no request waits that long on a worker process.
+const MAX_TIME_TAKEN_MS: u64 = 7 * 24 * 3600 * 1000;
+
+/// `timeTaken` in milliseconds: digits only, within a week.
+fn parse_time_taken(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok().filter(|&ms| ms <= MAX_TIME_TAKEN_MS)
+}
+
+/// Notes a root attribute that could not be parsed (once per attribute).
+fn unparsed(trace: &mut Trace, field: &'static str, value: &str) {
+    if !trace.is_unparsed(field) {
+        trace.unparsed.push(crate::model::Unparsed {
+            field,
+            value: capped(value, caps::ID),
+        });
     }
 }
 

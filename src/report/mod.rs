@@ -81,10 +81,10 @@ pub struct RequestRow {
     pub url: String,
     /// Root `verb`.
     pub verb: String,
-    /// Final status as IIS writes it.
-    pub status: String,
-    /// Trigger status.
-    pub trigger_status: String,
+    /// Final status as IIS writes it; `None` when the trace's could not be parsed.
+    pub status: Option<String>,
+    /// Trigger status; `None` when unparseable.
+    pub trigger_status: Option<String>,
     /// Root `failureReason`.
     pub failure_reason: String,
     /// Module that set the error.
@@ -95,8 +95,8 @@ pub struct RequestRow {
     pub error_code: String,
     /// The code's symbolic name, when known.
     pub error_name: String,
-    /// Root `timeTaken`.
-    pub time_taken_ms: u64,
+    /// Root `timeTaken`; `None` when unparseable.
+    pub time_taken_ms: Option<u64>,
     /// `startup`, `proxy`, `worker`, `config`, `unknown`, or `-` below 500.
     pub verdict: String,
     /// The evidence sentence.
@@ -131,8 +131,9 @@ impl RequestRow {
             start_time: trace.start_time.map(rfc3339).unwrap_or_default(),
             url: trace.url.clone(),
             verb: trace.verb.clone(),
-            status: trace.status.to_string(),
-            trigger_status: trace.trigger_status.to_string(),
+            status: (!trace.is_unparsed("statusCode")).then(|| trace.status.to_string()),
+            trigger_status: (!trace.is_unparsed("triggerStatusCode"))
+                .then(|| trace.trigger_status.to_string()),
             failure_reason: trace.failure_reason.clone(),
             module: error.map(|e| e.module.clone()).unwrap_or_default(),
             notification: error.map(|e| e.notification.clone()).unwrap_or_default(),
@@ -141,7 +142,7 @@ impl RequestRow {
                 .and_then(codes::error_name)
                 .unwrap_or_default()
                 .to_owned(),
-            time_taken_ms: trace.time_taken_ms,
+            time_taken_ms: (!trace.is_unparsed("timeTaken")).then_some(trace.time_taken_ms),
             verdict: diagnosis.verdict.to_string(),
             evidence: diagnosis.evidence.clone(),
             rule: diagnosis.rule.to_owned(),
@@ -170,4 +171,20 @@ impl RequestRow {
 /// `2026-06-08T19:54:51.596Z`.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Serializes a time as [`rfc3339`]: every time frebscope writes has milliseconds.
+pub fn rfc3339_ser<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+/// [`rfc3339_ser`] for an optional time (`null` when there is none).
+pub fn rfc3339_opt<S: serde::Serializer>(
+    t: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
 }

@@ -83,6 +83,9 @@ impl TableReporter {
                 .collect();
             line.push_str(&format!(" ({})", reasons.join(", ")));
         }
+        if totals.warnings > 0 {
+            line.push_str(&format!(" · {} with unparseable values", totals.warnings));
+        }
         if totals.not_traces > 0 {
             line.push_str(&format!(" · {} not traces, ignored", totals.not_traces));
         }
@@ -325,7 +328,7 @@ impl Reporter for TableReporter {
             "file",
         ]);
         for row in report.rows {
-            let mut status = row.status.clone();
+            let mut status = row.status.clone().unwrap_or_default();
             if row.partial {
                 status.push_str(" (partial)");
             }
@@ -349,7 +352,8 @@ impl Reporter for TableReporter {
                 Cell::new(status),
                 Cell::new(terminal(&row.module)),
                 Cell::new(code),
-                Cell::new(secs(row.time_taken_ms)).set_alignment(CellAlignment::Right),
+                Cell::new(row.time_taken_ms.map(secs).unwrap_or_default())
+                    .set_alignment(CellAlignment::Right),
                 self.verdict_cell(verdict),
                 Cell::new(terminal(&row.evidence)),
                 Cell::new(terminal(&row.url)),
