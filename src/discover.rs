@@ -25,8 +25,18 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::config::Root;
 use crate::error::{ConfigError, FileError, SkipReason};
+
+/// A path to read, as the user gave it: the option this stage owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Root {
+    /// A folder, walked recursively for traces.
+    Dir(PathBuf),
+    /// One file, read whatever its name.
+    File(PathBuf),
+    /// A pattern with wildcards (`\\web01\logs$\W3SVC*\fr*.xml`).
+    Pattern(String),
+}
 
 /// How discovery walks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +51,9 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             follow: false,
-            threads: crate::config::default_threads(),
+            // Listings wait on the disk or the network, not the CPU: as many in flight as the
+            // readers' default on a small machine.
+            threads: 8,
         }
     }
 }

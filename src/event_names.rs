@@ -187,9 +187,9 @@ const WORDS: usize = 169_usize.div_ceil(64);
 
 /// How many names outside the catalogue a set keeps. Real traces hold none or a few (a
 /// module's own events); the diagnosis asks only about catalogue names and prefixes.
-pub const MAX_OTHER_NAMES: usize = 16;
+pub(crate) const MAX_OTHER_NAMES: usize = 16;
 /// How much of a name outside the catalogue is kept.
-pub const MAX_NAME_BYTES: usize = 64;
+pub(crate) const MAX_NAME_BYTES: usize = 64;
 
 /// A set of event names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]

@@ -11,16 +11,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
-use crate::config::{Command, Config, Format, Root, Target};
+use crate::config::{self, Config, Input};
 use crate::diagnose;
-use crate::discover;
+use crate::discover::{self, Root};
 use crate::error::FileError;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
+use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 
@@ -48,9 +48,10 @@ pub struct Streams<'a> {
 
 /// Runs a validated configuration.
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
-    match &config.command {
-        Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
-        _ => run_analysis(config, streams),
+    match config {
+        Config::Scan(scan) => run_scan(scan, streams),
+        Config::Requests(requests) => run_requests(requests, streams),
+        Config::Show(show) => run_show(show, streams),
     }
 }
 
@@ -73,13 +74,13 @@ struct Stats {
     diagnose: Duration,
 }
 
-fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
+fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
     let options = discover::Options {
-        follow: config.follow,
-        threads: config.threads,
+        follow: input.follow,
+        threads: input.threads,
     };
-    let found = discover::discover_with(&config.roots, &options);
+    let found = discover::discover_with(&input.roots, &options);
     for pattern in &found.empty_patterns {
         writeln!(
             err,
@@ -91,7 +92,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     wait_at_test_gate();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(config, &found.files, &bytes)?;
+    let results = read_all(input, &found.files, &bytes)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     let ignored = found.ignored;
@@ -103,11 +104,11 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze(&traces, &config.diagnosis);
+    let analysis = diagnose::analyze(&traces, diagnosis);
     let matched = traces
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.depth == Depth::Full && config.filters.matches(t))
+        .filter(|(_, t)| t.depth == Depth::Full && input.filters.matches(t))
         .map(|(i, _)| i)
         .collect();
     let stats = Stats {
@@ -138,16 +139,16 @@ fn wait_at_test_gate() {
 
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
 fn read_all(
-    config: &Config,
+    input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
 ) -> Result<Vec<Result<Trace, FileError>>> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
+        .num_threads(input.threads)
         .build()
         .context("could not start the reader threads")?;
-    let progress = Progress::new(config.progress, files.len());
-    let keep = |head: &Trace| config.filters.matches(head);
+    let progress = Progress::new(input.progress, files.len());
+    let keep = |head: &Trace| input.filters.matches(head);
     let results = pool.install(|| {
         files
             .par_iter()
@@ -208,66 +209,89 @@ impl Progress {
     }
 }
 
-fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
+fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
-    let collected = collect(config, streams.err)?;
+    let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
     let Collected {
         traces,
-        skipped,
-        ignored,
         analysis,
         matched,
         ..
     } = &collected;
-    let diagnoses = &analysis.diagnoses;
-    let mut totals = Totals::new(traces, matched, skipped);
-    totals.not_traces = count_ignored(ignored, discover::Why::NotATrace);
-    totals.links_not_followed = count_ignored(ignored, discover::Why::LinkNotFollowed);
+    let totals = collected.totals();
     let reporting = Instant::now();
-    match &config.command {
-        Command::Scan { by, format } => {
-            let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
-            let groups = aggregate::group(traces, diagnoses, matched, *by);
-            // Traces outside the filters were only read as far as their head and have no
-            // verdict, so the hints of all traces are the hints of the matched ones.
-            let hints = diagnose::hints(traces, analysis);
-            let report = ScanReport {
-                totals: &totals,
-                verdicts: &verdicts,
-                by: *by,
-                groups: &groups,
-                hints: &hints,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.scan(&report, out)
-            })?;
-        }
-        Command::Requests { format } => {
-            let rows: Vec<RequestRow> = matched
-                .iter()
-                .map(|&i| RequestRow::new(&traces[i], &diagnoses[i]))
-                .collect();
-            let report = RequestsReport {
-                totals: &totals,
-                rows: &rows,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.requests(&report, out)
-            })?;
-        }
-        Command::Show { .. } => unreachable!("show is dispatched before analysis"),
+    let diagnoses = &analysis.diagnoses;
+    let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
+    let groups = aggregate::group(traces, diagnoses, matched, scan.by);
+    // Traces outside the filters were only read as far as their head and have no verdict,
+    // so the hints of all traces are the hints of the matched ones.
+    let hints = diagnose::hints(traces, analysis);
+    let report = ScanReport {
+        totals: &totals,
+        verdicts: &verdicts,
+        by: scan.by,
+        groups: &groups,
+        hints: &hints,
+        elapsed: started.elapsed(),
+    };
+    emit(&scan.format, scan.color, streams, &totals, |r, out| {
+        r.scan(&report, out)
+    })?;
+    finish(&scan.input, collected, reporting, streams)
+}
+
+fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let started = Instant::now();
+    let collected = collect(&requests.input, &requests.diagnosis, streams.err)?;
+    let totals = collected.totals();
+    let reporting = Instant::now();
+    let diagnoses = &collected.analysis.diagnoses;
+    let rows: Vec<RequestRow> = collected
+        .matched
+        .iter()
+        .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
+        .collect();
+    let report = RequestsReport {
+        totals: &totals,
+        rows: &rows,
+        elapsed: started.elapsed(),
+    };
+    emit(
+        &requests.format,
+        requests.color,
+        streams,
+        &totals,
+        |r, out| r.requests(&report, out),
+    )?;
+    drop(rows);
+    finish(&requests.input, collected, reporting, streams)
+}
+
+impl Collected {
+    fn totals(&self) -> Totals {
+        let mut totals = Totals::new(&self.traces, &self.matched, &self.skipped);
+        totals.not_traces = count_ignored(&self.ignored, discover::Why::NotATrace);
+        totals.links_not_followed = count_ignored(&self.ignored, discover::Why::LinkNotFollowed);
+        totals
     }
-    report_skipped(config, skipped, streams.err)?;
-    report_unparsed(config, traces, streams.err)?;
-    if config.verbose {
-        report_ignored(ignored, streams.err)?;
+}
+
+/// After the report: the skipped files, the statistics, and the exit status.
+fn finish(
+    input: &Input,
+    collected: Collected,
+    reporting: Instant,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    report_skipped(input, &collected.skipped, streams.err)?;
+    report_unparsed(input, &collected.traces, streams.err)?;
+    if input.verbose {
+        report_ignored(&collected.ignored, streams.err)?;
     }
-    if config.stats {
+    if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if skipped.is_empty() {
+    let status = if collected.skipped.is_empty() {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -288,14 +312,14 @@ fn release(collected: Collected) {
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
 /// JSON; CSV to its file or stdout.
 fn emit(
-    config: &Config,
     format: &Format,
+    color: bool,
     streams: &mut Streams<'_>,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let table = TableReporter {
-        color: config.color,
+        color,
         width: streams.width,
     };
     match format {
@@ -341,7 +365,7 @@ fn totals_line(totals: &Totals) -> String {
 }
 
 /// Names skipped files on stderr, and writes them all with `--skipped-csv`.
-fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
+fn report_skipped(input: &Input, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
     if !skipped.is_empty() {
         writeln!(
             err,
@@ -349,7 +373,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" }
         )?;
-        let shown = if config.verbose {
+        let shown = if input.verbose {
             skipped.len()
         } else {
             SKIPPED_SHOWN
@@ -372,7 +396,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             )?;
         }
     }
-    let Some(path) = &config.skipped_csv else {
+    let Some(path) = &input.skipped_csv else {
         return Ok(());
     };
     let mut file = create(path)?;
@@ -395,9 +419,9 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
 }
 
 /// Names the traces holding values that could not be parsed, and what they held.
-fn report_unparsed(config: &Config, traces: &[Trace], err: &mut dyn Write) -> Result<()> {
+fn report_unparsed(input: &Input, traces: &[Trace], err: &mut dyn Write) -> Result<()> {
     let with: Vec<&Trace> = traces.iter().filter(|t| !t.unparsed.is_empty()).collect();
-    let shown = if config.verbose {
+    let shown = if input.verbose {
         with.len()
     } else {
         SKIPPED_SHOWN
@@ -470,16 +494,11 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-fn run_show(
-    config: &Config,
-    all: bool,
-    context: Option<&Path>,
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
+fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let mut status = RunStatus::Complete;
-    let neighbours = match context {
+    let neighbours = match &config.context {
         Some(dir) => {
-            let found = discover::discover(&[Root::Dir(dir.to_path_buf())]);
+            let found = discover::discover(&[Root::Dir(dir.clone())]);
             found
                 .files
                 .iter()
@@ -488,11 +507,7 @@ fn run_show(
         }
         None => Vec::new(),
     };
-    let options = show::ShowOptions {
-        all,
-        color: config.color,
-    };
-    for root in &config.roots {
+    for root in &config.files {
         let path = match root {
             Root::File(p) | Root::Dir(p) => p.clone(),
             Root::Pattern(p) => PathBuf::from(p),
@@ -506,8 +521,8 @@ fn run_show(
                 continue;
             }
         };
-        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config);
-        show::render(&path, &document, &diagnosis, &options, streams.out)?;
+        let diagnosis = diagnose_in_context(&path, &document, &neighbours, &config.diagnosis);
+        show::render(&path, &document, &diagnosis, &config.view, streams.out)?;
     }
     streams.out.flush()?;
     Ok(status)
@@ -517,7 +532,7 @@ fn diagnose_in_context(
     path: &Path,
     document: &parse::full::Document,
     neighbours: &[Trace],
-    config: &Config,
+    options: &diagnose::Options,
 ) -> Diagnosis {
     let trace = document.summarize(path);
     let mut all: Vec<Trace> = neighbours
@@ -526,7 +541,7 @@ fn diagnose_in_context(
         .cloned()
         .collect();
     all.push(trace);
-    let diagnoses = diagnose::diagnose(&all, &config.diagnosis);
+    let diagnoses = diagnose::diagnose(&all, options);
     diagnoses
         .into_iter()
         .last()

@@ -17,10 +17,10 @@ use crate::error::ParseError;
 
 /// How much of a file discovery reads to tell whether it is a trace. IIS writes the root
 /// element about 200 bytes in.
-pub const SNIFF_BYTES: usize = 8 * 1024;
+pub(crate) const SNIFF_BYTES: usize = 8 * 1024;
 
 /// Why a file with a DOCTYPE is not read.
-pub const DOCTYPE_REASON: &str =
+pub(crate) const DOCTYPE_REASON: &str =
     "the file holds a DOCTYPE, which IIS never writes (DTDs are refused, never expanded)";
 
 /// Where the root element is in the first bytes of a trace.
@@ -112,7 +112,7 @@ fn same_length_utf8(bytes: &[u8]) -> Cow<'_, str> {
 
 /// True when these first bytes of a file (any supported encoding) are a FREB trace's: XML
 /// whose first element is `<failedRequest`, without a DOCTYPE.
-pub fn is_trace(head: &[u8]) -> bool {
+pub(crate) fn is_trace(head: &[u8]) -> bool {
     let Ok(stream) = input::utf8_stream(head) else {
         return false;
     };
