@@ -297,6 +297,32 @@ fn file_id(path: &Path, _meta: &fs::Metadata) -> Option<FileId> {
     same_file::Handle::from_path(path).ok().map(FileId::Handle)
 }
 
+/// The device of the folder being listed, asked once, when a file in it needs an identity.
+/// Windows asks each file instead.
+#[cfg_attr(not(unix), allow(dead_code))]
+enum DirDevice {
+    Unknown(PathBuf),
+    Known(Option<u64>),
+}
+
+/// The identity of a regular file met in a listing.
+#[cfg(unix)]
+fn listed_file_id(entry: &fs::DirEntry, _path: &Path, dir: &mut DirDevice) -> Option<FileId> {
+    use std::os::unix::fs::{DirEntryExt, MetadataExt};
+    if let DirDevice::Unknown(path) = dir {
+        *dir = DirDevice::Known(fs::metadata(&*path).ok().map(|m| m.dev()));
+    }
+    match dir {
+        DirDevice::Known(Some(dev)) => Some(FileId::Inode(*dev, entry.ino())),
+        _ => None,
+    }
+}
+
+#[cfg(not(unix))]
+fn listed_file_id(_entry: &fs::DirEntry, path: &Path, _dir: &mut DirDevice) -> Option<FileId> {
+    same_file::Handle::from_path(path).ok().map(FileId::Handle)
+}
+
 /// What one folder, pattern or root gave, before the merge.
 #[derive(Debug, Default)]
 struct Listing {
@@ -332,7 +358,12 @@ impl Listing {
 
     /// A regular file met in a folder or matched by a pattern: a trace by its name or by its
     /// first bytes.
-    fn candidate(&mut self, path: PathBuf, meta: &fs::Metadata, any_name: bool) {
+    fn candidate(
+        &mut self,
+        path: PathBuf,
+        id: impl FnOnce(&Path) -> Option<FileId>,
+        any_name: bool,
+    ) {
         let name = path.file_name().unwrap_or_default();
         if !is_trace_name(name) {
             if !any_name && !is_xml_name(name) {
@@ -355,7 +386,7 @@ impl Listing {
                 }
             }
         }
-        let id = file_id(&path, meta);
+        let id = id(&path);
         self.files.push((path, id));
     }
 
@@ -441,6 +472,7 @@ fn walk(dir: &Path, ancestors: &Ancestors, options: &Options) -> Listing {
         }
     };
     let mut subdirs = Vec::new();
+    let mut dir_dev = DirDevice::Unknown(dir.to_path_buf());
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -475,14 +507,16 @@ fn walk(dir: &Path, ancestors: &Ancestors, options: &Options) -> Listing {
         } else if file_type.is_dir() {
             subdirs.push(path);
             continue;
+        } else if file_type.is_file() {
+            // The listing gives the inode: no call per file on Unix, where a share's file
+            // system would make each one a round trip.
+            listing.candidate(path, |p| listed_file_id(&entry, p, &mut dir_dev), false);
+            continue;
         } else {
-            match entry.metadata() {
-                Ok(meta) => meta,
-                Err(e) => {
-                    listing.errors.push(FileError::io(path, &e));
-                    continue;
-                }
+            if is_xml_name(entry.file_name().as_os_str()) {
+                listing.errors.push(not_regular(path));
             }
+            continue;
         };
         if meta.is_dir() {
             match ancestors.loop_to(&path) {
@@ -494,7 +528,7 @@ fn walk(dir: &Path, ancestors: &Ancestors, options: &Options) -> Listing {
                 None => subdirs.push(path),
             }
         } else if meta.is_file() {
-            listing.candidate(path, &meta, false);
+            listing.candidate(path, |p| file_id(p, &meta), false);
         } else if is_xml_name(entry.file_name().as_os_str()) {
             listing.errors.push(not_regular(path));
         }
@@ -549,7 +583,7 @@ fn expand(pattern: &str, options: &Options) -> Listing {
         match entry {
             Ok(path) => match fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() => dirs.push(path),
-                Ok(meta) if meta.is_file() => listing.candidate(path, &meta, true),
+                Ok(meta) if meta.is_file() => listing.candidate(path, |p| file_id(p, &meta), true),
                 Ok(_) => listing.errors.push(not_regular(path)),
                 Err(e) => listing.errors.push(FileError::io(path, &e)),
             },
