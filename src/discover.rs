@@ -172,8 +172,8 @@ fn literal_prefix_escaped(pattern: &str) -> String {
         .char_indices()
         .filter(|&(_, c)| c == '/' || c == '\\')
         .map(|(i, _)| i + 1)
-        .filter(|&end| fs::symlink_metadata(&pattern[..end]).is_ok())
-        .last()
+        .rev()
+        .find(|&end| fs::symlink_metadata(&pattern[..end]).is_ok())
         .unwrap_or(0);
     format!(
         "{}{}",
