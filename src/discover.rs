@@ -280,8 +280,8 @@ fn list_roots(roots: &[Root], options: &Options) -> Listing {
 enum FileId {
     #[cfg(unix)]
     Inode(u64, u64),
-    #[cfg(not(unix))]
-    Handle(same_file::Handle),
+    #[cfg(windows)]
+    Index(u64, u64),
 }
 
 #[cfg(unix)]
@@ -291,15 +291,26 @@ fn file_id(_path: &Path, meta: &fs::Metadata) -> Option<FileId> {
 }
 
 /// Windows has no stable file index in the standard library's metadata, so the file is
-/// opened for its attributes only (no read access, every sharing mode) and asked.
-#[cfg(not(unix))]
+/// opened for its attributes only (no read access, every sharing mode), asked for its volume
+/// and index, and closed.
+#[cfg(windows)]
 fn file_id(path: &Path, _meta: &fs::Metadata) -> Option<FileId> {
-    same_file::Handle::from_path(path).ok().map(FileId::Handle)
+    windows_file_id(path)
+}
+
+#[cfg(windows)]
+fn windows_file_id(path: &Path) -> Option<FileId> {
+    let handle = winapi_util::Handle::from_path_any(path).ok()?;
+    let info = winapi_util::file::information(&handle).ok()?;
+    Some(FileId::Index(
+        info.volume_serial_number(),
+        info.file_index(),
+    ))
 }
 
 /// The device of the folder being listed, asked once, when a file in it needs an identity.
 /// Windows asks each file instead.
-#[cfg_attr(not(unix), allow(dead_code))]
+#[cfg_attr(windows, allow(dead_code))]
 enum DirDevice {
     Unknown(PathBuf),
     Known(Option<u64>),
@@ -318,9 +329,9 @@ fn listed_file_id(entry: &fs::DirEntry, _path: &Path, dir: &mut DirDevice) -> Op
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
 fn listed_file_id(_entry: &fs::DirEntry, path: &Path, _dir: &mut DirDevice) -> Option<FileId> {
-    same_file::Handle::from_path(path).ok().map(FileId::Handle)
+    windows_file_id(path)
 }
 
 /// What one folder, pattern or root gave, before the merge.
