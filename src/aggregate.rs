@@ -224,7 +224,8 @@ pub fn group(
     groups
 }
 
-fn key_of(trace: &Trace, diagnosis: &Diagnosis, by: GroupBy) -> Option<GroupKey> {
+/// The group a trace belongs to; `None` in the hour grouping for a trace without a time.
+pub fn key_of(trace: &Trace, diagnosis: &Diagnosis, by: GroupBy) -> Option<GroupKey> {
     Some(match by {
         GroupBy::Error => GroupKey::Error {
             status: trace.status,

@@ -16,6 +16,7 @@ use frebscope::discover::Root;
 use frebscope::duration;
 use frebscope::error::ConfigError;
 use frebscope::filter::{self, Filters};
+use frebscope::report::html;
 use frebscope::report::{Format, Target};
 use frebscope::show::ShowOptions;
 
@@ -49,7 +50,8 @@ enum Subcommands {
   frebscope scan '\\\\web01\\logs$\\FailedReqLogFiles' /mnt/web02/FailedReqLogFiles --status 502
   frebscope scan D:\\logs --status 502.3,503 --csv 502-summary.csv
   frebscope scan D:\\logs --status 5xx --by hour
-  frebscope scan D:\\logs --by app-pool --json > summary.json")]
+  frebscope scan D:\\logs --by app-pool --json > summary.json
+  frebscope scan D:\\logs --status 5xx --html report.html")]
     Scan(ScanArgs),
     /// List one row per trace, with its verdict and evidence.
     #[command(after_help = "Examples:
@@ -61,7 +63,8 @@ enum Subcommands {
     #[command(after_help = "Examples:
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml
   frebscope show fr000123.xml --all --no-color | less
-  frebscope show fr000123.xml --context D:\\logs\\W3SVC2")]
+  frebscope show fr000123.xml --context D:\\logs\\W3SVC2
+  frebscope show fr000123.xml fr000124.xml --html traces.html")]
     Show(ShowArgs),
 }
 
@@ -76,9 +79,35 @@ struct ScanArgs {
     /// Write the summary as JSON on stdout instead of the table.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    #[command(flatten)]
+    html: HtmlArgs,
     // Last: its diagnosis options end the help under their own heading.
     #[command(flatten)]
     input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+struct HtmlArgs {
+    /// Also write a self-contained HTML report to FILE: charts per server, groups, hints and
+    /// every failing trace readable as freb.xsl shows it (opens offline in any browser).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// In the HTML report, a section for every matched trace, not only the 5xx ones.
+    #[arg(long, requires = "html")]
+    html_all_traces: bool,
+    /// In the HTML report, at most N trace sections; the others are listed by file.
+    #[arg(long, value_name = "N", requires = "html", default_value_t = html::DEFAULT_MAX_TRACES)]
+    html_max_traces: usize,
+}
+
+impl HtmlArgs {
+    fn options(&self) -> Option<html::HtmlOptions> {
+        self.html.clone().map(|path| html::HtmlOptions {
+            path,
+            all_traces: self.html_all_traces,
+            max_traces: self.html_max_traces,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +133,9 @@ struct ShowArgs {
     /// Folder of neighbouring traces, for the rules that look across traces.
     #[arg(long, value_name = "DIR")]
     context: Option<PathBuf>,
+    /// Write the traces to FILE as one self-contained HTML page instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     #[command(flatten)]
     color: ColorArgs,
     #[command(flatten)]
@@ -283,6 +315,7 @@ impl Cli {
                     by: args.by.into(),
                     format: format_of(args.csv, args.json),
                     color,
+                    html: args.html.options(),
                     input: args.input.into_input(env, resolve)?,
                 })
             }
@@ -315,6 +348,7 @@ impl Cli {
                     context: args.context,
                     diagnosis,
                     view,
+                    html: args.html,
                 })
             }
         })

@@ -66,6 +66,8 @@ pub struct Scan {
     pub format: Format,
     /// Colours in the table.
     pub color: bool,
+    /// Also write the self-contained HTML report (`--html`).
+    pub html: Option<crate::report::html::HtmlOptions>,
 }
 
 /// `requests`.
@@ -92,6 +94,8 @@ pub struct Show {
     pub diagnosis: diagnose::Options,
     /// How to print.
     pub view: ShowOptions,
+    /// Write the traces to this HTML file instead of the terminal (`--html`).
+    pub html: Option<PathBuf>,
 }
 
 /// `--color`: when to colour the output, as ripgrep and fd decide it.

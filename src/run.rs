@@ -18,6 +18,7 @@ use crate::error::FileError;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
+use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
 use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target};
@@ -237,6 +238,9 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     emit(&scan.format, scan.color, streams, &totals, |r, out| {
         r.scan(&report, out)
     })?;
+    if let Some(options) = &scan.html {
+        write_html(&scan.input, options, &collected, &report, streams.err)?;
+    }
     finish(&scan.input, collected, reporting, streams)
 }
 
@@ -265,6 +269,42 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     )?;
     drop(rows);
     finish(&requests.input, collected, reporting, streams)
+}
+
+/// Writes the HTML report of a scan to its file.
+fn write_html(
+    input: &Input,
+    options: &HtmlOptions,
+    collected: &Collected,
+    report: &ScanReport<'_>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let reporter = HtmlReporter {
+        run: html::RunData {
+            traces: &collected.traces,
+            diagnoses: &collected.analysis.diagnoses,
+            matched: &collected.matched,
+            skipped: &collected.skipped,
+            roots: &input.roots,
+            filters: &input.filters,
+        },
+        options,
+        markers: &markers,
+        findings: &[],
+    };
+    let path = &options.path;
+    let mut file = create(path)?;
+    reporter
+        .scan(report, &mut file)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    writeln!(
+        err,
+        "frebscope: wrote {}",
+        terminal(&path.display().to_string())
+    )?;
+    Ok(())
 }
 
 impl Collected {
@@ -507,6 +547,9 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         }
         None => Vec::new(),
     };
+    if let Some(html) = &config.html {
+        return show_html(config, html, &neighbours, streams);
+    }
     for root in &config.files {
         let path = match root {
             Root::File(p) | Root::Dir(p) => p.clone(),
@@ -526,6 +569,57 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     }
     streams.out.flush()?;
     Ok(status)
+}
+
+/// `show --html`: every trace on one page, each read when its turn comes.
+fn show_html(
+    config: &config::Show,
+    target: &Path,
+    neighbours: &[Trace],
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    let paths: Vec<PathBuf> = config.files.iter().map(root_path).collect();
+    let mut status = RunStatus::Complete;
+    let mut file = create(target)?;
+    let mut failures = Vec::new();
+    html::write_show(
+        &paths,
+        |path| {
+            let document = read_whole(path).inspect_err(|e| {
+                failures.push(e.to_string());
+                status = RunStatus::Partial;
+            })?;
+            let diagnosis = diagnose_in_context(path, &document, neighbours, &config.diagnosis);
+            Ok((document, diagnosis))
+        },
+        &mut file,
+    )
+    .and_then(|()| file.flush())
+    .with_context(|| format!("could not write {}", target.display()))?;
+    for failure in failures {
+        writeln!(streams.err, "frebscope: {}", terminal(&failure))?;
+    }
+    writeln!(
+        streams.err,
+        "frebscope: wrote {}",
+        terminal(&target.display().to_string())
+    )?;
+    Ok(status)
+}
+
+fn root_path(root: &Root) -> PathBuf {
+    match root {
+        Root::File(p) | Root::Dir(p) => p.clone(),
+        Root::Pattern(p) => PathBuf::from(p),
+    }
+}
+
+fn read_whole(path: &Path) -> Result<parse::full::Document, FileError> {
+    std::fs::read(path)
+        .map_err(|e| FileError::io(path, &e))
+        .and_then(|bytes| {
+            parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+        })
 }
 
 fn diagnose_in_context(

@@ -439,3 +439,38 @@ fn durations_share_one_grammar() {
         "too large",
     );
 }
+
+/// CSV and JSON are written from one definition of the row: on the demo farm, every JSON row
+/// has the CSV's columns, in order, with the same values.
+#[test]
+fn requests_csv_and_json_rows_agree() {
+    let samples = crate_dir().join("samples");
+    let csv = requests_csv([&samples]);
+    let out = stdout_of(&["requests", "--json"], &samples);
+    let text = String::from_utf8(out).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop(); // the totals
+    assert_eq!(lines.len(), csv.rows.len());
+    let header: Vec<&str> = csv.header.iter().collect();
+    for (line, record) in lines.iter().zip(&csv.rows) {
+        let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+        let mut keys: Vec<&str> = json.keys().map(String::as_str).collect();
+        let mut names = header.clone();
+        keys.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(keys, names);
+        // The keys come in the CSV's column order.
+        let at: Vec<usize> = header
+            .iter()
+            .map(|name| line.find(&format!("\"{name}\":")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{line}");
+        for (name, cell) in header.iter().zip(record) {
+            let value = match &json[*name] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(value, cell, "{name} of {}", csv.get(record, "file"));
+        }
+    }
+}

@@ -50,19 +50,22 @@ pub struct EventRecord {
 impl EventRecord {
     /// The value of the `Data` item of this name.
     pub fn data(&self, name: &str) -> Option<&str> {
-        self.data
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        value_of(&self.data, name)
     }
 
     /// The description IIS wrote for the `Data` item of this name.
     pub fn description(&self, name: &str) -> Option<&str> {
-        self.descriptions
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        value_of(&self.descriptions, name)
     }
+}
+
+/// The value of the first pair named `name`: events and root elements keep their values as
+/// name-value pairs in file order.
+pub(crate) fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Parses `2026-06-08T19:54:59.674Z`. A time outside the years 1–9999 once in UTC

@@ -5,6 +5,7 @@
 
 mod cells;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod table;
 
