@@ -77,16 +77,16 @@ fn a_trace_keeps_a_bounded_summary_whatever_it_holds() {
     // The serialized summary is a fair measure of the text it keeps.
     let kept = serde_json::to_string(&fast).unwrap().len();
     assert!(
-        kept < 16 * 1024,
+        kept < 128 * 1024,
         "{kept} bytes kept of a {}-byte trace",
         text.len()
     );
     assert!(
-        fast.server.len() <= 256 && fast.server.ends_with('…'),
+        fast.server.len() <= 16 * 1024 && fast.server.ends_with('…'),
         "{}",
         fast.server.len()
     );
-    assert!(fast.url.len() <= 4096);
+    assert!(fast.url.len() <= 64 * 1024);
     assert!(fast.events.len() <= 32, "{} names kept", fast.events.len());
     assert_eq!(fast.module().chars().last(), Some('…'));
 }

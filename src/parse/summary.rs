@@ -15,10 +15,13 @@ use crate::model::{ArrRoute, Depth, ErrorCode, ModuleError, ModuleWarning, Statu
 /// The longest value a trace keeps of each field, in bytes: a summary lives until the end of
 /// the run, and a hostile trace could otherwise make each one megabytes. Generous for what
 /// IIS writes (a URL is at most 4 KiB by default with its query, a computer name 15
-/// characters, a pool name 64); a value cut ends with `…`.
+/// characters, a pool name 64), so that CSV and JSON keep every real value whole; a value cut
+/// ends with `…`.
 pub(super) mod caps {
-    /// `url`.
-    pub(super) const URL: usize = 4096;
+    /// `url`: as much as the readers keep of any value.
+    pub(super) const URL: usize = super::super::event::MAX_VALUE_BYTES;
+    /// `System/Computer`.
+    pub(super) const SERVER: usize = 16 * 1024;
     /// Free text: descriptions, PHP errors, ANCM failures, configuration errors.
     pub(super) const TEXT: usize = 1024;
     /// `User-Agent`, proxy targets.
@@ -139,7 +142,7 @@ impl SummaryBuilder {
         let trace = &mut self.trace;
         trace.event_count += 1;
         if trace.server.is_empty() && !computer.is_empty() {
-            trace.server = capped(computer, caps::NAME);
+            trace.server = capped(computer, caps::SERVER);
         }
         if name == TRUNCATE_EVENT {
             trace.truncated = true;
