@@ -16,6 +16,8 @@ use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
 use crate::error::FileError;
+use crate::events::{self, EventLog};
+use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
@@ -25,6 +27,7 @@ use crate::report::table::TableReporter;
 use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
+use crate::timeline;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,17 +57,22 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
         Config::Scan(scan) => run_scan(scan, streams),
         Config::Requests(requests) => run_requests(requests, streams),
         Config::Show(show) => run_show(show, streams),
+        Config::Config(audit) => run_config(audit, streams),
+        Config::Events(events) => run_events(events, streams),
+        Config::Timeline(timeline) => run_timeline(timeline, streams),
     }
 }
 
 /// Everything read from the inputs.
 struct Collected {
+    farm: iis::diagnosis::FarmConfig,
     traces: Vec<Trace>,
     skipped: Vec<FileError>,
     ignored: Vec<discover::Ignored>,
     analysis: diagnose::Analysis,
     matched: Vec<usize>,
     stats: Stats,
+    events: EventLog,
 }
 
 #[derive(Default)]
@@ -99,8 +107,11 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let (farm, config_errors) = load_iis_config(&input.iis_config, &input.roots, err)?;
+    skipped.extend(config_errors);
+    let events = read_events(&input.events);
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze(&traces, diagnosis);
+    let analysis = analyze(&traces, &events.events, diagnosis, &farm);
     let matched = traces
         .iter()
         .enumerate()
@@ -115,12 +126,14 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         diagnose: diagnosing.elapsed(),
     };
     Ok(Collected {
+        farm,
         traces,
         skipped,
         ignored,
         analysis,
         matched,
         stats,
+        events,
     })
 }
 
@@ -131,6 +144,97 @@ fn wait_at_test_gate() {
     if let Some(gate) = std::env::var_os("FREBSCOPE_TEST_GATE") {
         let _ = std::fs::read(gate);
     }
+}
+
+/// The event logs of `--events`; nothing without it.
+fn read_events(input: &config::EventInput) -> EventLog {
+    if input.paths.is_empty() {
+        return EventLog::default();
+    }
+    events::read_paths(&input.paths, &input.options)
+}
+
+/// Names the event files that were not wholly read; true when there were any.
+fn report_event_problems(log: &EventLog, verbose: bool, err: &mut dyn Write) -> Result<bool> {
+    if log.problems.is_empty() {
+        return Ok(false);
+    }
+    let n = log.problems.len();
+    writeln!(
+        err,
+        "frebscope: {n} event file{} not wholly read:",
+        if n == 1 { "" } else { "s" }
+    )?;
+    let shown = if verbose { n } else { SKIPPED_SHOWN };
+    for p in log.problems.iter().take(shown) {
+        writeln!(
+            err,
+            "  {}: {}: {}",
+            terminal(&p.path.display().to_string()),
+            p.reason,
+            terminal(&p.detail)
+        )?;
+    }
+    if n > shown {
+        writeln!(
+            err,
+            "  ... and {} more (all of them with --verbose)",
+            n - shown
+        )?;
+    }
+    Ok(true)
+}
+
+/// `frebscope events`: what the event logs hold.
+fn run_events(config: &config::Events, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let log = read_events(&config.input);
+    // Like the timeline, the listing fits 100 columns wherever it goes.
+    let width = 100;
+    match &config.format {
+        Format::Table => events::listing::table(&log, width, streams.out)?,
+        Format::Json => events::listing::json(&log, streams.out)?,
+        Format::Csv(Target::Stdout) => {
+            events::listing::csv(&log, streams.out)?;
+            writeln!(streams.err, "frebscope: {}", events::listing::summary(&log))?;
+        }
+        Format::Csv(Target::File(path)) => {
+            events::listing::table(&log, width, streams.out)?;
+            let mut file = create(path)?;
+            events::listing::csv(&log, &mut file)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            file.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+        }
+    }
+    streams.out.flush()?;
+    let partial = report_event_problems(&log, config.verbose, streams.err)?;
+    Ok(if partial {
+        RunStatus::Partial
+    } else {
+        RunStatus::Complete
+    })
+}
+
+/// `frebscope timeline`: each worker process's life, with its failures.
+fn run_timeline(config: &config::Timeline, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let reporting = Instant::now();
+    let mut files = OutputFiles::create(&Format::Table, &config.input)?;
+    let collected = collect(&config.input, &config.diagnosis, streams.err)?;
+    let timeline = timeline::build(
+        &collected.traces,
+        &collected.analysis.diagnoses,
+        &collected.analysis.processes,
+        &collected.matched,
+        &collected.events.events,
+    );
+    if config.json {
+        serde_json::to_writer_pretty(&mut *streams.out, &timeline)?;
+        writeln!(streams.out)?;
+    } else {
+        timeline::render(&timeline, 100, streams.out)?;
+    }
+    streams.out.flush()?;
+    finish(&config.input, collected, reporting, &mut files, streams)
 }
 
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
@@ -240,7 +344,16 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     let groups = aggregate::group(traces, diagnoses, matched, scan.by);
     // Traces outside the filters were only read as far as their head and have no verdict,
     // so the hints of all traces are the hints of the matched ones.
-    let hints = diagnose::hints(traces, analysis);
+    let mut hints = diagnose::hints(traces, analysis);
+    if !collected.farm.servers.is_empty() {
+        hints = iis::diagnosis::hints(
+            &collected.farm,
+            traces,
+            analysis,
+            hints,
+            &scan.input.filters.status,
+        );
+    }
     let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
         suggest::show_line(
             suggest::platform_shell(),
@@ -310,6 +423,7 @@ fn write_html(
     err: &mut dyn Write,
 ) -> Result<()> {
     let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let findings = html_findings(&collected.farm);
     let reporter = HtmlReporter {
         run: html::RunData {
             traces: &collected.traces,
@@ -321,7 +435,7 @@ fn write_html(
         },
         options,
         markers: &markers,
-        findings: &[],
+        findings: &findings,
     };
     let path = &options.path;
     let mut file = create(path)?;
@@ -362,10 +476,18 @@ fn finish(
     if let (Some(path), Some(file)) = (&input.skipped_csv, files.skipped_csv.as_mut()) {
         write_skipped_csv(path, &collected.skipped, file)?;
     }
+    let events_partial = report_event_problems(&collected.events, input.verbose, streams.err)?;
+    if !input.events.paths.is_empty() {
+        writeln!(
+            streams.err,
+            "frebscope: events: {}",
+            events::listing::summary(&collected.events)
+        )?;
+    }
     if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if collected.skipped.is_empty() {
+    let status = if collected.skipped.is_empty() && !events_partial {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -577,6 +699,7 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
 /// (process generations, ARR links) give the verdict `scan` gives. Each named trace is then
 /// read in full and printed.
 fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let (farm, config_errors) = load_iis_config(&config.iis_config, &[], streams.err)?;
     let targets = discover::discover(&config.files);
     warn_empty_patterns(&targets.empty_patterns, streams.err)?;
     if targets.files.is_empty() && targets.errors.is_empty() {
@@ -614,8 +737,16 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
             Err(e) => skipped_neighbours.push(e),
         }
     }
-    let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
-    let mut status = RunStatus::Complete;
+    let event_log = read_events(&config.events);
+    let diagnoses = analyze(&traces, &event_log.events, &config.diagnosis, &farm).diagnoses;
+    let mut status = if config_errors.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    };
+    if report_event_problems(&event_log, false, streams.err)? {
+        status = RunStatus::Partial;
+    }
     let shown: Vec<(&Trace, &Diagnosis)> =
         traces.iter().zip(&diagnoses).take(shown_count).collect();
     if let Some(target) = &config.html {
@@ -716,4 +847,139 @@ fn roots_text(roots: &[Root]) -> String {
 /// `--context`) is read once.
 fn identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Diagnoses with the configured timeouts where the configuration of a trace's server is known.
+fn analyze(
+    traces: &[Trace],
+    events: &[events::ServerEvent],
+    base: &diagnose::Options,
+    farm: &iis::diagnosis::FarmConfig,
+) -> diagnose::Analysis {
+    if farm.servers.is_empty() {
+        return diagnose::analyze_with_events(traces, events, base);
+    }
+    diagnose::analyze_in_context(traces, events, base, &|t| farm.options_for(t, base))
+}
+
+/// The IIS configuration of a run: `--config` inputs and configuration files under the
+/// folders read. Files that could not be read come back as skipped entries (exit 2).
+fn load_iis_config(
+    given: &[iis::paths::Input],
+    roots: &[Root],
+    err: &mut dyn Write,
+) -> Result<(iis::diagnosis::FarmConfig, Vec<FileError>)> {
+    let mut inputs = given.to_vec();
+    for root in roots {
+        if let Root::Dir(dir) = root {
+            let (found, _) = iis::paths::walk(dir);
+            inputs.extend(
+                found
+                    .into_iter()
+                    .map(|path| iis::paths::Input { server: None, path }),
+            );
+        }
+    }
+    if inputs.is_empty() {
+        return Ok((iis::diagnosis::FarmConfig::default(), Vec::new()));
+    }
+    let loaded = iis::load(&inputs);
+    for note in &loaded.notes {
+        writeln!(err, "frebscope: config: {}", terminal(note))?;
+    }
+    let errors = loaded
+        .files
+        .iter()
+        .filter_map(|f| {
+            f.error.as_ref().map(|e| FileError {
+                path: PathBuf::from(&f.path),
+                reason: crate::error::SkipReason::Malformed,
+                detail: e.clone(),
+            })
+        })
+        .collect();
+    Ok((
+        iis::diagnosis::FarmConfig {
+            servers: loaded.servers,
+        },
+        errors,
+    ))
+}
+
+/// `frebscope config`: the audit as a table, JSON or CSV; exit 2 when a file was not read.
+fn run_config(config: &config::ConfigAudit, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let audit = iis::audit(&config.inputs);
+    match &config.format {
+        Format::Table => iis::report::write_table(&audit, streams.width, streams.out)?,
+        Format::Json => iis::report::write_json(&audit, streams.out)?,
+        Format::Csv(Target::Stdout) => iis::report::write_csv(&audit, streams.out)?,
+        Format::Csv(Target::File(path)) => {
+            iis::report::write_table(&audit, streams.width, streams.out)?;
+            let mut file = create(path)?;
+            iis::report::write_csv(&audit, &mut file)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            file.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+            writeln!(
+                streams.err,
+                "frebscope: wrote {}",
+                terminal(&path.display().to_string())
+            )?;
+        }
+    }
+    streams.out.flush()?;
+    for note in &audit.notes {
+        writeln!(streams.err, "frebscope: {}", terminal(note))?;
+    }
+    let failed: Vec<_> = audit.files.iter().filter(|f| f.error.is_some()).collect();
+    for f in &failed {
+        writeln!(
+            streams.err,
+            "frebscope: not read: {}",
+            terminal(f.error.as_deref().unwrap_or(""))
+        )?;
+    }
+    Ok(if failed.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    })
+}
+
+/// The configuration findings of the servers a scan read configuration for, for the HTML
+/// report.
+fn html_findings(farm: &iis::diagnosis::FarmConfig) -> Vec<html::ConfigFinding> {
+    use iis::findings::Severity;
+    iis::servers_findings(&farm.servers)
+        .into_iter()
+        .map(|f| {
+            let place: Vec<String> = [("server", &f.server), ("pool", &f.pool), ("site", &f.site)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+                .collect();
+            let command = f
+                .fix
+                .iter()
+                .map(|x| format!("{}> {}", x.shell.as_str(), x.command))
+                .collect::<Vec<_>>()
+                .join("\n");
+            html::ConfigFinding {
+                level: match f.severity {
+                    Severity::High => html::FindingLevel::Error,
+                    Severity::Medium => html::FindingLevel::Warning,
+                    Severity::Low | Severity::Info => html::FindingLevel::Info,
+                },
+                title: format!(
+                    "{} ({}): {} = {}",
+                    f.id,
+                    place.join(", "),
+                    f.setting,
+                    f.value
+                ),
+                detail: f.why,
+                source: f.source,
+                command: (!command.is_empty()).then_some(command),
+            }
+        })
+        .collect()
 }

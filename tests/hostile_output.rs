@@ -478,6 +478,8 @@ fn reports_escape_without_the_guard() {
         stats: true,
         skipped_csv: None,
         follow: false,
+        iis_config: Vec::new(),
+        events: Default::default(),
     };
     let scan = |by| {
         Config::Scan(Scan {
@@ -510,6 +512,8 @@ fn reports_escape_without_the_guard() {
                 color: false,
             },
             html: None,
+            iis_config: Vec::new(),
+            events: Default::default(),
         }),
     ];
     for config in configs {

@@ -9,11 +9,12 @@
 //! function each in `rules`, are documented in `docs/rules.md`; [`hints`] then turns groups of
 //! verdicts into configuration advice.
 
+pub(crate) mod event_join;
 mod evidence;
-mod generations;
+pub(crate) mod generations;
 mod hints;
 mod link;
-mod rules;
+pub(crate) mod rules;
 
 use std::time::Duration;
 
@@ -96,18 +97,63 @@ pub fn diagnose(traces: &[Trace], options: &Options) -> Vec<Diagnosis> {
     analyze(traces, options).diagnoses
 }
 
+/// The options of one trace when the servers' configuration is known, and for each rule the
+/// note that names where its configured timeout came from (appended to that rule's evidence).
+#[derive(Debug, Clone, Default)]
+pub struct TraceOptions {
+    /// The options with the configured timeouts.
+    pub options: Options,
+    /// Rule id -> note (` [configured proxy@timeout 30 s on ARR01: ...]`).
+    pub notes: std::collections::BTreeMap<&'static str, String>,
+}
+
 /// [`diagnose`], keeping the process generations for [`hints`].
 pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
+    analyze_in_context(traces, &[], options, &|_| None)
+}
+
+/// [`analyze`] with per-trace options (the configured timeouts of the trace's server, site
+/// and application) where `configured` knows them.
+pub fn analyze_configured(
+    traces: &[Trace],
+    options: &Options,
+    configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
+) -> Analysis {
+    analyze_in_context(traces, &[], options, configured)
+}
+
+/// [`analyze`] with the servers' event logs: events prove process starts and ends, crashes,
+/// hangs and application starts that the traces alone can only infer ([`event_join`]).
+pub fn analyze_with_events(
+    traces: &[Trace],
+    events: &[crate::events::ServerEvent],
+    options: &Options,
+) -> Analysis {
+    analyze_in_context(traces, events, options, &|_| None)
+}
+
+/// [`analyze`] with all that the servers say besides their traces: their event logs, and the
+/// per-trace options their configuration gives (`configured`).
+pub fn analyze_in_context(
+    traces: &[Trace],
+    events: &[crate::events::ServerEvent],
+    options: &Options,
+    configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
+) -> Analysis {
     // The rules run after every file is read, while no other work is left: spread over the
     // cores, they no longer add their time to the run's.
-    let (processes, backends) = rayon::join(
+    let (mut processes, backends) = rayon::join(
         || generations::process_generations(traces),
         || link::link_backends(traces),
     );
+    let event_index = event_join::EventIndex::new(events);
+    event_join::apply(traces, &mut processes, &event_index, options.startup_window);
+    let pools = (!event_index.is_empty()).then(|| event_join::PoolGuess::new(traces));
     let diagnoses = traces
         .par_iter()
         .enumerate()
         .map(|(index, trace)| {
+            let own = configured(trace);
             let facts = rules::Facts {
                 trace,
                 process: &processes[index],
@@ -115,9 +161,15 @@ pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
                     trace: &traces[b],
                     process: &processes[b],
                 }),
-                options,
+                options: own.as_ref().map_or(options, |o| &o.options),
+                events: &event_index,
+                pools: pools.as_ref(),
             };
-            diagnose_one(&facts)
+            let mut diagnosis = diagnose_one(&facts);
+            if let Some(note) = own.as_ref().and_then(|o| o.notes.get(diagnosis.rule)) {
+                diagnosis.evidence.push_str(note);
+            }
+            diagnosis
         })
         .collect();
     Analysis {

@@ -23,7 +23,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub mod event_export;
 pub mod events;
+pub mod iis_config;
 pub mod recipes;
 
 /// An HTTP status with the IIS substatus, written as IIS writes it (`502.3`, `404`).
