@@ -361,7 +361,8 @@ impl From<By> for GroupBy {
 
 #[derive(Debug, Args)]
 struct InputArgs {
-    /// Folders (walked for fr*.xml), trace files or patterns; `\\server\share\...` works.
+    /// Folders (walked for fr*.xml and renamed traces), trace files or patterns;
+    /// `\\server\share\...` works.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<OsString>,
     /// Status codes: 502, 502.3, 5xx, 500-599, or a comma list of these.
@@ -399,6 +400,10 @@ struct InputArgs {
     /// Print files, bytes read, throughput and time per phase on stderr.
     #[arg(long)]
     stats: bool,
+    /// Follow symbolic links (and junctions) under the folders given; without it they are
+    /// counted and left alone, so a link to another tree is never walked by surprise.
+    #[arg(long, short = 'L')]
+    follow: bool,
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -682,6 +687,7 @@ impl InputArgs {
             progress: !self.no_progress,
             stats: self.stats,
             skipped_csv,
+            follow: self.follow,
             iis_config,
             events,
         })

@@ -64,6 +64,8 @@ pub struct Input {
     pub stats: bool,
     /// Write every skipped file as CSV to this file.
     pub skipped_csv: Option<PathBuf>,
+    /// Follow symbolic links under the roots.
+    pub follow: bool,
     /// IIS configuration to diagnose with (`--config`), besides the configuration files found
     /// under the roots.
     pub iis_config: Vec<crate::iis::paths::Input>,

@@ -69,6 +69,7 @@ struct Collected {
     farm: iis::diagnosis::FarmConfig,
     traces: Vec<Trace>,
     skipped: Vec<FileError>,
+    ignored: Vec<discover::Ignored>,
     analysis: diagnose::Analysis,
     matched: Vec<usize>,
     stats: Stats,
@@ -86,14 +87,20 @@ struct Stats {
 
 fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
-    let found = discover::discover(&input.roots);
+    let options = discover::Options {
+        follow: input.follow,
+        threads: input.threads,
+    };
+    let found = discover::discover_with(&input.roots, &options);
     warn_empty_patterns(&found.empty_patterns, err)?;
     let discovered = started.elapsed();
+    wait_at_test_gate();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
     let results = read_all(input, &found.files, &bytes)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
+    let ignored = found.ignored;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
     // what a run holds.
     let traces: Vec<Trace> = results
@@ -123,11 +130,21 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         farm,
         traces,
         skipped,
+        ignored,
         analysis,
         matched,
         stats,
         events,
     })
+}
+
+/// The race tests change a folder between discovery and reading: with
+/// `FREBSCOPE_TEST_GATE` naming a pipe, the run waits here until the test has written to it
+/// and closed it. Unset, this does nothing.
+fn wait_at_test_gate() {
+    if let Some(gate) = std::env::var_os("FREBSCOPE_TEST_GATE") {
+        let _ = std::fs::read(gate);
+    }
 }
 
 /// The event logs of `--events`; nothing without it.
@@ -461,7 +478,10 @@ fn write_html(
 
 impl Collected {
     fn totals(&self) -> Totals {
-        Totals::new(&self.traces, &self.matched, &self.skipped)
+        let mut totals = Totals::new(&self.traces, &self.matched, &self.skipped);
+        totals.not_traces = count_ignored(&self.ignored, discover::Why::NotATrace);
+        totals.links_not_followed = count_ignored(&self.ignored, discover::Why::LinkNotFollowed);
+        totals
     }
 }
 
@@ -474,6 +494,10 @@ fn finish(
     streams: &mut Streams<'_>,
 ) -> Result<RunStatus> {
     report_skipped(input.verbose, &collected.skipped, streams.err)?;
+    report_unparsed(input, &collected.traces, streams.err)?;
+    if input.verbose {
+        report_ignored(&collected.ignored, streams.err)?;
+    }
     if let (Some(path), Some(file)) = (&input.skipped_csv, files.skipped_csv.as_mut()) {
         write_skipped_csv(path, &collected.skipped, file)?;
     }
@@ -622,6 +646,59 @@ fn write_skipped_csv(path: &Path, skipped: &[FileError], file: &mut BufWriter<Fi
     Ok(())
 }
 
+/// Names the traces holding values that could not be parsed, and what they held.
+fn report_unparsed(input: &Input, traces: &[Trace], err: &mut dyn Write) -> Result<()> {
+    let with: Vec<&Trace> = traces.iter().filter(|t| !t.unparsed.is_empty()).collect();
+    let shown = if input.verbose {
+        with.len()
+    } else {
+        SKIPPED_SHOWN
+    };
+    for trace in with.iter().take(shown) {
+        let values: Vec<String> = trace
+            .unparsed
+            .iter()
+            .map(|u| format!("{} \"{}\"", u.field, terminal(&u.value)))
+            .collect();
+        writeln!(
+            err,
+            "frebscope: warning: {}: unparseable {} (left empty)",
+            terminal(&trace.file.display().to_string()),
+            values.join(", ")
+        )?;
+    }
+    if with.len() > shown {
+        writeln!(
+            err,
+            "frebscope: warning: ... and {} more traces with unparseable values (--verbose names them)",
+            with.len() - shown
+        )?;
+    }
+    Ok(())
+}
+
+fn count_ignored(ignored: &[discover::Ignored], why: discover::Why) -> usize {
+    ignored.iter().filter(|i| i.why == why).count()
+}
+
+/// Names, with `--verbose`, the files discovery looked at and left alone.
+fn report_ignored(ignored: &[discover::Ignored], err: &mut dyn Write) -> Result<()> {
+    if ignored.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "frebscope: ignored {} file{}:",
+        ignored.len(),
+        if ignored.len() == 1 { "" } else { "s" }
+    )?;
+    for i in ignored {
+        let path = i.path.display().to_string();
+        writeln!(err, "  {}: {}", terminal(&path), i.why.describe())?;
+    }
+    Ok(())
+}
+
 fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<()> {
     let mib = stats.bytes as f64 / (1024.0 * 1024.0);
     let read = stats.read.as_secs_f64();
@@ -766,9 +843,10 @@ fn show_html(
 }
 
 /// One trace in full, every event, for printing.
+/// `show` reads the trace with the full reader, streamed and bounded; a pipe or a device is
+/// refused before it is opened.
 fn read_document(path: &Path) -> Result<parse::full::Document, FileError> {
-    let bytes = std::fs::read(path).map_err(|e| FileError::io(path, &e))?;
-    parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+    parse::read_file_full(path)
 }
 
 fn warn_empty_patterns(patterns: &[String], err: &mut dyn Write) -> Result<()> {

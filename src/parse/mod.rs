@@ -9,6 +9,7 @@ pub mod event;
 mod fast;
 pub mod full;
 mod input;
+pub(crate) mod sniff;
 mod summary;
 
 use std::fs::File;
@@ -35,6 +36,30 @@ pub fn parse_file_counted(
     let counted = input::Counting::new(file, bytes_read);
     let mut input = input::utf8_stream(counted).map_err(|e| FileError::io(path, &e))?;
     fast::summarize(path, &mut input, keep).map_err(|e| FileError::parse(path, &e))
+}
+
+/// Reads one trace file with the full reader, in bounded memory. Anything but a regular file
+/// (a pipe would block for ever, a device never ends) is refused before it is opened.
+pub fn read_file_full(path: &Path) -> Result<full::Document, FileError> {
+    let meta = std::fs::metadata(path).map_err(|e| FileError::io(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
+    full::read_document_from(file).map_err(|e| FileError::parse(path, &e))
+}
+
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> FileError {
+    let what = if meta.is_dir() {
+        "a directory (give a trace file, or pass the folder to scan or requests)"
+    } else {
+        "not a regular file (a pipe, socket or device)"
+    };
+    FileError {
+        path: path.to_path_buf(),
+        reason: crate::error::SkipReason::Unreadable,
+        detail: what.into(),
+    }
 }
 
 /// Reads one trace from memory with the fast reader, keeping everything.

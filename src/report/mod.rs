@@ -187,10 +187,11 @@ pub struct RequestRow<'a> {
     pub url: &'a str,
     /// Root `verb`.
     pub verb: &'a str,
-    /// Final status as IIS writes it.
-    pub status: Status,
-    /// Trigger status.
-    pub trigger_status: Status,
+    /// Final status as IIS writes it; `None` (an empty cell, `null` in JSON) when the trace's
+    /// could not be parsed.
+    pub status: Option<Status>,
+    /// Trigger status; `None` when unparseable.
+    pub trigger_status: Option<Status>,
     /// Root `failureReason`.
     pub failure_reason: &'a str,
     /// Module that set the error, empty when none did.
@@ -203,8 +204,8 @@ pub struct RequestRow<'a> {
     /// The code's symbolic name, when known.
     #[serde(serialize_with = "ser::or_empty")]
     pub error_name: Option<&'static str>,
-    /// Root `timeTaken`.
-    pub time_taken_ms: u64,
+    /// Root `timeTaken`; `None` (an empty cell, `null` in JSON) when unparseable.
+    pub time_taken_ms: Option<u64>,
     /// The verdict (`-` below 500).
     pub verdict: Verdict,
     /// The evidence sentence.
@@ -243,14 +244,15 @@ impl<'a> RequestRow<'a> {
             start_time: trace.start_time,
             url: &trace.url,
             verb: &trace.verb,
-            status: trace.status,
-            trigger_status: trace.trigger_status,
+            status: (!trace.is_unparsed("statusCode")).then_some(trace.status),
+            trigger_status: (!trace.is_unparsed("triggerStatusCode"))
+                .then_some(trace.trigger_status),
             failure_reason: &trace.failure_reason,
             module: error.map_or("", |e| e.module.as_str()),
             notification: error.map_or("", |e| e.notification.as_str()),
             error_code,
             error_name: error_code.and_then(codes::error_name),
-            time_taken_ms: trace.time_taken_ms,
+            time_taken_ms: (!trace.is_unparsed("timeTaken")).then_some(trace.time_taken_ms),
             verdict: diagnosis.verdict,
             evidence: &diagnosis.evidence,
             rule: diagnosis.rule,
@@ -317,5 +319,21 @@ mod ser {
     /// `WEB01 WEB02`: the lists of a summary row in one cell.
     pub(super) fn spaced<S: Serializer>(values: &&[String], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&values.join(" "))
+    }
+}
+
+/// Serializes a time as [`rfc3339`]: every time frebscope writes has milliseconds.
+pub fn rfc3339_ser<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+/// [`rfc3339_ser`] for an optional time (`null` when there is none).
+pub fn rfc3339_opt<S: serde::Serializer>(
+    t: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
     }
 }

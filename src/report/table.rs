@@ -144,6 +144,19 @@ impl TableReporter {
                 .collect();
             line.push_str(&format!(" ({})", reasons.join(", ")));
         }
+        if totals.warnings > 0 {
+            line.push_str(&format!(" · {} with unparseable values", totals.warnings));
+        }
+        if totals.not_traces > 0 {
+            line.push_str(&format!(" · {} not traces, ignored", totals.not_traces));
+        }
+        if totals.links_not_followed > 0 {
+            line.push_str(&format!(
+                " · {} link{} not followed",
+                totals.links_not_followed,
+                plural(totals.links_not_followed)
+            ));
+        }
         line.push_str(&format!(" · {} matched the filters", totals.matched));
         if totals.partial > 0 {
             line.push_str(&format!(" · {} partial", totals.partial));
@@ -517,7 +530,7 @@ impl TableReporter {
     fn write_request_lines(&self, rows: &[RequestRow<'_>], out: &mut dyn Write) -> io::Result<()> {
         let pipe = self.width.is_none();
         let status = |r: &RequestRow| {
-            let mut s = r.status.to_string();
+            let mut s = r.status.map(|s| s.to_string()).unwrap_or_default();
             if r.partial {
                 s.push_str(" partial");
             }
@@ -564,7 +577,12 @@ impl TableReporter {
                 8,
                 1,
             ),
-            Column::whole("taken", cells(rows, |r| secs(r.time_taken_ms)), 4).right(),
+            Column::whole(
+                "taken",
+                cells(rows, |r| r.time_taken_ms.map(secs).unwrap_or_default()),
+                4,
+            )
+            .right(),
             Column::cut("path", path_cells, path_min, 0),
         ];
         let total = if pipe { usize::MAX / 2 } else { self.columns() };

@@ -788,7 +788,7 @@ pub(super) fn write_requests(
                 file: one_line(&r.file.display().to_string(), LONG),
                 started: r.start_time.map(short_time).unwrap_or_default(),
                 server: one_line(r.server, SHORT),
-                status: r.status.to_string(),
+                status: r.status.map(|s| s.to_string()).unwrap_or_default(),
                 verdict: r.verdict.to_string(),
                 url: one_line(r.url, LONG),
                 evidence: one_line(r.evidence, 600),
