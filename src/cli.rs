@@ -159,6 +159,13 @@ struct InputArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Keep what each trace yielded in DIR, so a rescan reads only new and changed files
+    /// [default: the user's cache folder, or $FREBSCOPE_CACHE].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache: Option<PathBuf>,
+    /// Read every trace, and neither read nor write the rescan cache.
+    #[arg(long)]
+    no_cache: bool,
     /// No colours (the NO_COLOR environment variable does the same).
     #[arg(long)]
     no_color: bool,
@@ -255,6 +262,7 @@ impl Cli {
                     progress: false,
                     stats: false,
                     skipped_csv: None,
+                    cache: None,
                 })
             }
         }
@@ -314,6 +322,11 @@ impl InputArgs {
             progress: !self.no_progress,
             stats: self.stats,
             skipped_csv: skipped_csv_target(self.skipped_csv)?,
+            cache: match (self.no_cache, self.cache) {
+                (true, _) => None,
+                (false, Some(dir)) => Some(dir),
+                (false, None) => frebscope::cache::default_dir(),
+            },
         })
     }
 }

@@ -117,6 +117,8 @@ pub struct Config {
     pub stats: bool,
     /// Write every skipped file as CSV to this file.
     pub skipped_csv: Option<PathBuf>,
+    /// The rescan cache's folder; `None`: no cache.
+    pub cache: Option<PathBuf>,
 }
 
 /// The default reader threads: reading traces waits on the disk or the network more than on

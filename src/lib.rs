@@ -15,6 +15,7 @@
 //! form of the command line that everything else reads.
 
 pub mod aggregate;
+pub mod cache;
 pub mod codes;
 pub mod config;
 pub mod diagnose;
