@@ -57,6 +57,35 @@ enum Subcommands {
   frebscope show fr000123.xml --all --no-color | less
   frebscope show fr000123.xml --context D:\\logs\\W3SVC2")]
     Show(ShowArgs),
+    /// Follow live shares: diagnose each new trace as it lands, keep copies, summarize at the end.
+    #[command(after_help = "Examples:
+  frebscope watch '\\\\web01\\logs$\\FailedReqLogFiles' '\\\\arr01\\logs$\\FailedReqLogFiles' --status 5xx
+  frebscope watch D:\\logs --status 502 --archive D:\\incident --for 2h
+  frebscope watch D:\\logs --interval 10s --json | jq -r 'select(.verdict==\"startup\") | .file'
+
+Lists the folders every interval (no change notifications: they are unreliable on SMB), reads
+each new trace once it is complete, and prints its verdict with the context of everything seen
+so far. With --archive, each new trace is copied to DIR/SERVER/W3SVCn/<time>_frNNNNNN.xml before
+IIS can rotate it away; `frebscope scan DIR` reads the whole incident later.")]
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Copy each new trace into DIR/SERVER/W3SVCn/<time>_frNNNNNN.xml (same content: once).
+    #[arg(long, value_name = "DIR")]
+    archive: Option<PathBuf>,
+    /// Time between listings of the folders.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    interval: String,
+    /// Stop after this long and print the summary [default: until Ctrl-C].
+    #[arg(long = "for", value_name = "DURATION")]
+    duration: Option<String>,
+    /// One JSON object per new trace and line (the requests --json fields and `update`).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +267,29 @@ impl Cli {
             Subcommands::Requests(args) => {
                 let format = format_of(args.csv, args.json);
                 args.input.into_config(Command::Requests { format })
+            }
+            Subcommands::Watch(args) => {
+                let interval = config::parse_duration("--interval", &args.interval)?;
+                if interval < std::time::Duration::from_millis(10) {
+                    return Err(ConfigError::Invalid(
+                        "--interval must be at least 10ms (5s suits a share)".into(),
+                    ));
+                }
+                let duration = args
+                    .duration
+                    .as_deref()
+                    .map(|d| config::parse_duration("--for", d))
+                    .transpose()?;
+                let options = frebscope::watch::Options {
+                    interval,
+                    duration,
+                    archive: args.archive,
+                    json: args.json,
+                };
+                let mut config = args.input.into_config(Command::Watch(options))?;
+                // Each trace is read once as it lands: the rescan cache has nothing to add.
+                config.cache = None;
+                Ok(config)
             }
             Subcommands::Show(args) => {
                 let roots = args

@@ -74,6 +74,8 @@ pub enum Command {
         /// Output format.
         format: Format,
     },
+    /// Follow live shares: each new trace as it lands, and the summary at the end.
+    Watch(crate::watch::Options),
     /// One trace in depth.
     Show {
         /// Print every event, verbose ones included.

@@ -30,3 +30,4 @@ pub mod run;
 pub mod sanitize;
 pub mod show;
 pub mod synth;
+pub mod watch;

@@ -51,6 +51,7 @@ pub struct Streams<'a> {
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
     match &config.command {
         Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
+        Command::Watch(options) => crate::watch::run_until_interrupted(config, options, streams),
         _ => run_analysis(config, streams),
     }
 }
@@ -300,7 +301,9 @@ fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus>
                 r.requests(&report, out)
             })?;
         }
-        Command::Show { .. } => unreachable!("show is dispatched before analysis"),
+        Command::Show { .. } | Command::Watch(_) => {
+            unreachable!("show and watch are dispatched before analysis")
+        }
     }
     report_skipped(config, skipped, streams.err)?;
     if config.stats {
