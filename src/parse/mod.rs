@@ -20,7 +20,7 @@ use crate::error::{FileError, ParseError};
 use crate::model::Trace;
 
 /// The size of the first read of a file (see [`parse_file_counted`]).
-const FIRST_READ: usize = 32 * 1024;
+const FIRST_READ: usize = 16 * 1024;
 
 /// Reads one trace file. `keep` decides, from the root element and first events, whether the
 /// rest of the file is worth reading (see [`fast::summarize`]).
@@ -35,9 +35,10 @@ pub fn parse_file_counted(
     bytes_read: &AtomicU64,
 ) -> Result<Trace, FileError> {
     let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
-    // On a share every read is a round trip: the encoding sniff and the head's first two
-    // steps come from one read this size, which holds the request headers of a real trace
-    // (about 23 KB in), all a trace the filters reject needs. Larger reads bypass the buffer.
+    // On a share every read is a round trip: the encoding sniff and the head's first step
+    // come from one read of the head step's size (a 4-byte read would cost a round trip of
+    // its own). A trace the filters reject needs its request headers, 10-23 KB in: one or
+    // two such reads. Larger reads bypass the buffer.
     let counted = BufReader::with_capacity(FIRST_READ, input::Counting::new(file, bytes_read));
     let mut input = input::utf8_stream(counted).map_err(|e| FileError::io(path, &e))?;
     fast::summarize(path, &mut input, keep).map_err(|e| FileError::parse(path, &e))
