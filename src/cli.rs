@@ -173,7 +173,8 @@ struct InputArgs {
     /// Only URLs containing this text (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     url: Option<String>,
-    /// Reader threads [default: 4 per core, 4 to 32]. Raise it for slow shares.
+    /// Reader threads, which are requests in flight on a share [default: 64, or 4 per core
+    /// past 16 cores]. Lower it (-j 8) on a local disk to save memory.
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
     /// Name every skipped file on stderr, not only the first 20.
