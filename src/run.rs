@@ -135,7 +135,12 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         discover: discovered,
         read,
         diagnose: diagnosing.elapsed(),
-        cached: cache.map(|c| (hits.load(Ordering::Relaxed) as usize, c.file().to_path_buf())),
+        cached: cache.map(|c| {
+            (
+                hits.load(Ordering::Relaxed) as usize,
+                c.file().to_path_buf(),
+            )
+        }),
         threads: config.threads,
     };
     Ok(Collected {

@@ -24,7 +24,8 @@ fn frebscope(args: &[&std::ffi::OsStr]) -> (String, String, i32) {
 
 /// `scan --json` without its elapsed time.
 fn scan(root: &Path, cache: Option<&Path>, extra: &[&str]) -> (Value, String) {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["scan".as_ref(), root.as_os_str(), "--json".as_ref()];
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["scan".as_ref(), root.as_os_str(), "--json".as_ref()];
     match cache {
         Some(dir) => args.extend(["--cache".as_ref(), dir.as_os_str()]),
         None => args.push("--no-cache".as_ref()),
@@ -40,7 +41,8 @@ fn scan(root: &Path, cache: Option<&Path>, extra: &[&str]) -> (Value, String) {
 
 /// `requests --json`, one value per line.
 fn requests(root: &Path, cache: Option<&Path>, extra: &[&str]) -> Vec<Value> {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["requests".as_ref(), root.as_os_str(), "--json".as_ref()];
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["requests".as_ref(), root.as_os_str(), "--json".as_ref()];
     match cache {
         Some(dir) => args.extend(["--cache".as_ref(), dir.as_os_str()]),
         None => args.push("--no-cache".as_ref()),
@@ -110,13 +112,20 @@ fn rescans_report_what_uncached_runs_report_and_read_only_what_changed() {
     let cache = dir.path().join("cache");
     copy_tree(&samples(), &share);
     age(&share);
-    let files = walk(&share).iter().filter(|p| p.extension().is_some_and(|e| e == "xml")).count();
+    let files = walk(&share)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .count();
 
     let (uncached, _) = scan(&share, None, &[]);
     let (cold, stderr) = scan(&share, Some(&cache), &[]);
     assert_eq!(unchanged(&stderr), 0);
     let (warm, stderr) = scan(&share, Some(&cache), &[]);
-    assert_eq!(unchanged(&stderr), files, "a rescan of an unchanged share reads no trace");
+    assert_eq!(
+        unchanged(&stderr),
+        files,
+        "a rescan of an unchanged share reads no trace"
+    );
     assert_eq!(cold, uncached);
     assert_eq!(warm, uncached);
     assert_eq!(
@@ -156,7 +165,10 @@ fn a_corrupt_cache_is_ignored_with_a_warning_and_rebuilt() {
     age(&share);
     let (plain, _) = scan(&share, None, &[]);
     scan(&share, Some(&cache), &[]);
-    let file = walk(&cache).into_iter().find(|p| p.extension().is_some_and(|e| e == "bin")).unwrap();
+    let file = walk(&cache)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "bin"))
+        .unwrap();
     for damage in [
         |b: &mut Vec<u8>| b.truncate(b.len() / 2),
         |b: &mut Vec<u8>| {

@@ -126,7 +126,10 @@ fn traces_that_appear_grow_and_rotate_are_each_reported_once_and_archived() {
     assert_eq!(archived.len(), 3, "{archived:?}");
     for path in &archived {
         let rel = path.strip_prefix(&archive).unwrap();
-        let parts: Vec<_> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let parts: Vec<_> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
         assert_eq!(parts[0], "ARR01", "{rel:?}");
         assert_eq!(parts[1], "W3SVC1", "{rel:?}");
         assert!(
@@ -207,7 +210,10 @@ fn a_share_that_drops_is_reported_once_and_resumed_without_repeats() {
     assert_eq!(landed.matches("fr000001.xml").count(), 1, "{stdout}");
     assert_eq!(landed.matches("fr000002.xml").count(), 1, "{stdout}");
     // The summary of what it saw ends the run.
-    assert!(stdout.contains("verdict") || stdout.contains("Verdict"), "{stdout}");
+    assert!(
+        stdout.contains("verdict") || stdout.contains("Verdict"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -244,7 +250,11 @@ fn an_arr_502_meets_its_backend_trace_when_that_lands_later() {
     assert_eq!(front_records[0]["update"], false);
     assert_eq!(front_records[0]["linked_file"], "");
     assert_eq!(front_records[1]["update"], true);
-    assert_eq!(front_records[1]["verdict"], "startup", "{:#?}", front_records[1]);
+    assert_eq!(
+        front_records[1]["verdict"], "startup",
+        "{:#?}",
+        front_records[1]
+    );
     assert!(
         front_records[1]["linked_file"]
             .as_str()
@@ -281,7 +291,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.file_name().is_some_and(|n| n == ".incoming") {
-            assert_eq!(fs::read_dir(&path).unwrap().count(), 0, "copies left in .incoming");
+            assert_eq!(
+                fs::read_dir(&path).unwrap().count(),
+                0,
+                "copies left in .incoming"
+            );
             continue;
         }
         if path.is_dir() {

@@ -95,7 +95,11 @@ fn since_epoch(t: SystemTime) -> (i64, u32) {
         Err(e) => {
             let d = e.duration();
             let (s, n) = (d.as_secs() as i64, d.subsec_nanos());
-            if n == 0 { (-s, 0) } else { (-s - 1, 1_000_000_000 - n) }
+            if n == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, 1_000_000_000 - n)
+            }
         }
     }
 }
@@ -243,13 +247,17 @@ fn read_entries(mut input: impl Read) -> Result<Entries, String> {
         _ => e.to_string(),
     };
     let mut magic = [0u8; 16];
-    input.read_exact(&mut magic).map_err(|_| "it is not a frebscope cache file")?;
+    input
+        .read_exact(&mut magic)
+        .map_err(|_| "it is not a frebscope cache file")?;
     if &magic != MAGIC {
         return Err("it is not a frebscope cache file".into());
     }
     let version = read_u32(&mut input).map_err(cut)?;
     if version != FORMAT {
-        return Err(format!("it was written in format {version}, this build reads {FORMAT}"));
+        return Err(format!(
+            "it was written in format {version}, this build reads {FORMAT}"
+        ));
     }
     let mut entries = HashMap::new();
     let mut crc = crc32fast::Hasher::new();

@@ -227,7 +227,11 @@ impl TraceRecord {
             partial: self.partial,
             depth: if self.full { Depth::Full } else { Depth::Head },
             event_count: self.event_count,
-            events: self.events.iter().map(String::as_str).collect::<EventNames>(),
+            events: self
+                .events
+                .iter()
+                .map(String::as_str)
+                .collect::<EventNames>(),
         }
     }
 }

@@ -48,7 +48,14 @@ fn head_traces_keep_their_depth() {
     let mut trace = sample_traces().remove(0);
     trace.depth = Depth::Head;
     let entries = read_entries(written(std::slice::from_ref(&trace)).as_slice()).unwrap();
-    let (_, record) = entries.values().next().unwrap().lock().unwrap().take().unwrap();
+    let (_, record) = entries
+        .values()
+        .next()
+        .unwrap()
+        .lock()
+        .unwrap()
+        .take()
+        .unwrap();
     assert!(!record.is_full());
     assert_eq!(record.into_trace(trace.file.clone()), trace);
 }
@@ -122,19 +129,34 @@ fn lookups_check_the_stamp_and_the_form_the_filters_need() {
         status: crate::filter::parse_status_list("404").unwrap(),
         ..Filters::default()
     };
-    assert_eq!(save(trace).lookup(&trace.file, old_stamp(9), &all).as_ref(), Some(trace));
-    assert!(save(trace).lookup(&trace.file, old_stamp(10), &all).is_none(), "size changed");
+    assert_eq!(
+        save(trace).lookup(&trace.file, old_stamp(9), &all).as_ref(),
+        Some(trace)
+    );
+    assert!(
+        save(trace)
+            .lookup(&trace.file, old_stamp(10), &all)
+            .is_none(),
+        "size changed"
+    );
     let mut later = old_stamp(9);
     later.mtime.1 += 1;
-    assert!(save(trace).lookup(&trace.file, later, &all).is_none(), "time changed");
     assert!(
-        save(trace).lookup(&trace.file, old_stamp(9), &only_404).is_none(),
+        save(trace).lookup(&trace.file, later, &all).is_none(),
+        "time changed"
+    );
+    assert!(
+        save(trace)
+            .lookup(&trace.file, old_stamp(9), &only_404)
+            .is_none(),
         "a whole trace the filters reject is read again for its head"
     );
     let mut head = trace.clone();
     head.depth = Depth::Head;
     assert!(
-        save(&head).lookup(&trace.file, old_stamp(9), &all).is_none(),
+        save(&head)
+            .lookup(&trace.file, old_stamp(9), &all)
+            .is_none(),
         "a head the filters now accept is read again whole"
     );
 }
@@ -173,7 +195,11 @@ fn concurrent_writers_leave_a_whole_file() {
     });
     let mut warnings = Vec::new();
     let cache = Cache::open(dir.path(), &roots, &mut warnings).unwrap();
-    assert!(warnings.is_empty(), "{}", String::from_utf8_lossy(&warnings));
+    assert!(
+        warnings.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&warnings)
+    );
     assert!(cache.entries.len() + 4 > traces.len());
     let leftovers: Vec<_> = fs::read_dir(dir.path())
         .unwrap()

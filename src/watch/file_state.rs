@@ -85,7 +85,10 @@ fn is_complete(path: &Path) -> bool {
     let Ok(len) = file.seek(SeekFrom::End(0)) else {
         return false;
     };
-    if file.seek(SeekFrom::Start(len.saturating_sub(TAIL))).is_err() {
+    if file
+        .seek(SeekFrom::Start(len.saturating_sub(TAIL)))
+        .is_err()
+    {
         return false;
     }
     let mut tail = Vec::with_capacity(TAIL as usize);
@@ -149,7 +152,11 @@ mod tests {
         files.update(vec![(path.clone(), stamp(&path))], &[]);
         files.update(Vec::new(), &[dir.path().to_path_buf()]);
         assert_eq!(files.len(), 1);
-        assert!(files.update(vec![(path.clone(), stamp(&path))], &[]).is_empty());
+        assert!(
+            files
+                .update(vec![(path.clone(), stamp(&path))], &[])
+                .is_empty()
+        );
         files.update(Vec::new(), &[]);
         assert_eq!(files.len(), 0, "gone from a listed root: forgotten");
     }

@@ -264,7 +264,9 @@ impl Watcher<'_> {
                 archive::Stored::New(copy) => {
                     let mut trace = parse::parse_file(&copy, &keep)?;
                     trace.file = path.to_path_buf();
-                    archive.place(&copy, &trace).map_err(|e| FileError::io(path, &e))?;
+                    archive
+                        .place(&copy, &trace)
+                        .map_err(|e| FileError::io(path, &e))?;
                     trace
                 }
             },
@@ -293,7 +295,11 @@ impl Watcher<'_> {
             if trace.depth != Depth::Full || !self.config.filters.matches(trace) {
                 continue;
             }
-            let now = (diagnosis.verdict, diagnosis.rule, diagnosis.linked_file.clone());
+            let now = (
+                diagnosis.verdict,
+                diagnosis.rule,
+                diagnosis.linked_file.clone(),
+            );
             let update = match &seen.printed {
                 None => false,
                 Some(before) if *before == now => continue,
