@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::aggregate::{self, Totals};
@@ -63,17 +64,18 @@ pub struct Options {
     pub json: bool,
 }
 
-/// One trace of the context, with what was last printed about it.
-struct Seen {
-    trace: Trace,
-    printed: Option<(Verdict, &'static str, Option<PathBuf>)>,
-}
+/// What was last printed about a trace: a later trace that changes it prints an update.
+type Printed = Option<(Verdict, &'static str, Option<PathBuf>)>;
 
 struct Watcher<'a> {
     config: &'a Config,
     options: &'a Options,
     files: Files,
-    context: VecDeque<Seen>,
+    /// The traces of the context, oldest first, and what was printed about each.
+    context: VecDeque<Trace>,
+    printed: VecDeque<Printed>,
+    /// Stats the listed files, many at a time: on a share each is a round trip.
+    pool: rayon::ThreadPool,
     archive: Option<Archive>,
     skipped: Vec<FileError>,
     /// Traces read since the start, including those dropped from the context.
@@ -111,6 +113,10 @@ pub fn run(
         options,
         files: Files::default(),
         context: VecDeque::new(),
+        printed: VecDeque::new(),
+        pool: rayon::ThreadPoolBuilder::new()
+            .num_threads(config.threads)
+            .build()?,
         archive: match &options.archive {
             Some(dir) => Some(Archive::open(dir)?),
             None => None,
@@ -180,11 +186,13 @@ impl Watcher<'_> {
         }
         self.backoff = self.options.interval;
         let found = discover::discover(&reachable);
-        let stamped = found
-            .files
-            .iter()
-            .filter_map(|p| Stamp::of(p).map(|s| (p.clone(), s)))
-            .collect();
+        let stamped = self.pool.install(|| {
+            found
+                .files
+                .par_iter()
+                .filter_map(|p| Stamp::of(p).map(|s| (p.clone(), s)))
+                .collect()
+        });
         let unlisted: Vec<PathBuf> = self
             .config
             .roots
@@ -280,18 +288,16 @@ impl Watcher<'_> {
     fn land(&mut self, new: Vec<Trace>, out: &mut dyn Write) -> Result<()> {
         self.total += new.len();
         for trace in new {
-            self.context.push_back(Seen {
-                trace,
-                printed: None,
-            });
+            self.context.push_back(trace);
+            self.printed.push_back(None);
         }
         while self.context.len() > CONTEXT_TRACES {
             self.context.pop_front();
+            self.printed.pop_front();
         }
-        let traces: Vec<Trace> = self.context.iter().map(|s| s.trace.clone()).collect();
-        let diagnoses = diagnose::diagnose(&traces, &self.config.diagnosis);
-        for (seen, diagnosis) in self.context.iter_mut().zip(&diagnoses) {
-            let trace = &seen.trace;
+        let traces = self.context.make_contiguous();
+        let diagnoses = diagnose::diagnose(traces, &self.config.diagnosis);
+        for ((trace, printed), diagnosis) in traces.iter().zip(&mut self.printed).zip(&diagnoses) {
             if trace.depth != Depth::Full || !self.config.filters.matches(trace) {
                 continue;
             }
@@ -300,12 +306,12 @@ impl Watcher<'_> {
                 diagnosis.rule,
                 diagnosis.linked_file.clone(),
             );
-            let update = match &seen.printed {
+            let update = match printed {
                 None => false,
                 Some(before) if *before == now => continue,
                 Some(_) => true,
             };
-            seen.printed = Some(now);
+            *printed = Some(now);
             if self.options.json {
                 write_json(trace, diagnosis, update, out)?;
             } else {
@@ -315,9 +321,9 @@ impl Watcher<'_> {
         Ok(())
     }
 
-    fn summary(&self, streams: &mut Streams<'_>, elapsed: Duration) -> Result<()> {
-        let traces: Vec<Trace> = self.context.iter().map(|s| s.trace.clone()).collect();
-        let analysis = diagnose::analyze(&traces, &self.config.diagnosis);
+    fn summary(&mut self, streams: &mut Streams<'_>, elapsed: Duration) -> Result<()> {
+        let traces = self.context.make_contiguous();
+        let analysis = diagnose::analyze(traces, &self.config.diagnosis);
         let matched: Vec<usize> = traces
             .iter()
             .enumerate()
