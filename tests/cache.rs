@@ -30,7 +30,7 @@ fn scan(root: &Path, cache: Option<&Path>, extra: &[&str]) -> (Value, String) {
         Some(dir) => args.extend(["--cache".as_ref(), dir.as_os_str()]),
         None => args.push("--no-cache".as_ref()),
     }
-    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     args.push("--stats".as_ref());
     let (stdout, stderr, code) = frebscope(&args);
     assert!(code == 0 || code == 2, "{stderr}");
@@ -47,7 +47,7 @@ fn requests(root: &Path, cache: Option<&Path>, extra: &[&str]) -> Vec<Value> {
         Some(dir) => args.extend(["--cache".as_ref(), dir.as_os_str()]),
         None => args.push("--no-cache".as_ref()),
     }
-    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     let (stdout, stderr, code) = frebscope(&args);
     assert!(code == 0 || code == 2, "{stderr}");
     stdout

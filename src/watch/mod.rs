@@ -330,7 +330,7 @@ impl Watcher<'_> {
             .filter(|(_, t)| t.depth == Depth::Full && self.config.filters.matches(t))
             .map(|(i, _)| i)
             .collect();
-        let totals = Totals::new(&traces, &matched, &self.skipped);
+        let totals = Totals::new(traces, &matched, &self.skipped);
         if self.options.json {
             #[derive(Serialize)]
             struct Last<'a> {
@@ -357,9 +357,9 @@ impl Watcher<'_> {
         } else {
             writeln!(streams.out)?;
         }
-        let verdicts = aggregate::verdict_counts(&traces, &analysis.diagnoses, &matched);
-        let groups = aggregate::group(&traces, &analysis.diagnoses, &matched, GroupBy::Error);
-        let hints = diagnose::hints(&traces, &analysis);
+        let verdicts = aggregate::verdict_counts(traces, &analysis.diagnoses, &matched);
+        let groups = aggregate::group(traces, &analysis.diagnoses, &matched, GroupBy::Error);
+        let hints = diagnose::hints(traces, &analysis);
         let report = ScanReport {
             totals: &totals,
             verdicts: &verdicts,

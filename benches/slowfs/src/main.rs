@@ -80,12 +80,15 @@ impl Counters {
     }
 }
 
+/// A folder's entries as opendir read them: inode, kind, name.
+type Listing = Vec<(u64, FileType, OsString)>;
+
 struct SlowFs {
     source: PathBuf,
     rtt: Duration,
     bytes_per_sec: f64,
     inodes: Mutex<HashMap<u64, PathBuf>>,
-    dirs: Mutex<HashMap<u64, Vec<(u64, FileType, OsString)>>>,
+    dirs: Mutex<HashMap<u64, Listing>>,
     files: Mutex<HashMap<u64, File>>,
     next_handle: AtomicU64,
     /// When the link has sent every byte asked for so far.
@@ -264,7 +267,7 @@ impl Filesystem for SlowFs {
         let Some(entries) = entries else {
             return reply.error(Errno::EBADF);
         };
-        if offset < entries.len() as u64 && offset % ENTRIES_PER_PAGE == 0 {
+        if offset < entries.len() as u64 && offset.is_multiple_of(ENTRIES_PER_PAGE) {
             self.round_trip(&self.counters.readdir);
         }
         for (i, (ino, kind, name)) in entries.iter().enumerate().skip(offset as usize) {
