@@ -112,7 +112,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
             .iter()
             .zip(&stamps)
             .filter_map(|(t, s)| Some((t, (*s)?)));
-        if let Err(e) = cache.save(stamped) {
+        if let Err(e) = cache.save(stamped, hits.load(Ordering::Relaxed) as usize) {
             writeln!(
                 err,
                 "frebscope: warning: could not write the cache {}: {e}",

@@ -116,6 +116,8 @@ pub struct Cache {
     file: PathBuf,
     /// Taken out as they are used, so that memory does not hold a trace twice.
     entries: HashMap<Vec<u8>, Mutex<Option<(Stamp, TraceRecord)>>>,
+    /// How many entries the file held.
+    loaded: usize,
 }
 
 fn key(path: &Path) -> Vec<u8> {
@@ -152,7 +154,12 @@ impl Cache {
                 HashMap::new()
             }
         };
-        Ok(Cache { file, entries })
+        let loaded = entries.len();
+        Ok(Cache {
+            file,
+            entries,
+            loaded,
+        })
     }
 
     /// The cache file.
@@ -174,18 +181,60 @@ impl Cache {
     }
 
     /// Replaces the cache file with the summaries of this run: a temporary file renamed over
-    /// the old one, so a reader never sees half of it.
-    pub fn save<'a>(&self, traces: impl Iterator<Item = (&'a Trace, Stamp)>) -> io::Result<()> {
+    /// the old one, so a reader never sees half of it. When every summary came from the cache
+    /// (`hits`) and the file held no others, the file is only marked as used: a rescan of an
+    /// unchanged share writes nothing.
+    pub fn save<'a>(
+        &self,
+        traces: impl Iterator<Item = (&'a Trace, Stamp)>,
+        hits: usize,
+    ) -> io::Result<()> {
+        let traces: Vec<(&Trace, Stamp)> = traces.collect();
+        if hits == traces.len() && hits == self.loaded && self.file.exists() {
+            return File::options()
+                .write(true)
+                .open(&self.file)?
+                .set_modified(SystemTime::now());
+        }
+        let traces = traces.into_iter();
         let dir = self.file.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir)?;
         let mut temp = tempfile::Builder::new()
             .prefix(".scan-")
             .suffix(".tmp")
             .tempfile_in(dir)?;
+        // No fsync: a file torn by a crash fails its checksum and is rebuilt, and rescans
+        // should not wait on the disk.
         write_entries(BufWriter::new(temp.as_file_mut()), traces)?;
-        temp.as_file().sync_all().ok();
         temp.persist(&self.file).map_err(|e| e.error)?;
+        prune(dir);
         Ok(())
+    }
+}
+
+/// A cache file not used for this long is removed: the cache folder does not grow with every
+/// set of roots ever scanned.
+const UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
+
+fn prune(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with("scan-") || !name.ends_with(".bin") {
+            continue;
+        }
+        let unused = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > UNUSED);
+        if unused {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -102,7 +102,7 @@ fn a_damaged_cache_file_is_ignored_with_a_warning_and_replaced() {
     assert!(text.contains("cut short"), "{text}");
     let traces = sample_traces();
     cache
-        .save(traces.iter().map(|t| (t, old_stamp(1))))
+        .save(traces.iter().map(|t| (t, old_stamp(1))), 0)
         .unwrap();
     let mut warnings = Vec::new();
     let again = Cache::open(dir.path(), &roots, &mut warnings).unwrap();
@@ -121,7 +121,7 @@ fn lookups_check_the_stamp_and_the_form_the_filters_need() {
         .expect("a 502 in samples");
     let save = |t: &Trace| {
         let cache = Cache::open(dir.path(), &roots, &mut Vec::new()).unwrap();
-        cache.save(std::iter::once((t, old_stamp(9)))).unwrap();
+        cache.save(std::iter::once((t, old_stamp(9))), 0).unwrap();
         Cache::open(dir.path(), &roots, &mut Vec::new()).unwrap()
     };
     let all = Filters::default();
@@ -187,7 +187,7 @@ fn concurrent_writers_leave_a_whole_file() {
                     let cache = Cache::open(dir, roots, &mut Vec::new()).unwrap();
                     let keep = traces.len() - n;
                     cache
-                        .save(traces[..keep].iter().map(|t| (t, old_stamp(1))))
+                        .save(traces[..keep].iter().map(|t| (t, old_stamp(1))), 0)
                         .unwrap();
                 }
             });
@@ -213,4 +213,23 @@ fn concurrent_writers_leave_a_whole_file() {
 fn negative_times_keep_their_order() {
     let before = UNIX_EPOCH - Duration::from_millis(1500);
     assert_eq!(since_epoch(before), (-2, 500_000_000));
+}
+
+#[test]
+fn cache_files_unused_for_a_month_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("scan-v1-00000000.bin");
+    let recent = dir.path().join("scan-v1-11111111.bin");
+    let other = dir.path().join("notes.txt");
+    for path in [&old, &recent, &other] {
+        fs::write(path, b"x").unwrap();
+    }
+    let month_ago = SystemTime::now() - Duration::from_secs(31 * 24 * 3600);
+    for path in [&old, &other] {
+        File::options().write(true).open(path).unwrap().set_modified(month_ago).unwrap();
+    }
+    prune(dir.path());
+    assert!(!old.exists());
+    assert!(recent.exists());
+    assert!(other.exists(), "only cache files are pruned");
 }
