@@ -31,7 +31,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root" || exit 1
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --release --quiet --bin frebscope --example gen_corpus || exit 1
+cargo build --release --quiet --bin frebscope --bin gen_corpus || exit 1
 bin="$target_dir/release/frebscope"
 [ -n "$out" ] || out="${TMPDIR:-/tmp}/frebscope-memory-$traces"
 
@@ -39,7 +39,7 @@ if [ "$(find "$out" -name 'fr*.xml' 2>/dev/null | wc -l)" -ne "$traces" ]; then
     echo "== building $traces links to $distinct generated traces in $out"
     rm -rf "$out"
     mkdir -p "$out/src"
-    "$target_dir/release/examples/gen_corpus" --out "$out/src" --traces "$distinct" --seed 7 >/dev/null || exit 1
+    "$target_dir/release/gen_corpus" --out "$out/src" --traces "$distinct" --seed 7 >/dev/null || exit 1
     mapfile -t sources < <(find "$out/src" -name 'fr*.xml' | sort)
     per_dir=$(( (traces + 99) / 100 ))
     n=0

@@ -59,10 +59,10 @@ fi
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 bin="$target_dir/release/frebscope"
 echo "== build (release): frebscope, gen_corpus, slowfs"
-cargo build --release --quiet --bin frebscope --example gen_corpus || exit 1
+cargo build --release --quiet --bin frebscope --bin gen_corpus || exit 1
 cargo build --release --quiet --manifest-path benches/slowfs/Cargo.toml || exit 1
 slowfs="$root/benches/slowfs/target/release/slowfs"
-gen="$target_dir/release/examples/gen_corpus"
+gen="$target_dir/release/gen_corpus"
 
 [ -n "$out" ] || out="${TMPDIR:-/tmp}/frebscope-share-$traces"
 count_files() { find "$1" -name 'fr*.xml' -type f 2>/dev/null | wc -l; }

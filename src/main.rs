@@ -10,6 +10,8 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use frebscope::config::Environment;
+use frebscope::discover::resolve_root;
 use frebscope::run::{RunStatus, Streams, run};
 
 fn main() -> ExitCode {
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    let config = match cli.into_config() {
+    let config = match cli.into_config(&Environment::current(), &resolve_root) {
         Ok(config) => config,
         Err(err) => {
             let _ = writeln!(io::stderr(), "frebscope: {err}");

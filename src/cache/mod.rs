@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Root;
+use crate::discover::Root;
 use crate::filter::Filters;
 use crate::model::Trace;
 use record::TraceRecord;

@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::config::Root;
 use crate::discover;
+use crate::discover::Root;
 use crate::model::Depth;
 use crate::parse;
 
@@ -226,7 +226,12 @@ fn cache_files_unused_for_a_month_are_removed() {
     }
     let month_ago = SystemTime::now() - Duration::from_secs(31 * 24 * 3600);
     for path in [&old, &other] {
-        File::options().write(true).open(path).unwrap().set_modified(month_ago).unwrap();
+        File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(month_ago)
+            .unwrap();
     }
     prune(dir.path());
     assert!(!old.exists());

@@ -28,11 +28,13 @@ use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::aggregate::GroupBy;
 use crate::aggregate::{self, Totals};
 use crate::cache::Stamp;
-use crate::config::{Config, GroupBy, Root};
+use crate::config::Watch;
 use crate::diagnose;
 use crate::discover;
+use crate::discover::Root;
 use crate::error::FileError;
 use crate::model::{Depth, Diagnosis, Trace, Verdict};
 use crate::parse;
@@ -68,7 +70,7 @@ pub struct Options {
 type Printed = Option<(Verdict, &'static str, Option<PathBuf>)>;
 
 struct Watcher<'a> {
-    config: &'a Config,
+    config: &'a Watch,
     options: &'a Options,
     files: Files,
     /// The traces of the context, oldest first, and what was printed about each.
@@ -86,26 +88,18 @@ struct Watcher<'a> {
 }
 
 /// Runs `watch` until the deadline or Ctrl-C, then prints the summary.
-pub fn run_until_interrupted(
-    config: &Config,
-    options: &Options,
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
+pub fn run_until_interrupted(config: &Watch, streams: &mut Streams<'_>) -> Result<RunStatus> {
     static STOP: AtomicBool = AtomicBool::new(false);
     // A second handler cannot be set in the same process (a library caller running watch
     // twice): the first one still sets the same flag.
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed));
     STOP.store(false, Ordering::Relaxed);
-    run(config, options, streams, &STOP)
+    run(config, streams, &STOP)
 }
 
 /// Runs `watch` until the deadline or until `stop` is set (Ctrl-C), then prints the summary.
-pub fn run(
-    config: &Config,
-    options: &Options,
-    streams: &mut Streams<'_>,
-    stop: &AtomicBool,
-) -> Result<RunStatus> {
+pub fn run(config: &Watch, streams: &mut Streams<'_>, stop: &AtomicBool) -> Result<RunStatus> {
+    let options = &config.options;
     let started = Instant::now();
     let deadline = options.duration.map(|d| started + d);
     let mut watcher = Watcher {
@@ -115,7 +109,7 @@ pub fn run(
         context: VecDeque::new(),
         printed: VecDeque::new(),
         pool: rayon::ThreadPoolBuilder::new()
-            .num_threads(config.threads)
+            .num_threads(config.input.threads)
             .build()?,
         archive: match &options.archive {
             Some(dir) => Some(Archive::open(dir)?),
@@ -130,8 +124,12 @@ pub fn run(
         writeln!(
             streams.err,
             "frebscope: watching {} root{} every {}; Ctrl-C prints the summary",
-            config.roots.len(),
-            if config.roots.len() == 1 { "" } else { "s" },
+            config.input.roots.len(),
+            if config.input.roots.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             human(options.interval)
         )?;
     }
@@ -195,6 +193,7 @@ impl Watcher<'_> {
         });
         let unlisted: Vec<PathBuf> = self
             .config
+            .input
             .roots
             .iter()
             .enumerate()
@@ -231,7 +230,7 @@ impl Watcher<'_> {
     /// The roots that can be listed now; says once when one cannot, and when it is back.
     fn check_roots(&mut self, err: &mut dyn Write) -> Result<Vec<Root>> {
         let mut reachable = Vec::new();
-        for (index, root) in self.config.roots.iter().enumerate() {
+        for (index, root) in self.config.input.roots.iter().enumerate() {
             let shown = root_text(root);
             match probe(root) {
                 Ok(()) => {
@@ -265,7 +264,7 @@ impl Watcher<'_> {
     /// Reads a complete (or settled) trace, archiving it first when asked: the archived copy
     /// is what is parsed, so the verdict and the evidence kept are of the same bytes.
     fn ingest(&mut self, path: &Path) -> Result<Option<Trace>, FileError> {
-        let keep = |head: &Trace| self.config.filters.matches(head);
+        let keep = |head: &Trace| self.config.input.filters.matches(head);
         let trace = match &mut self.archive {
             Some(archive) => match archive.store(path)? {
                 archive::Stored::Duplicate => return Ok(None),
@@ -298,7 +297,7 @@ impl Watcher<'_> {
         let traces = self.context.make_contiguous();
         let diagnoses = diagnose::diagnose(traces, &self.config.diagnosis);
         for ((trace, printed), diagnosis) in traces.iter().zip(&mut self.printed).zip(&diagnoses) {
-            if trace.depth != Depth::Full || !self.config.filters.matches(trace) {
+            if trace.depth != Depth::Full || !self.config.input.filters.matches(trace) {
                 continue;
             }
             let now = (
@@ -327,7 +326,7 @@ impl Watcher<'_> {
         let matched: Vec<usize> = traces
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.depth == Depth::Full && self.config.filters.matches(t))
+            .filter(|(_, t)| t.depth == Depth::Full && self.config.input.filters.matches(t))
             .map(|(i, _)| i)
             .collect();
         let totals = Totals::new(traces, &matched, &self.skipped);
@@ -473,9 +472,9 @@ fn write_json(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     #[derive(Serialize)]
-    struct Record {
+    struct Record<'a> {
         #[serde(flatten)]
-        row: RequestRow,
+        row: RequestRow<'a>,
         update: bool,
     }
     let record = Record {
