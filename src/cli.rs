@@ -579,9 +579,64 @@ mod tests {
     fn defaults_are_the_iis_defaults() {
         let s = scan(&["scan", "logs"]);
         assert_eq!(s.diagnosis, diagnose::Options::default());
-        assert_eq!(s.input.threads, 8);
+        assert_eq!(s.input.threads, 64);
         assert_eq!(s.format, Format::Table);
         assert!(s.input.filters.is_empty());
+        assert_eq!(s.input.cache, None, "the environment's default: off here");
+    }
+
+    #[test]
+    fn the_cache_follows_its_flags_and_the_environment() {
+        let dir = PathBuf::from("/var/cache/frebscope");
+        let with_default = Environment {
+            cache_dir: Some(dir.clone()),
+            ..env()
+        };
+        let input = |env: &Environment, args: &[&str]| {
+            let Ok(Config::Scan(s)) = config_in(env, args) else {
+                panic!("not scan");
+            };
+            s.input.cache
+        };
+        assert_eq!(input(&with_default, &["scan", "x"]), Some(dir.clone()));
+        assert_eq!(input(&with_default, &["scan", "x", "--no-cache"]), None);
+        assert_eq!(
+            input(&env(), &["scan", "x", "--cache", "/tmp/c"]),
+            Some(PathBuf::from("/tmp/c"))
+        );
+        assert!(
+            Cli::try_parse_from(["frebscope", "scan", "x", "--cache", "c", "--no-cache"]).is_err()
+        );
+    }
+
+    #[test]
+    fn watch_gets_its_options_and_no_cache() {
+        let with_default = Environment {
+            cache_dir: Some(PathBuf::from("/c")),
+            ..env()
+        };
+        let Ok(Config::Watch(w)) = config_in(
+            &with_default,
+            &[
+                "watch",
+                "x",
+                "--interval",
+                "2s",
+                "--for",
+                "1h",
+                "--archive",
+                "a",
+                "--json",
+            ],
+        ) else {
+            panic!("not watch");
+        };
+        assert_eq!(w.options.interval, Duration::from_secs(2));
+        assert_eq!(w.options.duration, Some(Duration::from_secs(3600)));
+        assert_eq!(w.options.archive, Some(PathBuf::from("a")));
+        assert!(w.options.json);
+        assert_eq!(w.input.cache, None);
+        assert!(config_in(&env(), &["watch", "x", "--interval", "1ms"]).is_err());
     }
 
     #[test]
