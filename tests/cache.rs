@@ -9,6 +9,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+
 fn frebscope(args: &[&std::ffi::OsStr]) -> (String, String, i32) {
     let out = Command::new(env!("CARGO_BIN_EXE_frebscope"))
         .args(args)
@@ -101,9 +103,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
+use common::samples;
 
 #[test]
 fn rescans_report_what_uncached_runs_report_and_read_only_what_changed() {
@@ -192,11 +192,9 @@ fn a_corrupt_cache_is_ignored_with_a_warning_and_rebuilt() {
 
 #[test]
 fn the_real_traces_read_the_same_through_the_cache() {
-    let real = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
-    if !real.is_dir() {
-        eprintln!("skipped: {} not found", real.display());
+    let Some(real) = common::real_corpus() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let share = dir.path().join("real");
     copy_tree(&real, &share);

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod common;
+
 const INTERVAL: &str = "150ms";
 const STEP: Duration = Duration::from_millis(600);
 
 fn sample(server: &str, site: u32, n: u32) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
+    let path = common::samples()
         .join(server)
         .join("FailedReqLogFiles")
         .join(format!("W3SVC{site}"))
