@@ -47,5 +47,8 @@ pub mod parse;
 pub mod report;
 pub mod run;
 mod sanitize;
+pub mod shell;
 pub mod show;
 pub mod watch;
+
+pub use sanitize::TerminalGuard;

@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Depth, ErrorCode, EventNames, ModuleError, ModuleWarning, Status, Trace};
+use crate::model::{
+    ArrRoute, Depth, ErrorCode, EventNames, ModuleError, ModuleWarning, Status, Trace,
+};
 
 /// A time as seconds and nanoseconds since 1970: exact, unlike a float, and cheaper than text.
 type Stamp = (i64, u32);
@@ -47,6 +49,8 @@ pub(super) struct TraceRecord {
     arr_log_id: Option<String>,
     arr_log_id_forwarded: Option<String>,
     proxy_target: Option<String>,
+    /// `None`: unknown; `Some(None)`: direct; `Some(Some(name))`: a farm.
+    arr_route: Option<Option<String>>,
     forward_start: Option<Stamp>,
     handler: Option<String>,
     fastcgi_new_process: Option<bool>,
@@ -116,6 +120,7 @@ impl From<&Trace> for TraceRecord {
             arr_log_id,
             arr_log_id_forwarded,
             proxy_target,
+            arr_route,
             forward_start,
             handler,
             fastcgi_new_process,
@@ -164,6 +169,10 @@ impl From<&Trace> for TraceRecord {
             arr_log_id: arr_log_id.clone(),
             arr_log_id_forwarded: arr_log_id_forwarded.clone(),
             proxy_target: proxy_target.clone(),
+            arr_route: arr_route.as_ref().map(|r| match r {
+                ArrRoute::Farm { name } => Some(name.clone()),
+                ArrRoute::Direct => None,
+            }),
             forward_start: stamp(*forward_start),
             handler: handler.clone(),
             fastcgi_new_process: *fastcgi_new_process,
@@ -219,6 +228,10 @@ impl TraceRecord {
             arr_log_id: self.arr_log_id,
             arr_log_id_forwarded: self.arr_log_id_forwarded,
             proxy_target: self.proxy_target,
+            arr_route: self.arr_route.map(|r| match r {
+                Some(name) => ArrRoute::Farm { name },
+                None => ArrRoute::Direct,
+            }),
             forward_start: time(self.forward_start),
             handler: self.handler,
             fastcgi_new_process: self.fastcgi_new_process,

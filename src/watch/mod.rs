@@ -366,6 +366,8 @@ impl Watcher<'_> {
             groups: &groups,
             hints: &hints,
             elapsed,
+            // The files named are live: IIS may have rotated them away by now.
+            open_example: None,
         };
         let table = TableReporter {
             color: self.config.color,
