@@ -477,6 +477,7 @@ fn reports_escape_without_the_guard() {
         progress: false,
         stats: true,
         skipped_csv: None,
+        cache: None,
     };
     let scan = |by| {
         Config::Scan(Scan {

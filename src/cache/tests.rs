@@ -94,7 +94,10 @@ fn a_damaged_cache_file_is_ignored_with_a_warning_and_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let roots = [Root::Dir(PathBuf::from("/logs"))];
     let file = file_for(dir.path(), &roots);
-    fs::write(&file, b"frebscope cache\n\x01\x00\x00\x00\xff\xff").unwrap();
+    let mut cut = MAGIC.to_vec();
+    cut.extend_from_slice(&FORMAT.to_le_bytes());
+    cut.extend_from_slice(&[0xff, 0xff]);
+    fs::write(&file, cut).unwrap();
     let mut warnings = Vec::new();
     let cache = Cache::open(dir.path(), &roots, &mut warnings).unwrap();
     let text = String::from_utf8(warnings).unwrap();
