@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use frebscope::aggregate::GroupBy;
 use frebscope::config::{
     self, ColorChoice, Config, ConfigAudit, Environment, EventInput, Events, Input, Requests, Scan,
-    Show, Timeline,
+    Show, Timeline, Watch,
 };
 use frebscope::diagnose;
 use frebscope::discover::Root;
@@ -106,6 +106,35 @@ The server is SERVER in SERVER=PATH, else the host of a \\\\SERVER\\... path, el
 holding a copied admin share (SERVER/c$/...). A web.config belongs to the site whose
 physicalPath holds it (\\\\SERVER\\d$\\Sites\\Orders\\web.config or SERVER/d$/Sites/Orders/...).")]
     Config(ConfigArgs),
+    /// Follow live shares: diagnose each new trace as it lands, keep copies, summarize at the end.
+    #[command(after_help = "Examples:
+  frebscope watch '\\\\web01\\logs$\\FailedReqLogFiles' '\\\\arr01\\logs$\\FailedReqLogFiles' --status 5xx
+  frebscope watch D:\\logs --status 502 --archive D:\\incident --for 2h
+  frebscope watch D:\\logs --interval 10s --json | jq -r 'select(.verdict==\"startup\") | .file'
+
+Lists the folders every interval (no change notifications: they are unreliable on SMB), reads
+each new trace once it is complete, and prints its verdict with the context of everything seen
+so far. With --archive, each new trace is copied to DIR/SERVER/W3SVCn/<time>_frNNNNNN.xml before
+IIS can rotate it away; `frebscope scan DIR` reads the whole incident later.")]
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Copy each new trace into DIR/SERVER/W3SVCn/<time>_frNNNNNN.xml (same content: once).
+    #[arg(long, value_name = "DIR")]
+    archive: Option<PathBuf>,
+    /// Time between listings of the folders.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    interval: String,
+    /// Stop after this long and print the summary [default: until Ctrl-C].
+    #[arg(long = "for", value_name = "DURATION")]
+    duration: Option<String>,
+    /// One JSON object per new trace and line (the requests --json fields and `update`).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -388,7 +417,8 @@ struct InputArgs {
     /// Only URLs containing this text (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     url: Option<String>,
-    /// Reader threads [default: 4 per core, 4 to 32]. Raise it for slow shares.
+    /// Reader threads, the requests in flight on a share [default: 64, 4 per core past 16].
+    /// Lower it (-j 8) on a local disk to save memory.
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
     /// Name every skipped file on stderr, not only the first 20.
@@ -407,6 +437,13 @@ struct InputArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Keep what each trace yielded in DIR, so that a rescan reads only new and changed files
+    /// [default: the user's cache folder, or $FREBSCOPE_CACHE].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache: Option<PathBuf>,
+    /// Read every trace; neither read nor write the rescan cache.
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     color: ColorArgs,
     #[command(flatten)]
@@ -586,6 +623,36 @@ impl Cli {
                     input: args.input.into_input(env, resolve)?,
                 })
             }
+            Subcommands::Watch(args) => {
+                let interval = duration::parse("--interval", &args.interval)?;
+                if interval < std::time::Duration::from_millis(10) {
+                    return Err(ConfigError::Invalid(
+                        "--interval must be at least 10ms (5s suits a share)".into(),
+                    ));
+                }
+                let duration = args
+                    .duration
+                    .as_deref()
+                    .map(|d| duration::parse("--for", d))
+                    .transpose()?;
+                let options = frebscope::watch::Options {
+                    interval,
+                    duration,
+                    archive: args.archive,
+                    json: args.json,
+                };
+                let diagnosis = args.input.diagnosis.options()?;
+                let color = args.input.color.enabled(env);
+                let mut input = args.input.into_input(env, resolve)?;
+                // Each trace is read once, as it lands: the rescan cache has nothing to add.
+                input.cache = None;
+                Config::Watch(Watch {
+                    input,
+                    diagnosis,
+                    options,
+                    color,
+                })
+            }
             Subcommands::Show(args) => {
                 let diagnosis = args.diagnosis.options()?;
                 let view = ShowOptions {
@@ -690,6 +757,11 @@ impl InputArgs {
             follow: self.follow,
             iis_config,
             events,
+            cache: match (self.no_cache, self.cache) {
+                (true, _) => None,
+                (false, Some(dir)) => Some(dir),
+                (false, None) => env.cache_dir.clone(),
+            },
         })
     }
 }
@@ -726,6 +798,7 @@ mod tests {
             no_color: false,
             term_is_dumb: false,
             cores: 2,
+            cache_dir: None,
         }
     }
 
@@ -810,9 +883,64 @@ mod tests {
     fn defaults_are_the_iis_defaults() {
         let s = scan(&["scan", "logs"]);
         assert_eq!(s.diagnosis, diagnose::Options::default());
-        assert_eq!(s.input.threads, 8);
+        assert_eq!(s.input.threads, 64);
         assert_eq!(s.format, Format::Table);
         assert!(s.input.filters.is_empty());
+        assert_eq!(s.input.cache, None, "the environment's default: off here");
+    }
+
+    #[test]
+    fn the_cache_follows_its_flags_and_the_environment() {
+        let dir = PathBuf::from("/var/cache/frebscope");
+        let with_default = Environment {
+            cache_dir: Some(dir.clone()),
+            ..env()
+        };
+        let input = |env: &Environment, args: &[&str]| {
+            let Ok(Config::Scan(s)) = config_in(env, args) else {
+                panic!("not scan");
+            };
+            s.input.cache
+        };
+        assert_eq!(input(&with_default, &["scan", "x"]), Some(dir.clone()));
+        assert_eq!(input(&with_default, &["scan", "x", "--no-cache"]), None);
+        assert_eq!(
+            input(&env(), &["scan", "x", "--cache", "/tmp/c"]),
+            Some(PathBuf::from("/tmp/c"))
+        );
+        assert!(
+            Cli::try_parse_from(["frebscope", "scan", "x", "--cache", "c", "--no-cache"]).is_err()
+        );
+    }
+
+    #[test]
+    fn watch_gets_its_options_and_no_cache() {
+        let with_default = Environment {
+            cache_dir: Some(PathBuf::from("/c")),
+            ..env()
+        };
+        let Ok(Config::Watch(w)) = config_in(
+            &with_default,
+            &[
+                "watch",
+                "x",
+                "--interval",
+                "2s",
+                "--for",
+                "1h",
+                "--archive",
+                "a",
+                "--json",
+            ],
+        ) else {
+            panic!("not watch");
+        };
+        assert_eq!(w.options.interval, Duration::from_secs(2));
+        assert_eq!(w.options.duration, Some(Duration::from_secs(3600)));
+        assert_eq!(w.options.archive, Some(PathBuf::from("a")));
+        assert!(w.options.json);
+        assert_eq!(w.input.cache, None);
+        assert!(config_in(&env(), &["watch", "x", "--interval", "1ms"]).is_err());
     }
 
     #[test]

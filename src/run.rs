@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
+use crate::cache::{Cache, Stamp};
 use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
@@ -61,6 +62,7 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
         Config::Config(audit) => run_config(audit, streams),
         Config::Events(events) => run_events(events, streams),
         Config::Timeline(timeline) => run_timeline(timeline, streams),
+        Config::Watch(watch) => crate::watch::run_until_interrupted(watch, streams),
     }
 }
 
@@ -83,6 +85,9 @@ struct Stats {
     discover: Duration,
     read: Duration,
     diagnose: Duration,
+    /// Traces taken from the rescan cache, and the cache file.
+    cached: Option<(usize, PathBuf)>,
+    threads: usize,
 }
 
 fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
@@ -96,21 +101,42 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
     let discovered = started.elapsed();
     wait_at_test_gate();
     let bytes = AtomicU64::new(0);
+    let cache = open_cache(input, err)?;
+    let hits = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(input, &found.files, &bytes)?;
+    let results = read_all(input, &found.files, &bytes, cache.as_ref(), &hits)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     let ignored = found.ignored;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
     // what a run holds.
+    let mut stamps = Vec::new();
     let traces: Vec<Trace> = results
         .into_iter()
-        .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
+        .filter_map(|(result, stamp)| {
+            let trace = result.map_err(|e| skipped.push(e)).ok()?;
+            stamps.push(stamp);
+            Some(trace)
+        })
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let (farm, config_errors) = load_iis_config(&input.iis_config, &input.roots, err)?;
     skipped.extend(config_errors);
     let events = read_events(&input.events);
+    if let Some(cache) = &cache {
+        let stamped = traces
+            .iter()
+            .zip(&stamps)
+            .filter_map(|(t, s)| Some((t, (*s)?)));
+        if let Err(e) = cache.save(stamped, hits.load(Ordering::Relaxed) as usize) {
+            writeln!(
+                err,
+                "frebscope: warning: could not write the cache {}: {e}",
+                terminal(&cache.file().display().to_string())
+            )?;
+        }
+    }
+    drop(stamps);
     let diagnosing = Instant::now();
     let analysis = analyze(&traces, &events.events, diagnosis, &farm);
     let matched = traces
@@ -125,6 +151,13 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         discover: discovered,
         read,
         diagnose: diagnosing.elapsed(),
+        cached: cache.map(|c| {
+            (
+                hits.load(Ordering::Relaxed) as usize,
+                c.file().to_path_buf(),
+            )
+        }),
+        threads: input.threads,
     };
     Ok(Collected {
         farm,
@@ -238,23 +271,59 @@ fn run_timeline(config: &config::Timeline, streams: &mut Streams<'_>) -> Result<
     finish(&config.input, collected, reporting, &mut files, streams)
 }
 
-/// Reads every file on a pool of `--threads` threads; results come back in file order.
+/// The rescan cache, when the run has one; a cache folder that cannot be used is a warning,
+/// and the run goes on without it.
+fn open_cache(input: &Input, err: &mut dyn Write) -> Result<Option<Cache>> {
+    let Some(dir) = &input.cache else {
+        return Ok(None);
+    };
+    match Cache::open(dir, &input.roots, err) {
+        Ok(cache) => Ok(Some(cache)),
+        Err(e) => {
+            writeln!(
+                err,
+                "frebscope: warning: not using the cache in {}: {e}",
+                terminal(&dir.display().to_string())
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// One file's summary, or why it could not be read, with the stamp the cache keys it by.
+type ReadResult = (Result<Trace, FileError>, Option<Stamp>);
+
+/// Reads every file on a pool of `--threads` threads; results come back in file order. With
+/// a cache, an unchanged file's summary comes from it and the file is not opened.
 fn read_all(
     input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
-) -> Result<Vec<Result<Trace, FileError>>> {
+    cache: Option<&Cache>,
+    hits: &AtomicU64,
+) -> Result<Vec<ReadResult>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(input.threads)
         .build()
         .context("could not start the reader threads")?;
     let progress = Progress::new(input.progress, files.len());
     let keep = |head: &Trace| input.filters.matches(head);
+    let read_one = |path: &PathBuf| -> ReadResult {
+        let Some(cache) = cache else {
+            return (parse::parse_file_counted(path, &keep, bytes), None);
+        };
+        let stamp = Stamp::of(path);
+        if let Some(trace) = stamp.and_then(|s| cache.lookup(path, s, &input.filters)) {
+            hits.fetch_add(1, Ordering::Relaxed);
+            return (Ok(trace), stamp);
+        }
+        (parse::parse_file_counted(path, &keep, bytes), stamp)
+    };
     let results = pool.install(|| {
         files
             .par_iter()
             .map(|path| {
-                let result = parse::parse_file_counted(path, &keep, bytes);
+                let result = read_one(path);
                 progress.tick();
                 result
             })
@@ -704,6 +773,7 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     let read = stats.read.as_secs_f64();
     writeln!(err, "frebscope stats:")?;
     writeln!(err, "  files        {}", stats.files)?;
+    writeln!(err, "  threads      {}", stats.threads)?;
     writeln!(err, "  bytes read   {:.1} MiB", mib)?;
     writeln!(
         err,
@@ -719,6 +789,14 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     writeln!(err, "  read+parse   {:.3} s", read)?;
     writeln!(err, "  diagnose     {:.3} s", stats.diagnose.as_secs_f64())?;
     writeln!(err, "  report       {:.3} s", report.as_secs_f64())?;
+    if let Some((hits, file)) = &stats.cached {
+        writeln!(
+            err,
+            "  cache        {hits} of {} traces unchanged, from {}",
+            stats.files,
+            terminal(&file.display().to_string())
+        )?;
+    }
     Ok(())
 }
 

@@ -480,6 +480,7 @@ fn reports_escape_without_the_guard() {
         follow: false,
         iis_config: Vec::new(),
         events: Default::default(),
+        cache: None,
     };
     let scan = |by| {
         Config::Scan(Scan {
