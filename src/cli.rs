@@ -202,7 +202,8 @@ impl DiagnosisArgs {
 fn color_wanted(no_color: bool) -> bool {
     use std::io::IsTerminal;
     let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    !no_color && !env_off && std::io::stdout().is_terminal()
+    // Last, because on Windows it turns on the console's virtual-terminal mode.
+    !no_color && !env_off && std::io::stdout().is_terminal() && frebscope::vt::stdout_takes_ansi()
 }
 
 fn format_of(csv: Option<OsString>, json: bool) -> Format {

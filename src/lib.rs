@@ -29,3 +29,4 @@ pub mod run;
 pub mod sanitize;
 pub mod show;
 pub mod synth;
+pub mod vt;
