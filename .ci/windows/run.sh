@@ -17,7 +17,7 @@ summary="$target_dir/ci-windows-summary.txt"
 mkdir -p "$target_dir"
 rm -f "$summary"
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s  [%d s]\n' "$*" "$SECONDS"; }
 skip() {
     echo "SKIPPED: $*" | tee "$summary"
     exit 0
@@ -92,7 +92,9 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C target-feature=+crt-static -D warnings"
 log="$target_dir/ci-windows-test.log"
 status=0
+started=$SECONDS
 cargo test --locked --target "$target" 2>&1 | tee "$log" || status=$?
+test_seconds=$((SECONDS - started))
 counts=$(awk '/^test result:/ {
         for (i = 1; i <= NF; i++) {
             if ($(i + 1) ~ /^passed/) p += $i
@@ -101,15 +103,17 @@ counts=$(awk '/^test result:/ {
         }
         n++
     }
-    END { printf "%d passed, %d failed, %d ignored, in %d test binaries", p, f, g, n }' "$log")
-echo "Windows tests under Wine: $counts" | tee "$summary"
+    END { printf "%d passed, %d failed, %d ignored, in %d test runs", p, f, g, n }' "$log")
+echo "Windows tests under Wine: $counts (build and run: $test_seconds s)" | tee "$summary"
 if [ "$status" != 0 ]; then
     echo "Windows tests failed (exit $status); the log is $log" | tee -a "$summary" >&2
     exit "$status"
 fi
 
 step "Windows: release zip, run under Wine"
-zip_path=$(realpath "$(scripts/build-windows-zip.sh | tail -n 1)")
+started=$SECONDS
+scripts/build-windows-zip.sh | tee "$target_dir/ci-windows-zip.log"
+zip_path=$(realpath "$(tail -n 1 "$target_dir/ci-windows-zip.log")")
 unpacked="$target_dir/wine/zip"
 rm -rf "$unpacked"
 mkdir -p "$unpacked"
@@ -130,4 +134,4 @@ if ! grep -q "WEB01" "$scan_out"; then
     exit 1
 fi
 echo "$(basename "$zip_path"): frebscope.exe --version and scan samples\\ ran under Wine" \
-    | tee -a "$summary"
+    "(build and run: $((SECONDS - started)) s); the Windows step took $SECONDS s" | tee -a "$summary"
