@@ -4,8 +4,10 @@
 #
 # The executable is linked statically (`+crt-static`: no libgcc or libwinpthread DLL beside it),
 # so it runs on a bare Windows Server 2016 or later; the script refuses to package it if it
-# imports anything but Windows' own DLLs. Builds are reproducible: the same commit and toolchain
-# give the same bytes (no build paths, no link time stamp, file times taken from the commit).
+# imports anything but Windows' own DLLs. No build path and no link time reach the executable,
+# and the zip's file times are the commit's. The executable is not yet the same to the byte from
+# one build to the next: rustc makes the import libraries of its raw-dylib imports in randomly
+# named temporary folders, whose names the linker keeps and orders the import tables by.
 #
 # Needs: rustup or the x86_64-pc-windows-gnu standard library, the MinGW-w64 toolchain
 # (Debian: apt-get install gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64) and zip.
