@@ -46,8 +46,8 @@ peer="$root/../shared/bench/peer_etree.py"
 [ -n "$out" ] || out="${TMPDIR:-/tmp}/frebscope-e2e-$traces"
 
 echo "== build (release)"
-cargo build --release --quiet --bin frebscope --example gen_corpus || { echo "build failed" >&2; exit 1; }
-gen="$target_dir/release/examples/gen_corpus"
+cargo build --release --quiet --bin frebscope --bin gen_corpus || { echo "build failed" >&2; exit 1; }
+gen="$target_dir/release/gen_corpus"
 
 count_files() { find "$1" -name 'fr*.xml' -type f 2>/dev/null | wc -l; }
 

@@ -4,39 +4,27 @@
 //! Inputs are the bundled `samples/` and, when present, the real traces in `../shared`.
 //! Run with `cargo bench --bench parse`; throughput is reported in bytes per second.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::fs;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use frebscope::parse::{fast, input, parse_bytes, parse_bytes_full};
+use frebscope::parse::{parse_bytes, parse_bytes_filtered, parse_bytes_full};
 
-fn traces(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            traces(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
-            && let Ok(bytes) = fs::read(&path)
-        {
-            out.push((path, bytes));
-        }
-    }
-}
-
+/// The bundled samples and, when present, the real traces, read into memory.
 fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    traces(&root.join("samples"), &mut out);
-    traces(&root.join("../shared/corpus/real"), &mut out);
-    out
+    let mut files = common::xml_files(&common::samples());
+    if let Some(real) = common::real_corpus() {
+        files.extend(common::xml_files(&real));
+    }
+    files
+        .into_iter()
+        .filter_map(|path| fs::read(&path).ok().map(|bytes| (path, bytes)))
+        .collect()
 }
 
 fn bench_readers(c: &mut Criterion) {
@@ -67,9 +55,7 @@ fn bench_readers(c: &mut Criterion) {
     group.bench_function("fast, filter rejects at the root", |b| {
         b.iter(|| {
             for (path, data) in &files {
-                if let Ok(mut stream) = input::utf8_stream(data.as_slice()) {
-                    let _ = black_box(fast::summarize(path, &mut stream, &|_| false));
-                }
+                let _ = black_box(parse_bytes_filtered(path, data, &|_| false));
             }
         })
     });

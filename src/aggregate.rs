@@ -8,9 +8,24 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::config::GroupBy;
 use crate::error::{FileError, SkipReason};
 use crate::model::{Diagnosis, ErrorCode, Status, Trace, Verdict};
+
+/// How `scan` groups failures: the option this stage owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// status.substatus x module x error code x verdict (the default).
+    #[default]
+    Error,
+    /// `System/Computer`.
+    Server,
+    /// Application pool.
+    AppPool,
+    /// URL without its query string.
+    Url,
+    /// Hour of the first event, UTC.
+    Hour,
+}
 
 /// The numbers at the top of every report: nothing found is left unaccounted for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -194,7 +209,8 @@ pub fn group(
     groups
 }
 
-fn key_of(trace: &Trace, diagnosis: &Diagnosis, by: GroupBy) -> Option<GroupKey> {
+/// The group a trace belongs to; `None` in the hour grouping for a trace without a time.
+pub fn key_of(trace: &Trace, diagnosis: &Diagnosis, by: GroupBy) -> Option<GroupKey> {
     Some(match by {
         GroupBy::Error => GroupKey::Error {
             status: trace.status,
@@ -266,7 +282,7 @@ fn summarize(key: GroupKey, members: &[usize], traces: &[Trace], diagnoses: &[Di
 }
 
 /// Nearest-rank percentile of sorted values; 0 for none.
-pub fn percentile(sorted: &[u64], p: usize) -> u64 {
+pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
@@ -287,7 +303,7 @@ fn top_url<'a>(urls: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// The URL up to its query string: `/api/orders?id=7` and `?id=8` are the same endpoint.
-pub fn url_without_query(url: &str) -> &str {
+pub(crate) fn url_without_query(url: &str) -> &str {
     url.split_once('?').map_or(url, |(path, _)| path)
 }
 

@@ -2,16 +2,23 @@
 //!
 //! This is the only module that knows about clap: [`Cli::into_config`] turns the parsed
 //! arguments into a [`Config`] once, checking every value, and nothing else sees clap types.
+//! The checks are pure (the unit tests below run them on made-up environments); the roots are
+//! checked on the file system last, by the resolver the caller passes.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use frebscope::config::{self, Command, Config, Format, GroupBy, Target};
+use frebscope::aggregate::GroupBy;
+use frebscope::config::{self, ColorChoice, Config, Environment, Input, Requests, Scan, Show};
 use frebscope::diagnose;
-use frebscope::discover::resolve_root;
+use frebscope::discover::Root;
+use frebscope::duration;
 use frebscope::error::ConfigError;
 use frebscope::filter::{self, Filters};
+use frebscope::report::html;
+use frebscope::report::{Format, Target};
+use frebscope::show::ShowOptions;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -43,7 +50,8 @@ enum Subcommands {
   frebscope scan '\\\\web01\\logs$\\FailedReqLogFiles' /mnt/web02/FailedReqLogFiles --status 502
   frebscope scan D:\\logs --status 502.3,503 --csv 502-summary.csv
   frebscope scan D:\\logs --status 5xx --by hour
-  frebscope scan D:\\logs --by app-pool --json > summary.json")]
+  frebscope scan D:\\logs --by app-pool --json > summary.json
+  frebscope scan D:\\logs --status 5xx --html report.html")]
     Scan(ScanArgs),
     /// List one row per trace, with its verdict and evidence.
     #[command(after_help = "Examples:
@@ -55,14 +63,13 @@ enum Subcommands {
     #[command(after_help = "Examples:
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml
   frebscope show fr000123.xml --all --no-color | less
-  frebscope show fr000123.xml --context D:\\logs\\W3SVC2")]
+  frebscope show fr000123.xml --context D:\\logs\\W3SVC2
+  frebscope show fr000123.xml fr000124.xml --html traces.html")]
     Show(ShowArgs),
 }
 
 #[derive(Debug, Args)]
 struct ScanArgs {
-    #[command(flatten)]
-    input: InputArgs,
     /// Group by something else than status, module and error code.
     #[arg(long, value_enum, default_value_t = By::Error)]
     by: By,
@@ -72,18 +79,47 @@ struct ScanArgs {
     /// Write the summary as JSON on stdout instead of the table.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    #[command(flatten)]
+    html: HtmlArgs,
+    // Last: its diagnosis options end the help under their own heading.
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+struct HtmlArgs {
+    /// Also write a self-contained HTML report to FILE: charts per server, groups, hints and
+    /// every failing trace readable as freb.xsl shows it (opens offline in any browser).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// In the HTML report, a section for every matched trace, not only the 5xx ones.
+    #[arg(long, requires = "html")]
+    html_all_traces: bool,
+    /// In the HTML report, at most N trace sections; the others are listed by file.
+    #[arg(long, value_name = "N", requires = "html", default_value_t = html::DEFAULT_MAX_TRACES)]
+    html_max_traces: usize,
+}
+
+impl HtmlArgs {
+    fn options(&self) -> Option<html::HtmlOptions> {
+        self.html.clone().map(|path| html::HtmlOptions {
+            path,
+            all_traces: self.html_all_traces,
+            max_traces: self.html_max_traces,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
 struct RequestsArgs {
-    #[command(flatten)]
-    input: InputArgs,
     /// Also write the rows as CSV to FILE (`-`: to stdout, instead of the table).
     #[arg(long, value_name = "FILE")]
     csv: Option<OsString>,
     /// Write one JSON object per trace and line on stdout (the last line holds the totals).
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -97,9 +133,11 @@ struct ShowArgs {
     /// Folder of neighbouring traces, for the rules that look across traces.
     #[arg(long, value_name = "DIR")]
     context: Option<PathBuf>,
-    /// No colours (the NO_COLOR environment variable does the same).
-    #[arg(long)]
-    no_color: bool,
+    /// Write the traces to FILE as one self-contained HTML page instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    #[command(flatten)]
+    color: ColorArgs,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
 }
@@ -118,6 +156,18 @@ enum By {
     Hour,
 }
 
+impl From<By> for GroupBy {
+    fn from(by: By) -> GroupBy {
+        match by {
+            By::Error => GroupBy::Error,
+            By::Server => GroupBy::Server,
+            By::AppPool => GroupBy::AppPool,
+            By::Url => GroupBy::Url,
+            By::Hour => GroupBy::Hour,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct InputArgs {
     /// Folders (walked for fr*.xml), trace files or patterns; `\\server\share\...` works.
@@ -126,10 +176,10 @@ struct InputArgs {
     /// Status codes: 502, 502.3, 5xx, 500-599, or a comma list of these.
     #[arg(long, value_name = "LIST")]
     status: Option<String>,
-    /// Only traces from this time on: RFC 3339 (2026-06-08T19:00:00Z) or ago (2h, 3d).
+    /// Only traces from this time on: RFC 3339 (2026-06-08T19:00:00Z) or a time ago (2h, 1.5d).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Only traces before this time: RFC 3339 or ago (30m).
+    /// Only traces before this time: RFC 3339 or a time ago (30m).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Only these servers (System/Computer), comma-separated.
@@ -159,14 +209,50 @@ struct InputArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
-    /// No colours (the NO_COLOR environment variable does the same).
-    #[arg(long)]
-    no_color: bool,
+    #[command(flatten)]
+    color: ColorArgs,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
 }
 
 #[derive(Debug, Args)]
+struct ColorArgs {
+    /// When to colour: auto (a terminal, NO_COLOR unset, TERM not dumb), always (for less -R)
+    /// or never.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorWhen::Auto,
+        overrides_with = "no_color"
+    )]
+    color: ColorWhen,
+    /// No colours: --color never (the NO_COLOR environment variable does the same).
+    #[arg(long, overrides_with = "color")]
+    no_color: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorArgs {
+    fn enabled(&self, env: &Environment) -> bool {
+        let choice = match (self.no_color, self.color) {
+            (true, _) | (false, ColorWhen::Never) => ColorChoice::Never,
+            (false, ColorWhen::Always) => ColorChoice::Always,
+            (false, ColorWhen::Auto) => ColorChoice::Auto,
+        };
+        choice.enabled(env)
+    }
+}
+
+/// Durations: see `frebscope::duration` (the same grammar as the README's and --help's).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Diagnosis (DURATION: 30, 30s, 500ms, 2m, 1.5h, 1d, 1w or 00:02:00)")]
 struct DiagnosisArgs {
     /// A failure this soon after a new process's first trace is a startup candidate.
     #[arg(long, value_name = "DURATION", default_value = "120s")]
@@ -183,27 +269,17 @@ struct DiagnosisArgs {
 }
 
 impl DiagnosisArgs {
-    fn into_options(self) -> Result<diagnose::Options, ConfigError> {
+    fn options(&self) -> Result<diagnose::Options, ConfigError> {
         Ok(diagnose::Options {
-            startup_window: config::parse_duration("--startup-window", &self.startup_window)?,
-            arr_timeout: config::parse_duration("--arr-timeout", &self.arr_timeout)?,
-            ancm_request_timeout: config::parse_duration(
+            startup_window: duration::parse("--startup-window", &self.startup_window)?,
+            arr_timeout: duration::parse("--arr-timeout", &self.arr_timeout)?,
+            ancm_request_timeout: duration::parse(
                 "--ancm-request-timeout",
                 &self.ancm_request_timeout,
             )?,
-            startup_time_limit: config::parse_duration(
-                "--startup-time-limit",
-                &self.startup_time_limit,
-            )?,
+            startup_time_limit: duration::parse("--startup-time-limit", &self.startup_time_limit)?,
         })
     }
-}
-
-fn color_wanted(no_color: bool) -> bool {
-    use std::io::IsTerminal;
-    let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    // Last, because on Windows it turns on the console's virtual-terminal mode.
-    !no_color && !env_off && std::io::stdout().is_terminal() && frebscope::vt::stdout_takes_ansi()
 }
 
 fn format_of(csv: Option<OsString>, json: bool) -> Format {
@@ -214,76 +290,84 @@ fn format_of(csv: Option<OsString>, json: bool) -> Format {
     }
 }
 
+/// Decides what a path argument is; the binary passes
+/// [`frebscope::discover::resolve_root`], which checks it on the file system.
+pub type Resolve<'a> = &'a dyn Fn(&OsStr) -> Result<Root, ConfigError>;
+
 impl Cli {
-    /// Validates the command line.
-    pub fn into_config(self) -> Result<Config, ConfigError> {
-        match self.command {
+    /// Validates the command line in `env`; the roots are resolved last, with `resolve`.
+    pub fn into_config(
+        self,
+        env: &Environment,
+        resolve: Resolve<'_>,
+    ) -> Result<Config, ConfigError> {
+        Ok(match self.command {
             Subcommands::Scan(args) => {
-                let by = match args.by {
-                    By::Error => GroupBy::Error,
-                    By::Server => GroupBy::Server,
-                    By::AppPool => GroupBy::AppPool,
-                    By::Url => GroupBy::Url,
-                    By::Hour => GroupBy::Hour,
-                };
-                let format = format_of(args.csv, args.json);
-                args.input.into_config(Command::Scan { by, format })
-            }
-            Subcommands::Requests(args) => {
-                let format = format_of(args.csv, args.json);
-                args.input.into_config(Command::Requests { format })
-            }
-            Subcommands::Show(args) => {
-                let roots = args
-                    .files
-                    .iter()
-                    .map(|f| resolve_root(f))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if let Some(dir) = &args.context {
-                    resolve_root(dir.as_os_str())?;
-                }
-                Ok(Config {
-                    command: Command::Show {
-                        all: args.all,
-                        context: args.context,
-                    },
-                    roots,
-                    filters: Filters::default(),
-                    diagnosis: args.diagnosis.into_options()?,
-                    threads: config::default_threads(),
-                    verbose: false,
-                    color: color_wanted(args.no_color),
-                    progress: false,
-                    stats: false,
-                    skipped_csv: None,
+                let diagnosis = args.input.diagnosis.options()?;
+                let color = args.input.color.enabled(env);
+                Config::Scan(Scan {
+                    diagnosis,
+                    by: args.by.into(),
+                    format: format_of(args.csv, args.json),
+                    color,
+                    html: args.html.options(),
+                    input: args.input.into_input(env, resolve)?,
                 })
             }
-        }
+            Subcommands::Requests(args) => {
+                let diagnosis = args.input.diagnosis.options()?;
+                let color = args.input.color.enabled(env);
+                Config::Requests(Requests {
+                    diagnosis,
+                    format: format_of(args.csv, args.json),
+                    color,
+                    input: args.input.into_input(env, resolve)?,
+                })
+            }
+            Subcommands::Show(args) => {
+                let diagnosis = args.diagnosis.options()?;
+                let view = ShowOptions {
+                    all: args.all,
+                    color: args.color.enabled(env),
+                };
+                let files = args
+                    .files
+                    .iter()
+                    .map(|f| resolve(f))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if let Some(dir) = &args.context {
+                    resolve(dir.as_os_str())?;
+                }
+                Config::Show(Show {
+                    files,
+                    context: args.context,
+                    diagnosis,
+                    view,
+                    html: args.html,
+                })
+            }
+        })
     }
 }
 
 impl InputArgs {
-    fn into_config(self, command: Command) -> Result<Config, ConfigError> {
-        let now = chrono::Utc::now();
+    fn filters(&self, env: &Environment) -> Result<Filters, ConfigError> {
+        let time = |flag, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| filter::parse_time(flag, t, env.now))
+                .transpose()
+        };
         let filters = Filters {
             status: match &self.status {
                 Some(list) => filter::parse_status_list(list)?,
                 None => Vec::new(),
             },
-            since: self
-                .since
-                .as_deref()
-                .map(|t| filter::parse_time("--since", t, now))
-                .transpose()?,
-            until: self
-                .until
-                .as_deref()
-                .map(|t| filter::parse_time("--until", t, now))
-                .transpose()?,
-            servers: trimmed(self.server),
-            sites: trimmed(self.site),
-            app_pools: trimmed(self.app_pool),
-            url: self.url.filter(|u| !u.is_empty()),
+            since: time("--since", &self.since)?,
+            until: time("--until", &self.until)?,
+            servers: trimmed(&self.server),
+            sites: trimmed(&self.site),
+            app_pools: trimmed(&self.app_pool),
+            url: self.url.clone().filter(|u| !u.is_empty()),
         };
         if let (Some(since), Some(until)) = (filters.since, filters.until)
             && since >= until
@@ -292,29 +376,32 @@ impl InputArgs {
                 "--since ({since}) must be before --until ({until})"
             )));
         }
+        Ok(filters)
+    }
+
+    fn into_input(self, env: &Environment, resolve: Resolve<'_>) -> Result<Input, ConfigError> {
+        let filters = self.filters(env)?;
         let threads = match self.threads {
             Some(0) => {
                 return Err(ConfigError::Invalid("--threads must be at least 1".into()));
             }
-            Some(n) => n.min(256),
-            None => config::default_threads(),
+            Some(n) => n.min(config::MAX_THREADS),
+            None => env.default_threads(),
         };
+        let skipped_csv = skipped_csv_target(self.skipped_csv)?;
         let roots = self
             .paths
             .iter()
-            .map(|p| resolve_root(p))
+            .map(|p| resolve(p))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Config {
-            command,
+        Ok(Input {
             roots,
             filters,
-            diagnosis: self.diagnosis.into_options()?,
             threads,
             verbose: self.verbose,
-            color: color_wanted(self.no_color),
             progress: !self.no_progress,
             stats: self.stats,
-            skipped_csv: skipped_csv_target(self.skipped_csv)?,
+            skipped_csv,
         })
     }
 }
@@ -330,10 +417,163 @@ fn skipped_csv_target(arg: Option<OsString>) -> Result<Option<PathBuf>, ConfigEr
     }
 }
 
-fn trimmed(values: Vec<String>) -> Vec<String> {
+fn trimmed(values: &[String]) -> Vec<String> {
     values
-        .into_iter()
+        .iter()
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn env() -> Environment {
+        Environment {
+            now: "2026-06-08T12:00:00Z".parse().expect("a time"),
+            stdout_is_terminal: true,
+            no_color: false,
+            term_is_dumb: false,
+            cores: 2,
+        }
+    }
+
+    /// Every path is a folder; nothing touches the file system.
+    fn folders(arg: &OsStr) -> Result<Root, ConfigError> {
+        Ok(Root::Dir(PathBuf::from(arg)))
+    }
+
+    fn config_in(env: &Environment, args: &[&str]) -> Result<Config, ConfigError> {
+        let cli = Cli::try_parse_from(std::iter::once("frebscope").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        cli.into_config(env, &folders)
+    }
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        config_in(&env(), args)
+    }
+
+    fn scan(args: &[&str]) -> Scan {
+        match config(args) {
+            Ok(Config::Scan(scan)) => scan,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    fn error(args: &[&str]) -> String {
+        match config(args) {
+            Err(e) => e.to_string(),
+            Ok(c) => panic!("{args:?} was accepted: {c:?}"),
+        }
+    }
+
+    #[test]
+    fn scan_gets_what_it_asked_for() {
+        let s = scan(&[
+            "scan",
+            "logs",
+            "--status",
+            "5xx",
+            "--since",
+            "1.5h",
+            "--by",
+            "hour",
+            "-j",
+            "3",
+            "--arr-timeout",
+            "1d",
+            "--csv",
+            "-",
+        ]);
+        assert_eq!(s.input.roots, [Root::Dir("logs".into())]);
+        assert_eq!(s.by, GroupBy::Hour);
+        assert_eq!(s.format, Format::Csv(Target::Stdout));
+        assert_eq!(s.input.threads, 3);
+        assert_eq!(s.diagnosis.arr_timeout, Duration::from_secs(86_400));
+        assert_eq!(
+            s.input.filters.since.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-06-08T10:30:00+00:00")
+        );
+        assert!(s.input.progress && s.color);
+    }
+
+    #[test]
+    fn defaults_are_the_iis_defaults() {
+        let s = scan(&["scan", "logs"]);
+        assert_eq!(s.diagnosis, diagnose::Options::default());
+        assert_eq!(s.input.threads, 8);
+        assert_eq!(s.format, Format::Table);
+        assert!(s.input.filters.is_empty());
+    }
+
+    #[test]
+    fn show_gets_only_what_show_uses() {
+        let Ok(Config::Show(show)) = config(&["show", "a.xml", "--all", "--context", "dir"]) else {
+            panic!("not show");
+        };
+        assert_eq!(show.files, [Root::Dir("a.xml".into())]);
+        assert_eq!(show.context, Some(PathBuf::from("dir")));
+        assert!(show.view.all && show.view.color);
+    }
+
+    #[test]
+    fn colour_flags_and_environment() {
+        assert!(!scan(&["scan", "x", "--no-color"]).color);
+        assert!(!scan(&["scan", "x", "--color", "never"]).color);
+        // The last of --color and --no-color wins, as in ripgrep.
+        assert!(scan(&["scan", "x", "--no-color", "--color", "always"]).color);
+        assert!(!scan(&["scan", "x", "--color", "always", "--no-color"]).color);
+        let pipe = Environment {
+            stdout_is_terminal: false,
+            ..env()
+        };
+        let Ok(Config::Requests(r)) = config_in(&pipe, &["requests", "x", "--color", "always"])
+        else {
+            panic!("not requests");
+        };
+        assert!(r.color);
+        let dumb = Environment {
+            term_is_dumb: true,
+            ..env()
+        };
+        let Ok(Config::Show(s)) = config_in(&dumb, &["show", "x"]) else {
+            panic!("not show");
+        };
+        assert!(!s.view.color);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_what_is_accepted() {
+        assert!(error(&["scan", "x", "--status", "5x"]).contains("a class (5xx)"));
+        assert!(error(&["scan", "x", "--since", "yesterday"]).contains("RFC 3339"));
+        assert!(error(&["scan", "x", "-j", "0"]).contains("at least 1"));
+        assert!(error(&["scan", "x", "--skipped-csv", "-"]).contains("needs a file name"));
+        assert!(error(&["scan", "x", "--since", "1h", "--until", "2h"]).contains("must be before"));
+        assert!(
+            error(&["show", "x", "--startup-window", "99999999999999999:00:00"])
+                .contains("too large")
+        );
+        assert!(error(&["requests", "x", "--arr-timeout", "soon"]).contains("IIS time span"));
+    }
+
+    #[test]
+    fn values_are_checked_before_the_roots() {
+        let missing = |_: &OsStr| -> Result<Root, ConfigError> {
+            Err(ConfigError::Invalid("no such root".into()))
+        };
+        let cli = Cli::try_parse_from(["frebscope", "scan", "x", "--status", "bad"]).unwrap();
+        let err = cli.into_config(&env(), &missing).unwrap_err();
+        assert!(err.to_string().contains("--status"), "{err}");
+    }
+
+    #[test]
+    fn threads_are_capped() {
+        assert_eq!(
+            scan(&["scan", "x", "-j", "100000"]).input.threads,
+            config::MAX_THREADS
+        );
+    }
 }

@@ -9,7 +9,7 @@
 use crate::model::{ErrorCode, Status};
 
 /// The name of a request notification (`128` -> `EXECUTE_REQUEST_HANDLER`), from httpserv.h.
-pub fn notification_name(value: u32) -> Option<&'static str> {
+pub(crate) fn notification_name(value: u32) -> Option<&'static str> {
     Some(match value {
         0x1 => "BEGIN_REQUEST",
         0x2 => "AUTHENTICATE_REQUEST",
@@ -36,7 +36,7 @@ pub fn notification_name(value: u32) -> Option<&'static str> {
 /// `ERROR_ACCESS_DENIED` for `0x80070005`); a Win32 error wrapped in an HRESULT
 /// (`0x8007xxxx`) or written bare (`109`) is then looked up by its Win32 number, which is how
 /// the WinHTTP codes (`0x80072EFD` = 12029) are found.
-pub fn error_name(code: ErrorCode) -> Option<&'static str> {
+pub(crate) fn error_name(code: ErrorCode) -> Option<&'static str> {
     if let Some(name) = hresult_name(code.0) {
         return Some(name);
     }
@@ -151,7 +151,7 @@ fn facility_name(facility: u32) -> Option<&'static str> {
 
 /// A code as a person reads it: `0x80072EFD ERROR_WINHTTP_CANNOT_CONNECT` when named, else its
 /// parts, e.g. `0x80070020 (HRESULT, FACILITY_WIN32, Win32 error 32)`.
-pub fn describe(code: ErrorCode) -> String {
+pub(crate) fn describe(code: ErrorCode) -> String {
     if let Some(name) = error_name(code) {
         return format!("{code} {name}");
     }
@@ -213,7 +213,7 @@ fn family(module: &str) -> Family {
 /// Several numbers mean different things per module (`502.5` is an ARR WebSocket failure but an
 /// ANCM process failure), so the module decides where the documentation says the number alone
 /// is ambiguous.
-pub fn status_meaning(status: Status, module: &str) -> Option<&'static str> {
+pub(crate) fn status_meaning(status: Status, module: &str) -> Option<&'static str> {
     let fam = family(module);
     if let Some(text) = module_specific_meaning(status, fam) {
         return Some(text);

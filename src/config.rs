@@ -1,116 +1,48 @@
-//! The validated form of a command line.
+//! The validated form of a command line: one configuration per command, assembled from the
+//! option types each stage owns ([`Root`], [`Filters`], [`diagnose::Options`], [`GroupBy`],
+//! [`Format`], [`ShowOptions`]).
 //!
-//! The command line is parsed once (by clap, in the binary) and converted into a [`Config`]
-//! here; nothing else in the crate sees clap. Everything that can be checked before reading a
-//! trace is checked here, so that a typo fails in a millisecond with a message that says what
-//! is accepted, not after an hour on a share.
+//! The command line is parsed once (by clap, in the binary) and converted into a [`Config`];
+//! nothing else in the crate sees clap. Each command gets only what it uses, so dispatching on
+//! [`Config`] is exhaustive. Everything that can be checked before reading a trace is checked
+//! then, so that a typo fails in a millisecond with a message that says what is accepted, not
+//! after an hour on a share. That validation is pure: what it needs from the system (the time,
+//! whether stdout is a terminal, the colour variables) comes in an [`Environment`], and the
+//! roots are checked on the file system after it, by the binary.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
+use crate::aggregate::GroupBy;
 use crate::diagnose;
-use crate::error::ConfigError;
+use crate::discover::Root;
 use crate::filter::Filters;
+use crate::report::Format;
+use crate::show::ShowOptions;
 
-/// Where an output goes.
+/// A validated command.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// Standard output (`-`).
-    Stdout,
-    /// A file, created or replaced.
-    File(PathBuf),
+pub enum Config {
+    /// `scan`: the failure summary.
+    Scan(Scan),
+    /// `requests`: one row per trace.
+    Requests(Requests),
+    /// `show`: traces in depth.
+    Show(Show),
 }
 
-impl Target {
-    /// `-` is standard output, anything else a file.
-    pub fn from_arg(arg: &std::ffi::OsStr) -> Target {
-        if arg == "-" {
-            Target::Stdout
-        } else {
-            Target::File(PathBuf::from(arg))
-        }
-    }
-}
-
-/// The format of a command's main output.
+/// What `scan` and `requests` read, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Format {
-    /// A table for people (the default).
-    Table,
-    /// CSV for spreadsheets and scripts.
-    Csv(Target),
-    /// JSON (`scan`: one document; `requests`: one object per line).
-    Json,
-}
-
-/// How `scan` groups failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GroupBy {
-    /// status.substatus x module x error code x verdict (the default).
-    #[default]
-    Error,
-    /// `System/Computer`.
-    Server,
-    /// Application pool.
-    AppPool,
-    /// URL without its query string.
-    Url,
-    /// Hour of the first event, UTC.
-    Hour,
-}
-
-/// What to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// The failure summary.
-    Scan {
-        /// The grouping.
-        by: GroupBy,
-        /// Output format.
-        format: Format,
-    },
-    /// One row per trace.
-    Requests {
-        /// Output format.
-        format: Format,
-    },
-    /// One trace in depth.
-    Show {
-        /// Print every event, verbose ones included.
-        all: bool,
-        /// Folder of neighbouring traces for the cross-trace rules.
-        context: Option<PathBuf>,
-    },
-}
-
-/// A path to read, as the user gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Root {
-    /// A folder, walked recursively for `fr*.xml`.
-    Dir(PathBuf),
-    /// One file, read whatever its name.
-    File(PathBuf),
-    /// A pattern with wildcards (`\\web01\logs$\W3SVC*\fr*.xml`).
-    Pattern(String),
-}
-
-/// Everything a run needs, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// The subcommand and its options.
-    pub command: Command,
+pub struct Input {
     /// Where the traces are.
     pub roots: Vec<Root>,
     /// Which traces to report on.
     pub filters: Filters,
-    /// Timeouts and windows of the diagnosis.
-    pub diagnosis: diagnose::Options,
     /// Reader threads.
     pub threads: usize,
     /// Name every skipped file, not only the first ones.
     pub verbose: bool,
-    /// Colours on the terminal.
-    pub color: bool,
     /// A progress bar on stderr (only ever drawn on a terminal).
     pub progress: bool,
     /// Print files, bytes, throughput and time per phase.
@@ -119,89 +51,158 @@ pub struct Config {
     pub skipped_csv: Option<PathBuf>,
 }
 
-/// The default reader threads: reading traces waits on the disk or the network more than on
-/// the CPU, so more threads than cores keep requests in flight (capped: a share gains little
-/// past a few dozen outstanding reads).
-pub fn default_threads() -> usize {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    (cores * 4).clamp(4, 32)
+/// `scan`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// What to read.
+    pub input: Input,
+    /// Timeouts and windows of the diagnosis.
+    pub diagnosis: diagnose::Options,
+    /// The grouping.
+    pub by: GroupBy,
+    /// Output format.
+    pub format: Format,
+    /// Colours in the table.
+    pub color: bool,
+    /// Also write the self-contained HTML report (`--html`).
+    pub html: Option<crate::report::html::HtmlOptions>,
 }
 
-const DURATION_ACCEPTED: &str =
-    "use seconds (30, 30s), minutes (2m), hours (1h) or an IIS time span (00:02:00)";
+/// `requests`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requests {
+    /// What to read.
+    pub input: Input,
+    /// Timeouts and windows of the diagnosis.
+    pub diagnosis: diagnose::Options,
+    /// Output format.
+    pub format: Format,
+    /// Colours in the table.
+    pub color: bool,
+}
 
-/// Parses `30s`, `2m`, `120`, `1h` or `00:02:00`.
-pub fn parse_duration(flag: &'static str, text: &str) -> Result<Duration, ConfigError> {
-    let invalid = || ConfigError::InvalidFilter {
-        flag,
-        value: text.to_owned(),
-        expected: DURATION_ACCEPTED.to_owned(),
-    };
-    let text = text.trim();
-    if text.contains(':') {
-        let parts: Vec<&str> = text.split(':').collect();
-        let [h, m, s] = parts.as_slice() else {
-            return Err(invalid());
-        };
-        let (h, m): (u64, u64) = (
-            h.parse().map_err(|_| invalid())?,
-            m.parse().map_err(|_| invalid())?,
-        );
-        let s: f64 = s.parse().map_err(|_| invalid())?;
-        if m >= 60 || !(0.0..60.0).contains(&s) {
-            return Err(invalid());
+/// `show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Show {
+    /// The traces to print, in order.
+    pub files: Vec<Root>,
+    /// Folder of neighbouring traces for the cross-trace rules.
+    pub context: Option<PathBuf>,
+    /// Timeouts and windows of the diagnosis.
+    pub diagnosis: diagnose::Options,
+    /// How to print.
+    pub view: ShowOptions,
+    /// Write the traces to this HTML file instead of the terminal (`--html`).
+    pub html: Option<PathBuf>,
+}
+
+/// `--color`: when to colour the output, as ripgrep and fd decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// When stdout is a terminal, `NO_COLOR` is unset or empty and `TERM` is not `dumb`.
+    #[default]
+    Auto,
+    /// Always, even through a pipe (`less -R`).
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, in this environment.
+    pub fn enabled(self, env: &Environment) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => env.stdout_is_terminal && !env.no_color && !env.term_is_dumb,
         }
-        return Ok(Duration::from_secs(h * 3600 + m * 60) + Duration::from_secs_f64(s));
     }
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: f64 = number.parse().map_err(|_| invalid())?;
-    let scale = match unit {
-        "" | "s" => 1.0,
-        "ms" => 0.001,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(invalid()),
-    };
-    Duration::try_from_secs_f64(n * scale).map_err(|_| invalid())
 }
+
+/// What validation needs to know about the system, read once by [`Environment::current`] and
+/// made up by tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// The time `--since 2h` counts back from.
+    pub now: DateTime<Utc>,
+    /// Standard output is a terminal.
+    pub stdout_is_terminal: bool,
+    /// `NO_COLOR` is set to something (<https://no-color.org>).
+    pub no_color: bool,
+    /// `TERM=dumb`: a terminal that shows escape sequences as text.
+    pub term_is_dumb: bool,
+    /// The cores this process may use.
+    pub cores: usize,
+}
+
+impl Environment {
+    /// The environment of this process.
+    pub fn current() -> Environment {
+        use std::io::IsTerminal;
+        Environment {
+            now: Utc::now(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            term_is_dumb: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
+            cores: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+
+    /// The default reader threads: reading traces waits on the disk or the network more than
+    /// on the CPU, so more threads than cores keep requests in flight (capped: a share gains
+    /// little past a few dozen outstanding reads).
+    pub fn default_threads(&self) -> usize {
+        (self.cores * 4).clamp(4, 32)
+    }
+}
+
+/// The most reader threads `--threads` gives.
+pub const MAX_THREADS: usize = 256;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn durations() {
-        assert_eq!(
-            parse_duration("--x", "30s").unwrap(),
-            Duration::from_secs(30)
-        );
-        assert_eq!(
-            parse_duration("--x", "120").unwrap(),
-            Duration::from_secs(120)
-        );
-        assert_eq!(
-            parse_duration("--x", "2m").unwrap(),
-            Duration::from_secs(120)
-        );
-        assert_eq!(
-            parse_duration("--x", "00:02:00").unwrap(),
-            Duration::from_secs(120)
-        );
-        assert_eq!(
-            parse_duration("--x", "1.5s").unwrap(),
-            Duration::from_millis(1500)
-        );
-        for bad in ["", "abc", "2x", "00:61:00", "1:2", "-5s"] {
-            let err = parse_duration("--x", bad).unwrap_err();
-            assert!(err.to_string().contains("IIS time span"), "{bad}");
+    fn env() -> Environment {
+        Environment {
+            now: DateTime::UNIX_EPOCH,
+            stdout_is_terminal: true,
+            no_color: false,
+            term_is_dumb: false,
+            cores: 2,
         }
     }
 
     #[test]
     fn default_threads_suit_io() {
-        assert!((4..=32).contains(&default_threads()));
+        assert_eq!(env().default_threads(), 8);
+        let one = Environment { cores: 1, ..env() };
+        assert_eq!(one.default_threads(), 4);
+        let many = Environment { cores: 64, ..env() };
+        assert_eq!(many.default_threads(), 32);
+    }
+
+    #[test]
+    fn colour_as_ripgrep_and_fd_decide_it() {
+        let auto = ColorChoice::Auto;
+        assert!(auto.enabled(&env()));
+        let pipe = Environment {
+            stdout_is_terminal: false,
+            ..env()
+        };
+        assert!(!auto.enabled(&pipe));
+        assert!(ColorChoice::Always.enabled(&pipe));
+        let no_color = Environment {
+            no_color: true,
+            ..env()
+        };
+        assert!(!auto.enabled(&no_color));
+        assert!(ColorChoice::Always.enabled(&no_color));
+        let dumb = Environment {
+            term_is_dumb: true,
+            ..env()
+        };
+        assert!(!auto.enabled(&dumb));
+        assert!(!ColorChoice::Never.enabled(&env()));
     }
 }

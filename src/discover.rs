@@ -15,8 +15,18 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobMatcher};
 use walkdir::WalkDir;
 
-use crate::config::Root;
 use crate::error::{ConfigError, FileError, SkipReason};
+
+/// A path to read, as the user gave it: the option this stage owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Root {
+    /// A folder, walked recursively for `fr*.xml`.
+    Dir(PathBuf),
+    /// One file, read whatever its name.
+    File(PathBuf),
+    /// A pattern with wildcards (`\\web01\logs$\W3SVC*\fr*.xml`).
+    Pattern(String),
+}
 
 /// What discovery found.
 #[derive(Debug, Default)]

@@ -4,8 +4,9 @@
 //! Every filter reads only the root element and the first event, so the fast reader can
 //! apply them after a 64 KiB read and skip the rest of a trace that does not match.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::duration;
 use crate::error::ConfigError;
 use crate::model::{Status, Trace};
 
@@ -66,39 +67,32 @@ fn parse_status_term(term: &str) -> Option<StatusFilter> {
 }
 
 const TIME_ACCEPTED: &str = "use an RFC 3339 time (2026-06-08T19:54:51Z, 2026-06-08T21:54:51+02:00) \
-     or a time ago: a number and a unit, s m h d or w (90m, 2h, 3d)";
+     or a time ago, as a duration (90m, 1.5h, 3d, 1w)";
 
-/// Parses `--since`/`--until`: RFC 3339, or a relative time before `now`.
+/// Parses `--since`/`--until`: RFC 3339, or a time ago before `now` in the duration grammar
+/// of [`crate::duration`].
 pub fn parse_time(
     flag: &'static str,
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ConfigError> {
-    let invalid = || ConfigError::InvalidFilter {
+    let invalid = |expected: &str| ConfigError::InvalidFilter {
         flag,
         value: text.to_owned(),
-        expected: TIME_ACCEPTED.to_owned(),
+        expected: expected.to_owned(),
     };
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let ago = parse_relative(text).ok_or_else(invalid)?;
-    now.checked_sub_signed(ago).ok_or_else(invalid)
-}
-
-fn parse_relative(text: &str) -> Option<Duration> {
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().ok()?;
-    match unit {
-        "s" => Duration::try_seconds(n),
-        "m" => Duration::try_minutes(n),
-        "h" => Duration::try_hours(n),
-        "d" => Duration::try_days(n),
-        "w" => Duration::try_weeks(n),
-        _ => None,
-    }
+    let too_far = || invalid("that is further back than a time can be");
+    let ago = match duration::parse_duration(text) {
+        Ok(ago) => ago,
+        Err(duration::Problem::Syntax) => return Err(invalid(TIME_ACCEPTED)),
+        Err(duration::Problem::TooLarge) => return Err(too_far()),
+    };
+    let ago = TimeDelta::from_std(ago).map_err(|_| too_far())?;
+    now.checked_sub_signed(ago).ok_or_else(too_far)
 }
 
 /// All filters of a run. Empty lists and `None` mean "no restriction".
@@ -212,6 +206,14 @@ mod tests {
         assert_eq!(t, now);
         let err = parse_time("--since", "yesterday", now).unwrap_err();
         assert!(err.to_string().contains("RFC 3339"));
+        let t = parse_time("--since", "1.5h", now).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-06-08T10:30:00+00:00");
+        let t = parse_time("--until", "1d", now).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-06-07T12:00:00+00:00");
+        for far in ["99999999999999999999w", "999999999999d"] {
+            let err = parse_time("--since", far, now).unwrap_err();
+            assert!(err.to_string().contains("further back"), "{far}: {err}");
+        }
     }
 
     #[test]

@@ -5,11 +5,14 @@
 //! (`frebscope requests ... | head`) ends the run quietly with 0, as ripgrep does.
 
 mod cli;
+mod vt;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use frebscope::config::Environment;
+use frebscope::discover::resolve_root;
 use frebscope::run::{RunStatus, Streams, run};
 
 fn main() -> ExitCode {
@@ -24,13 +27,14 @@ fn main() -> ExitCode {
             };
         }
     };
-    let config = match cli.into_config() {
+    let mut config = match cli.into_config(&Environment::current(), &resolve_root) {
         Ok(config) => config,
         Err(err) => {
             let _ = writeln!(io::stderr(), "frebscope: {err}");
             return ExitCode::from(1);
         }
     };
+    vt::prepare(&mut config);
     let stdout = io::stdout();
     let width = (!stdout.is_terminal()).then_some(160);
     let mut out = io::BufWriter::new(stdout.lock());

@@ -104,8 +104,10 @@ impl Serialize for ErrorCode {
 }
 
 /// Which layer a failure came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+///
+/// Every output writes it as [`Verdict::as_str`] says, so renaming a variant cannot change
+/// the CSV or JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Verdict {
     /// The application or its process starting, restarting or failing to start.
     Startup,
@@ -118,7 +120,6 @@ pub enum Verdict {
     /// Not enough evidence for any of the above.
     Unknown,
     /// Status below 500: no verdict is given.
-    #[serde(rename = "-")]
     NotApplicable,
 }
 
@@ -151,9 +152,18 @@ impl fmt::Display for Verdict {
     }
 }
 
+impl Serialize for Verdict {
+    /// A unit variant named by [`Verdict::as_str`]: JSON writes the word, and the CSV cells
+    /// know it for frebscope's own word rather than text from a trace.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit_variant("Verdict", *self as u32, self.as_str())
+    }
+}
+
 /// How sure a verdict is: rules built on inferred or unsourced facts say so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
+///
+/// Written everywhere as [`Confidence::as_str`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Confidence {
     /// Stated by a primary source and visible in the trace.
     #[default]
@@ -162,6 +172,29 @@ pub enum Confidence {
     Medium,
     /// Field knowledge without a primary source.
     Low,
+}
+
+impl Confidence {
+    /// The word used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Confidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit_variant("Confidence", *self as u32, self.as_str())
+    }
 }
 
 /// The first `MODULE_SET_RESPONSE_ERROR_STATUS` of a trace: the module that set the error.

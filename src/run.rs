@@ -11,16 +11,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
-use crate::config::{Command, Config, Format, Root, Target};
+use crate::config::{self, Config, Input};
 use crate::diagnose;
-use crate::discover;
+use crate::discover::{self, Root};
 use crate::error::FileError;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
+use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Reporter, RequestRow, RequestsReport, ScanReport};
+use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 
@@ -48,9 +49,10 @@ pub struct Streams<'a> {
 
 /// Runs a validated configuration.
 pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
-    match &config.command {
-        Command::Show { all, context } => run_show(config, *all, context.as_deref(), streams),
-        _ => run_analysis(config, streams),
+    match config {
+        Config::Scan(scan) => run_scan(scan, streams),
+        Config::Requests(requests) => run_requests(requests, streams),
+        Config::Show(show) => run_show(show, streams),
     }
 }
 
@@ -72,9 +74,9 @@ struct Stats {
     diagnose: Duration,
 }
 
-fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
+fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
-    let found = discover::discover(&config.roots);
+    let found = discover::discover(&input.roots);
     for pattern in &found.empty_patterns {
         writeln!(
             err,
@@ -85,7 +87,7 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
     let discovered = started.elapsed();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(config, &found.files, &bytes)?;
+    let results = read_all(input, &found.files, &bytes)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
@@ -96,11 +98,11 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze(&traces, &config.diagnosis);
+    let analysis = diagnose::analyze(&traces, diagnosis);
     let matched = traces
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.depth == Depth::Full && config.filters.matches(t))
+        .filter(|(_, t)| t.depth == Depth::Full && input.filters.matches(t))
         .map(|(i, _)| i)
         .collect();
     let stats = Stats {
@@ -121,16 +123,16 @@ fn collect(config: &Config, err: &mut dyn Write) -> Result<Collected> {
 
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
 fn read_all(
-    config: &Config,
+    input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
 ) -> Result<Vec<Result<Trace, FileError>>> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
+        .num_threads(input.threads)
         .build()
         .context("could not start the reader threads")?;
-    let progress = Progress::new(config.progress, files.len());
-    let keep = |head: &Trace| config.filters.matches(head);
+    let progress = Progress::new(input.progress, files.len());
+    let keep = |head: &Trace| input.filters.matches(head);
     let results = pool.install(|| {
         files
             .par_iter()
@@ -191,59 +193,121 @@ impl Progress {
     }
 }
 
-fn run_analysis(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
+fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
-    let collected = collect(config, streams.err)?;
+    let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
     let Collected {
         traces,
-        skipped,
         analysis,
         matched,
         ..
     } = &collected;
-    let diagnoses = &analysis.diagnoses;
-    let totals = Totals::new(traces, matched, skipped);
+    let totals = collected.totals();
     let reporting = Instant::now();
-    match &config.command {
-        Command::Scan { by, format } => {
-            let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
-            let groups = aggregate::group(traces, diagnoses, matched, *by);
-            // Traces outside the filters were only read as far as their head and have no
-            // verdict, so the hints of all traces are the hints of the matched ones.
-            let hints = diagnose::hints(traces, analysis);
-            let report = ScanReport {
-                totals: &totals,
-                verdicts: &verdicts,
-                by: *by,
-                groups: &groups,
-                hints: &hints,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.scan(&report, out)
-            })?;
-        }
-        Command::Requests { format } => {
-            let rows: Vec<RequestRow> = matched
-                .iter()
-                .map(|&i| RequestRow::new(&traces[i], &diagnoses[i]))
-                .collect();
-            let report = RequestsReport {
-                totals: &totals,
-                rows: &rows,
-                elapsed: started.elapsed(),
-            };
-            emit(config, format, streams, &totals, |r, out| {
-                r.requests(&report, out)
-            })?;
-        }
-        Command::Show { .. } => unreachable!("show is dispatched before analysis"),
+    let diagnoses = &analysis.diagnoses;
+    let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
+    let groups = aggregate::group(traces, diagnoses, matched, scan.by);
+    // Traces outside the filters were only read as far as their head and have no verdict,
+    // so the hints of all traces are the hints of the matched ones.
+    let hints = diagnose::hints(traces, analysis);
+    let report = ScanReport {
+        totals: &totals,
+        verdicts: &verdicts,
+        by: scan.by,
+        groups: &groups,
+        hints: &hints,
+        elapsed: started.elapsed(),
+    };
+    emit(&scan.format, scan.color, streams, &totals, |r, out| {
+        r.scan(&report, out)
+    })?;
+    if let Some(options) = &scan.html {
+        write_html(&scan.input, options, &collected, &report, streams.err)?;
     }
-    report_skipped(config, skipped, streams.err)?;
-    if config.stats {
+    finish(&scan.input, collected, reporting, streams)
+}
+
+fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let started = Instant::now();
+    let collected = collect(&requests.input, &requests.diagnosis, streams.err)?;
+    let totals = collected.totals();
+    let reporting = Instant::now();
+    let diagnoses = &collected.analysis.diagnoses;
+    let rows: Vec<RequestRow> = collected
+        .matched
+        .iter()
+        .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
+        .collect();
+    let report = RequestsReport {
+        totals: &totals,
+        rows: &rows,
+        elapsed: started.elapsed(),
+    };
+    emit(
+        &requests.format,
+        requests.color,
+        streams,
+        &totals,
+        |r, out| r.requests(&report, out),
+    )?;
+    drop(rows);
+    finish(&requests.input, collected, reporting, streams)
+}
+
+/// Writes the HTML report of a scan to its file.
+fn write_html(
+    input: &Input,
+    options: &HtmlOptions,
+    collected: &Collected,
+    report: &ScanReport<'_>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let reporter = HtmlReporter {
+        run: html::RunData {
+            traces: &collected.traces,
+            diagnoses: &collected.analysis.diagnoses,
+            matched: &collected.matched,
+            skipped: &collected.skipped,
+            roots: &input.roots,
+            filters: &input.filters,
+        },
+        options,
+        markers: &markers,
+        findings: &[],
+    };
+    let path = &options.path;
+    let mut file = create(path)?;
+    reporter
+        .scan(report, &mut file)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    writeln!(
+        err,
+        "frebscope: wrote {}",
+        terminal(&path.display().to_string())
+    )?;
+    Ok(())
+}
+
+impl Collected {
+    fn totals(&self) -> Totals {
+        Totals::new(&self.traces, &self.matched, &self.skipped)
+    }
+}
+
+/// After the report: the skipped files, the statistics, and the exit status.
+fn finish(
+    input: &Input,
+    collected: Collected,
+    reporting: Instant,
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    report_skipped(input, &collected.skipped, streams.err)?;
+    if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if skipped.is_empty() {
+    let status = if collected.skipped.is_empty() {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -264,14 +328,14 @@ fn release(collected: Collected) {
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
 /// JSON; CSV to its file or stdout.
 fn emit(
-    config: &Config,
     format: &Format,
+    color: bool,
     streams: &mut Streams<'_>,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let table = TableReporter {
-        color: config.color,
+        color,
         width: streams.width,
     };
     match format {
@@ -317,7 +381,7 @@ fn totals_line(totals: &Totals) -> String {
 }
 
 /// Names skipped files on stderr, and writes them all with `--skipped-csv`.
-fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
+fn report_skipped(input: &Input, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
     if !skipped.is_empty() {
         writeln!(
             err,
@@ -325,7 +389,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" }
         )?;
-        let shown = if config.verbose {
+        let shown = if input.verbose {
             skipped.len()
         } else {
             SKIPPED_SHOWN
@@ -348,7 +412,7 @@ fn report_skipped(config: &Config, skipped: &[FileError], err: &mut dyn Write) -
             )?;
         }
     }
-    let Some(path) = &config.skipped_csv else {
+    let Some(path) = &input.skipped_csv else {
         return Ok(());
     };
     let mut file = create(path)?;
@@ -393,16 +457,11 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-fn run_show(
-    config: &Config,
-    all: bool,
-    context: Option<&Path>,
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
+fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let mut status = RunStatus::Complete;
-    let neighbours = match context {
+    let neighbours = match &config.context {
         Some(dir) => {
-            let found = discover::discover(&[Root::Dir(dir.to_path_buf())]);
+            let found = discover::discover(&[Root::Dir(dir.clone())]);
             found
                 .files
                 .iter()
@@ -411,11 +470,10 @@ fn run_show(
         }
         None => Vec::new(),
     };
-    let options = show::ShowOptions {
-        all,
-        color: config.color,
-    };
-    for root in &config.roots {
+    if let Some(html) = &config.html {
+        return show_html(config, html, &neighbours, streams);
+    }
+    for root in &config.files {
         let path = match root {
             Root::File(p) | Root::Dir(p) => p.clone(),
             Root::Pattern(p) => PathBuf::from(p),
@@ -433,18 +491,69 @@ fn run_show(
                 continue;
             }
         };
-        let diagnosis = diagnose_in_context(&path, &document, &neighbours, config);
-        show::render(&path, &document, &diagnosis, &options, streams.out)?;
+        let diagnosis = diagnose_in_context(&path, &document, &neighbours, &config.diagnosis);
+        show::render(&path, &document, &diagnosis, &config.view, streams.out)?;
     }
     streams.out.flush()?;
     Ok(status)
+}
+
+/// `show --html`: every trace on one page, each read when its turn comes.
+fn show_html(
+    config: &config::Show,
+    target: &Path,
+    neighbours: &[Trace],
+    streams: &mut Streams<'_>,
+) -> Result<RunStatus> {
+    let paths: Vec<PathBuf> = config.files.iter().map(root_path).collect();
+    let mut status = RunStatus::Complete;
+    let mut file = create(target)?;
+    let mut failures = Vec::new();
+    html::write_show(
+        &paths,
+        |path| {
+            let document = read_whole(path).inspect_err(|e| {
+                failures.push(e.to_string());
+                status = RunStatus::Partial;
+            })?;
+            let diagnosis = diagnose_in_context(path, &document, neighbours, &config.diagnosis);
+            Ok((document, diagnosis))
+        },
+        &mut file,
+    )
+    .and_then(|()| file.flush())
+    .with_context(|| format!("could not write {}", target.display()))?;
+    for failure in failures {
+        writeln!(streams.err, "frebscope: {}", terminal(&failure))?;
+    }
+    writeln!(
+        streams.err,
+        "frebscope: wrote {}",
+        terminal(&target.display().to_string())
+    )?;
+    Ok(status)
+}
+
+fn root_path(root: &Root) -> PathBuf {
+    match root {
+        Root::File(p) | Root::Dir(p) => p.clone(),
+        Root::Pattern(p) => PathBuf::from(p),
+    }
+}
+
+fn read_whole(path: &Path) -> Result<parse::full::Document, FileError> {
+    std::fs::read(path)
+        .map_err(|e| FileError::io(path, &e))
+        .and_then(|bytes| {
+            parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+        })
 }
 
 fn diagnose_in_context(
     path: &Path,
     document: &parse::full::Document,
     neighbours: &[Trace],
-    config: &Config,
+    options: &diagnose::Options,
 ) -> Diagnosis {
     let trace = document.summarize(path);
     let mut all: Vec<Trace> = neighbours
@@ -453,7 +562,7 @@ fn diagnose_in_context(
         .cloned()
         .collect();
     all.push(trace);
-    let diagnoses = diagnose::diagnose(&all, &config.diagnosis);
+    let diagnoses = diagnose::diagnose(&all, options);
     diagnoses
         .into_iter()
         .last()

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 /// Makes text safe to print on a terminal: control characters (C0, DEL, C1), and the Unicode
 /// bidirectional overrides that can reorder what a line appears to say, are shown escaped
 /// (`\n`, `\x1b`, `\u{202e}`), never sent raw.
-pub fn terminal(text: &str) -> Cow<'_, str> {
+pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
@@ -41,7 +41,7 @@ fn needs_escape(ch: char) -> bool {
 /// Makes a CSV cell safe to open in a spreadsheet, following OWASP's advice on CSV injection:
 /// a cell that starts with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` so that
 /// it is read as text, not as a formula. Quoting is the CSV writer's job.
-pub fn csv_cell(text: &str) -> Cow<'_, str> {
+pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
     match text.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{text}")),
         _ => Cow::Borrowed(text),

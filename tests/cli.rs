@@ -1,28 +1,14 @@
 //! The `scan` and `requests` commands on the real binary: the output contract, exit codes,
 //! filters, and every real trace read as `SOURCES.md` describes it.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::cargo::cargo_bin_cmd;
+use common::{Csv, crate_dir, failed_request, real_corpus};
 use predicates::prelude::*;
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn real_corpus() -> Option<PathBuf> {
-    let dir = crate_dir().join("../shared/corpus/real");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} not found (real traces are not bundled)",
-            dir.display()
-        );
-        None
-    }
-}
 
 const REQUESTS_HEADER: &str = "file,server,site_id,app_pool,process_id,start_time,url,verb,status,\
 trigger_status,failure_reason,module,notification,error_code,error_name,time_taken_ms,verdict,evidence";
@@ -30,8 +16,8 @@ trigger_status,failure_reason,module,notification,error_code,error_name,time_tak
 const SUMMARY_HEADER: &str = "status,module,error_code,error_name,verdict,count,servers,first_seen,\
 last_seen,time_taken_p50_ms,time_taken_p95_ms,top_url";
 
-/// Runs `frebscope requests --csv -` with these arguments; returns the header and the rows.
-fn requests_csv<I, S>(args: I) -> (csv::StringRecord, Vec<csv::StringRecord>)
+/// Runs `frebscope requests --csv -` with these arguments and reads the CSV back.
+fn requests_csv<I, S>(args: I) -> Csv
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
@@ -44,18 +30,29 @@ where
         .get_output()
         .stdout
         .clone();
-    let mut reader = csv::Reader::from_reader(out.as_slice());
-    let headers = reader.headers().unwrap().clone();
-    let rows = reader.records().map(Result::unwrap).collect();
-    (headers, rows)
+    Csv::parse(&out)
 }
 
-/// A minimal trace in IIS's shape.
-fn trace(status: &str, module: &str, code: &str, computer: &str) -> String {
-    let (code_num, sub) = status.split_once('.').unwrap_or((status, "0"));
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\r\n<failedRequest url=\"http://localhost:80/api/orders?id=1&amp;x=2\"\r\n               siteId=\"2\"\r\n               appPoolId=\"Orders\"\r\n               processId=\"4312\"\r\n               verb=\"GET\"\r\n               authenticationType=\"NOT_AVAILABLE\"               activityId=\"{{80000006-0007-FF00-B63F-84710C7967BB}}\"\r\n               failureReason=\"STATUS_CODE\"\r\n               statusCode=\"{status}\"\r\n               triggerStatusCode=\"{status}\"\r\n               timeTaken=\"8078\"\r\n               xmlns:freb=\"http://schemas.microsoft.com/win/2006/06/iis/freb\"\r\n               >\r\n<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n <System>\r\n  <Provider Name=\"WWW Server\" Guid=\"{{3A2A4E84-4C21-4981-AE10-3FDA0D9B0F83}}\"/>\r\n  <EventID>0</EventID>\r\n  <Version>1</Version>\r\n  <Level>3</Level>\r\n  <Opcode>16</Opcode>\r\n  <Keywords>0x100</Keywords>\r\n  <TimeCreated SystemTime=\"2026-06-08T19:54:59.674Z\"/>\r\n  <Correlation ActivityID=\"{{80000006-0007-FF00-B63F-84710C7967BB}}\"/>\r\n  <Execution ProcessID=\"4312\" ThreadID=\"2060\"/>\r\n  <Computer>{computer}</Computer>\r\n </System>\r\n <EventData>\r\n  <Data Name=\"ContextId\">{{80000006-0007-FF00-B63F-84710C7967BB}}</Data>\r\n  <Data Name=\"ModuleName\">{module}</Data>\r\n  <Data Name=\"Notification\">128</Data>\r\n  <Data Name=\"HttpStatus\">{code_num}</Data>\r\n  <Data Name=\"HttpReason\">Bad Gateway</Data>\r\n  <Data Name=\"HttpSubStatus\">{sub}</Data>\r\n  <Data Name=\"ErrorCode\">{code}</Data>\r\n  <Data Name=\"ConfigExceptionInfo\"></Data>\r\n </EventData>\r\n <RenderingInfo Culture=\"en-US\">\r\n  <Opcode>MODULE_SET_RESPONSE_ERROR_STATUS</Opcode>\r\n  <Keywords>\r\n   <Keyword>RequestNotifications</Keyword>\r\n  </Keywords>\r\n  <freb:Description Data=\"Notification\">EXECUTE_REQUEST_HANDLER</freb:Description>\r\n </RenderingInfo>\r\n <ExtendedTracingInfo xmlns=\"http://schemas.microsoft.com/win/2004/08/events/trace\">\r\n  <EventGuid>{{002E91E3-E7AE-44AB-8E07-99230FFA6ADE}}</EventGuid>\r\n </ExtendedTracingInfo>\r\n</Event>\r\n</failedRequest>"
-    )
+/// The standard output of `frebscope ARGS ROOT`, which must succeed.
+fn stdout_of<S: AsRef<std::ffi::OsStr>>(args: &[&str], root: S) -> Vec<u8> {
+    cargo_bin_cmd!("frebscope")
+        .args(args)
+        .arg(root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+/// `frebscope ARGS ROOT` stops with exit 1 and says `says` on stderr.
+fn refused(args: &[&str], root: &Path, says: &str) {
+    cargo_bin_cmd!("frebscope")
+        .args(args)
+        .arg(root)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(says));
 }
 
 fn farm(dir: &Path) {
@@ -65,17 +62,17 @@ fn farm(dir: &Path) {
     fs::create_dir_all(&w2).unwrap();
     fs::write(
         w1.join("fr000001.xml"),
-        trace("502.3", "ApplicationRequestRouting", "2147954429", "WEB01"),
+        failed_request("502.3", "ApplicationRequestRouting", 2147954429, "WEB01"),
     )
     .unwrap();
     fs::write(
         w1.join("FR000002.XML"),
-        trace("502.3", "ApplicationRequestRouting", "2147954429", "WEB01"),
+        failed_request("502.3", "ApplicationRequestRouting", 2147954429, "WEB01"),
     )
     .unwrap();
     fs::write(
         w2.join("fr000001.xml"),
-        trace("404", "IIS Web Core", "2147942402", "WEB02"),
+        failed_request("404", "IIS Web Core", 2147942402, "WEB02"),
     )
     .unwrap();
     fs::write(w2.join("freb.xsl"), "<xsl/>").unwrap();
@@ -85,14 +82,7 @@ fn farm(dir: &Path) {
 fn requests_csv_follows_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     farm(dir.path());
-    let out = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--csv", "-"])
-        .arg(dir.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["requests", "--csv", "-"], dir.path());
     let text = String::from_utf8(out).unwrap();
     let mut lines = text.lines();
     assert!(lines.next().unwrap().starts_with(REQUESTS_HEADER));
@@ -144,14 +134,7 @@ fn scan_filters_by_status_and_writes_the_summary_csv() {
 fn scan_json_and_groupings() {
     let dir = tempfile::tempdir().unwrap();
     farm(dir.path());
-    let out = cargo_bin_cmd!("frebscope")
-        .args(["scan", "--json"])
-        .arg(dir.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["scan", "--json"], dir.path());
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["totals"]["found"], 3);
     assert_eq!(json["totals"]["matched"], 3);
@@ -174,14 +157,7 @@ fn scan_json_and_groupings() {
 fn requests_json_is_one_object_per_line() {
     let dir = tempfile::tempdir().unwrap();
     farm(dir.path());
-    let out = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--json", "--server", "web01"])
-        .arg(dir.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["requests", "--json", "--server", "web01"], dir.path());
     let lines: Vec<serde_json::Value> = String::from_utf8(out)
         .unwrap()
         .lines()
@@ -203,18 +179,12 @@ fn missing_root_and_bad_filters_exit_1_and_say_what_is_accepted() {
         ))
         .stderr(predicate::str::contains("hint:"));
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("frebscope")
-        .args(["scan", "--status", "50x"])
-        .arg(dir.path())
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("5xx"));
-    cargo_bin_cmd!("frebscope")
-        .args(["requests", "--since", "yesterday"])
-        .arg(dir.path())
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("RFC 3339"));
+    refused(&["scan", "--status", "50x"], dir.path(), "5xx");
+    refused(
+        &["requests", "--since", "yesterday"],
+        dir.path(),
+        "RFC 3339",
+    );
     cargo_bin_cmd!("frebscope").args(["scan"]).assert().code(1);
 }
 
@@ -283,11 +253,12 @@ fn every_real_trace_reads_as_sources_md_says() {
     let expected = sources(&dir);
     assert_eq!(expected.len(), 53);
     let pattern = format!("{}/*.xml", dir.display());
-    let (headers, rows) = requests_csv([&pattern]);
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    assert_eq!(rows.len(), 53);
+    let csv = requests_csv([&pattern]);
+    let col = |name: &str| csv.column(name);
+    assert_eq!(csv.rows.len(), 53);
     for want in &expected {
-        let row = rows
+        let row = csv
+            .rows
             .iter()
             .find(|r| r[col("file")].ends_with(&want.file))
             .unwrap_or_else(|| panic!("{} missing", want.file));
@@ -362,26 +333,31 @@ fn samples_get_the_verdicts_their_readme_states() {
         })
         .collect();
     assert!(expected.len() >= 40, "{} rows", expected.len());
-    let (_, rows) = requests_csv([&samples]);
-    assert_eq!(rows.len(), expected.len());
+    let csv = requests_csv([&samples]);
+    assert_eq!(csv.rows.len(), expected.len());
     for (file, verdict) in &expected {
-        let row = rows
+        let row = csv
+            .rows
             .iter()
-            .find(|r| Path::new(&r[0]).ends_with(file))
+            .find(|r| Path::new(csv.get(r, "file")).ends_with(file))
             .unwrap_or_else(|| panic!("{file} missing"));
-        assert_eq!(&row[16], verdict, "{file}: {}", &row[17]);
+        assert_eq!(
+            csv.get(row, "verdict"),
+            verdict,
+            "{file}: {}",
+            csv.get(row, "evidence")
+        );
     }
 }
 
 #[test]
 fn skipped_list_needs_a_file_of_its_own() {
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("frebscope")
-        .args(["scan", "--skipped-csv", "-"])
-        .arg(dir.path())
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("--skipped-csv needs a file name"));
+    refused(
+        &["scan", "--skipped-csv", "-"],
+        dir.path(),
+        "--skipped-csv needs a file name",
+    );
 }
 
 /// With `--status 502` the backends' slow 200s and 500s are only read as far as their request
@@ -392,10 +368,12 @@ fn a_status_filter_keeps_the_links_to_backend_traces() {
     let verdicts = |args: &[&str]| -> Vec<(String, String, String)> {
         let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
         all.push(samples.clone().into());
-        let (_, rows) = requests_csv(all);
-        rows.into_iter()
-            .filter(|r| r[8].starts_with("502"))
-            .map(|r| (r[0].to_owned(), r[16].to_owned(), r[22].to_owned()))
+        let csv = requests_csv(all);
+        let cell = |r: &csv::StringRecord, name: &str| csv.get(r, name).to_owned();
+        csv.rows
+            .iter()
+            .filter(|r| csv.get(r, "status").starts_with("502"))
+            .map(|r| (cell(r, "file"), cell(r, "verdict"), cell(r, "linked_file")))
             .collect()
     };
     let unfiltered = verdicts(&[]);
@@ -406,4 +384,93 @@ fn a_status_filter_keeps_the_links_to_backend_traces() {
             .any(|(_, v, linked)| v == "startup" && !linked.is_empty())
     );
     assert_eq!(filtered, unfiltered);
+}
+
+/// `--color always` colours through a pipe (for `less -R`); `NO_COLOR` and `TERM=dumb` turn
+/// the automatic colour off, and the last of `--color` and `--no-color` wins.
+#[test]
+fn colour_can_be_forced_through_a_pipe() {
+    let samples = crate_dir().join("samples");
+    let scan = |args: &[&str], env: &[(&str, &str)]| -> String {
+        let mut cmd = cargo_bin_cmd!("frebscope");
+        cmd.arg("scan")
+            .arg(&samples)
+            .args(args)
+            .env_remove("NO_COLOR");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    assert!(!scan(&[], &[]).contains('\x1b'), "a pipe gets no colour");
+    assert!(scan(&["--color", "always"], &[]).contains("\x1b["));
+    assert!(
+        scan(
+            &["--color", "always"],
+            &[("NO_COLOR", "1"), ("TERM", "dumb")]
+        )
+        .contains("\x1b[")
+    );
+    assert!(!scan(&["--color", "always", "--no-color"], &[]).contains('\x1b'));
+    assert!(scan(&["--no-color", "--color=always"], &[]).contains("\x1b["));
+}
+
+/// Every duration option reads the same grammar, and too large a value is refused.
+#[test]
+fn durations_share_one_grammar() {
+    let samples = crate_dir().join("samples");
+    for args in [
+        ["--since", "1.5h"],
+        ["--arr-timeout", "1d"],
+        ["--startup-window", "1.00:00:00"],
+        ["--until", "500ms"],
+    ] {
+        cargo_bin_cmd!("frebscope")
+            .arg("requests")
+            .arg(&samples)
+            .args(args)
+            .assert()
+            .success();
+    }
+    refused(
+        &["scan", "--startup-window", "99999999999999999:00:00"],
+        &samples,
+        "too large",
+    );
+}
+
+/// CSV and JSON are written from one definition of the row: on the demo farm, every JSON row
+/// has the CSV's columns, in order, with the same values.
+#[test]
+fn requests_csv_and_json_rows_agree() {
+    let samples = crate_dir().join("samples");
+    let csv = requests_csv([&samples]);
+    let out = stdout_of(&["requests", "--json"], &samples);
+    let text = String::from_utf8(out).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop(); // the totals
+    assert_eq!(lines.len(), csv.rows.len());
+    let header: Vec<&str> = csv.header.iter().collect();
+    for (line, record) in lines.iter().zip(&csv.rows) {
+        let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+        let mut keys: Vec<&str> = json.keys().map(String::as_str).collect();
+        let mut names = header.clone();
+        keys.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(keys, names);
+        // The keys come in the CSV's column order.
+        let at: Vec<usize> = header
+            .iter()
+            .map(|name| line.find(&format!("\"{name}\":")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{line}");
+        for (name, cell) in header.iter().zip(record) {
+            let value = match &json[*name] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(value, cell, "{name} of {}", csv.get(record, "file"));
+        }
+    }
 }

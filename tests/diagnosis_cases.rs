@@ -2,6 +2,8 @@
 //! diagnosed together (process generations and ARR links need their neighbours), and each
 //! verdict and rule is compared with `expected.csv`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,24 +13,18 @@ use frebscope::model::{Diagnosis, Trace};
 use frebscope::parse::parse_bytes;
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/diagnosis")
+    common::crate_dir().join("tests/cases/diagnosis")
 }
 
 /// Every `.xml` below `dir`, as paths relative to it with `/` separators, sorted.
 fn case_files(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current).expect("case folder is readable") {
-            let path = entry.expect("case entry is readable").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "xml") {
-                let relative = path.strip_prefix(dir).expect("inside the case folder");
-                found.push(relative.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
+    let mut found: Vec<String> = common::xml_files(dir)
+        .iter()
+        .map(|path| {
+            let relative = path.strip_prefix(dir).expect("inside the case folder");
+            relative.to_string_lossy().replace('\\', "/")
+        })
+        .collect();
     found.sort();
     found
 }
@@ -142,11 +138,9 @@ fn farm_hints_cover_cold_starts_and_the_arr_timeout() {
 
 #[test]
 fn real_traces_get_the_verdicts_their_owners_report() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+    let Some(dir) = common::real_corpus() else {
         return;
-    }
+    };
     let cases = [
         ("FrebViewer__fr000070.arr-bad-backend.xml", "proxy", "R9"),
         ("FrebViewer__fr000035.config-500-19.xml", "config", "R20"),

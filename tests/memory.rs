@@ -16,25 +16,20 @@ const PEAK_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 /// Peak resident set size of the largest finished child of this process, in bytes.
 #[cfg(target_os = "linux")]
 fn children_peak_rss() -> Option<u64> {
-    // struct rusage: two struct timeval, then ru_maxrss (in KiB on Linux) and 13 more longs.
-    #[repr(C)]
-    struct Rusage {
-        times: [i64; 4],
-        maxrss: i64,
-        rest: [i64; 13],
-    }
-    unsafe extern "C" {
-        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
-    }
-    const RUSAGE_CHILDREN: i32 = -1;
-    let mut usage = Rusage {
-        times: [0; 4],
-        maxrss: 0,
-        rest: [0; 13],
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole struct rusage through a valid pointer; it is read only
+    // when the call succeeded.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
     };
-    // SAFETY: `usage` is a valid, writable struct rusage for the 64-bit Linux ABI.
-    let rc = unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) };
-    (rc == 0 && usage.maxrss > 0).then(|| usage.maxrss as u64 * 1024)
+    // ru_maxrss is in KiB on Linux.
+    u64::try_from(usage.ru_maxrss)
+        .ok()
+        .filter(|&kib| kib > 0)
+        .map(|kib| kib * 1024)
 }
 
 #[cfg(not(target_os = "linux"))]

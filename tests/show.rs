@@ -1,6 +1,8 @@
 //! `frebscope show` end to end: the real binary on hand-written traces and, when the shared
 //! corpus is present, on real IIS traces. Output is compared with reviewed snapshots.
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -9,6 +11,7 @@ use frebscope::parse::full::read_document;
 use frebscope::show::{ShowOptions, render};
 
 const CASES: &str = "tests/cases/show";
+/// The real traces, relative to the crate root (the snapshots show this path).
 const REAL: &str = "../shared/corpus/real";
 
 /// Runs `frebscope show --no-color` from the crate root on a relative path, so that no
@@ -48,12 +51,10 @@ fn portable_paths(out: String) -> String {
         .collect()
 }
 
-fn real_corpus_present() -> bool {
-    let present = Path::new(env!("CARGO_MANIFEST_DIR")).join(REAL).is_dir();
-    if !present {
-        eprintln!("skipped: {REAL} not found (real traces are not bundled)");
-    }
-    present
+/// `show` on one real trace; `None` when the real traces are absent (the test then skips).
+fn show_real(name: &str) -> Option<String> {
+    common::real_corpus()?;
+    Some(show(&[&format!("{REAL}/{name}")]))
 }
 
 #[test]
@@ -92,50 +93,37 @@ fn sample_arr_timeout_alone() {
 
 #[test]
 fn real_arr_502_3_bad_backend() {
-    if !real_corpus_present() {
-        return;
+    if let Some(text) = show_real("FrebViewer__fr000070.arr-bad-backend.xml") {
+        insta::assert_snapshot!(text);
     }
-    insta::assert_snapshot!(show(&[&format!(
-        "{REAL}/FrebViewer__fr000070.arr-bad-backend.xml"
-    )]));
 }
 
 #[test]
 fn real_fastcgi_php_500() {
-    if !real_corpus_present() {
-        return;
+    if let Some(text) = show_real("FrebViewer__fr000049.php-error.xml") {
+        insta::assert_snapshot!(text);
     }
-    insta::assert_snapshot!(show(&[&format!(
-        "{REAL}/FrebViewer__fr000049.php-error.xml"
-    )]));
 }
 
 #[test]
 fn real_config_500_19() {
-    if !real_corpus_present() {
-        return;
+    if let Some(text) = show_real("FrebViewer__fr000008.denied-ext.xml") {
+        insta::assert_snapshot!(text);
     }
-    insta::assert_snapshot!(show(&[&format!(
-        "{REAL}/FrebViewer__fr000008.denied-ext.xml"
-    )]));
 }
 
 #[test]
 fn real_bad_handler_500_21() {
-    if !real_corpus_present() {
-        return;
+    if let Some(text) = show_real("FrebViewer__fr000035.config-500-19.xml") {
+        insta::assert_snapshot!(text);
     }
-    insta::assert_snapshot!(show(&[&format!(
-        "{REAL}/FrebViewer__fr000035.config-500-19.xml"
-    )]));
 }
 
 #[test]
 fn real_ancm_trace_truncated_by_iis() {
-    if !real_corpus_present() {
-        return;
+    if let Some(text) = show_real("Nanette2022__fr000001.xml") {
+        insta::assert_snapshot!(text);
     }
-    insta::assert_snapshot!(show(&[&format!("{REAL}/Nanette2022__fr000001.xml")]));
 }
 
 /// Colour is on only through the painter: every escape sequence in the output is one of ours,

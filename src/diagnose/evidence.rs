@@ -12,17 +12,17 @@ use crate::codes;
 use crate::model::{ErrorCode, Status, Trace};
 
 /// `8078` ms → `8.1 s`.
-pub fn seconds(ms: u64) -> String {
+pub(super) fn seconds(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
 /// A configured duration in the same form as the timings it is compared with.
-pub fn duration(d: Duration) -> String {
+pub(super) fn duration(d: Duration) -> String {
     seconds(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A time difference; negative ones are written as such.
-pub fn delta(d: TimeDelta) -> String {
+pub(super) fn delta(d: TimeDelta) -> String {
     let ms = d.num_milliseconds();
     if ms < 0 {
         format!("-{}", seconds(ms.unsigned_abs()))
@@ -33,7 +33,7 @@ pub fn delta(d: TimeDelta) -> String {
 
 /// A gap between processes, in the unit an admin thinks in: `34.0 s`, `81 min`, `2.8 h`
 /// (idle timeouts are minutes, recycles hours).
-pub fn gap(d: TimeDelta) -> String {
+pub(super) fn gap(d: TimeDelta) -> String {
     let secs = d.num_seconds();
     if !(0..120).contains(&secs) && secs >= 0 {
         if secs < 3 * 3600 {
@@ -45,7 +45,7 @@ pub fn gap(d: TimeDelta) -> String {
 }
 
 /// The error code, decoded, or a note that the module gave none.
-pub fn code(code: Option<ErrorCode>) -> String {
+pub(super) fn code(code: Option<ErrorCode>) -> String {
     match code {
         None => "no error code".to_string(),
         Some(c) if c.is_success() => "ErrorCode 0".to_string(),
@@ -54,7 +54,7 @@ pub fn code(code: Option<ErrorCode>) -> String {
 }
 
 /// `502.3 (Bad Gateway: forwarder connection error)`, or the bare status when unknown.
-pub fn status(status: Status, module: &str) -> String {
+pub(super) fn status(status: Status, module: &str) -> String {
     match codes::status_meaning(status, module) {
         Some(meaning) => format!("{status} ({meaning})"),
         None => status.to_string(),
@@ -62,7 +62,7 @@ pub fn status(status: Status, module: &str) -> String {
 }
 
 /// The module that set the error, or a note that none did.
-pub fn module(trace: &Trace) -> &str {
+pub(super) fn module(trace: &Trace) -> &str {
     match trace.module() {
         "" => "no module",
         m => m,
@@ -70,12 +70,12 @@ pub fn module(trace: &Trace) -> &str {
 }
 
 /// Where the proxy sent the request, or a generic name.
-pub fn target(trace: &Trace) -> &str {
+pub(super) fn target(trace: &Trace) -> &str {
     trace.proxy_target.as_deref().unwrap_or("the backend")
 }
 
 /// The file name of a trace, short enough for a sentence.
-pub fn file_name(trace: &Trace) -> String {
+pub(super) fn file_name(trace: &Trace) -> String {
     trace.file.file_name().map_or_else(
         || trace.file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -83,7 +83,7 @@ pub fn file_name(trace: &Trace) -> String {
 }
 
 /// `process 4312 in pool Orders on WEB01`.
-pub fn process_name(trace: &Trace) -> String {
+pub(super) fn process_name(trace: &Trace) -> String {
     format!(
         "process {} in pool {} on {}",
         trace.process_id,
@@ -98,7 +98,7 @@ fn or_unnamed(text: &str) -> &str {
 
 /// The life of the trace's process as the inputs show it, e.g. `first trace of process 4312 in
 /// pool Orders on WEB01, 34.0 s after process 3920's last trace`.
-pub fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
+pub(super) fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
     let Some(prev) = &info.previous else {
         return format!(
             "{} (no earlier process of the pool in the inputs)",

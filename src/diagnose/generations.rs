@@ -50,7 +50,7 @@ impl ProcessInfo {
 ///
 /// One sort over all traces, by server, pool, start time and then file for ties, then one pass
 /// per pool: O(n log n).
-pub fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
+pub(super) fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
     let mut infos = vec![ProcessInfo::default(); traces.len()];
     let counted = |t: &Trace| t.start_time.is_some() && t.process_id != 0;
     // Pools are numbered in (server, pool) order, so that the sort compares numbers and

@@ -74,7 +74,11 @@ struct Groups {
 }
 
 /// The hints for a run, in a fixed order.
-pub fn hints(traces: &[Trace], diagnoses: &[Diagnosis], processes: &[ProcessInfo]) -> Vec<Hint> {
+pub(super) fn hints(
+    traces: &[Trace],
+    diagnoses: &[Diagnosis],
+    processes: &[ProcessInfo],
+) -> Vec<Hint> {
     let groups = group(traces, diagnoses);
     let mut out = Vec::new();
     out.extend(cold_start_hint(&groups.cold_start));

@@ -12,7 +12,7 @@ use crate::model::Trace;
 
 /// For every trace, the index of the backend trace that received the request this trace's ARR
 /// forwarded, if the inputs hold it.
-pub fn link_backends(traces: &[Trace]) -> Vec<Option<usize>> {
+pub(super) fn link_backends(traces: &[Trace]) -> Vec<Option<usize>> {
     let backends = backends_by_log_id(traces);
     traces
         .iter()

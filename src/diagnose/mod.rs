@@ -1,17 +1,19 @@
 //! Verdicts: for every failure, which layer caused it, with the evidence.
 //!
 //! A FREB trace names the module that set the error and the code it reported, which settles
-//! many failures on its own (R1–R18, R20, R20a, in [`rules`]). The
-//! others need context no single trace has: whether its worker process had just replaced
-//! another ([`generations`]) and, for an ARR front end, what the backend was doing with the
-//! same request ([`link`]). Both are computed once for the whole input, so the cost stays
-//! O(n log n). [`hints`] then turns groups of verdicts into configuration advice.
+//! many failures on its own. Some rules also need context no single trace has: whether its
+//! worker process had just replaced another (R4, R5, R11, R15 and R19 read the process
+//! generations of `generations`) and, for an ARR front end, what the backend was doing with
+//! the same request (R8, R10 and R20a read the backend trace `link` finds by `X-ARR-LOG-ID`).
+//! Both are computed once for the whole input, so the cost stays O(n log n). The rules, one
+//! function each in `rules`, are documented in `docs/rules.md`; [`hints`] then turns groups of
+//! verdicts into configuration advice.
 
 mod evidence;
-pub mod generations;
+mod generations;
 mod hints;
-pub mod link;
-pub mod rules;
+mod link;
+mod rules;
 
 use std::time::Duration;
 

@@ -1,10 +1,11 @@
 //! The verdict rules R1–R21 and R20a, one function per rule, in table order: the first that
 //! matches decides.
 //!
-//! The first rule that matches decides. Each rule needs specific evidence and says `None`
-//! without it, so a failure nobody can explain ends at R21 as `unknown` instead of getting a
-//! plausible but wrong verdict. Rules built on facts the knowledge base marks as inferred or
-//! unsourced lower their confidence and say "likely".
+//! Each rule needs specific evidence and says `None` without it, so a failure nobody can
+//! explain ends at R21 as `unknown` instead of getting a plausible but wrong verdict. Rules
+//! built on inferred or unsourced facts lower their confidence and say "likely".
+//! `docs/rules.md` documents every rule: what it reads, why, its confidence and its sources;
+//! change it with the rule.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use super::generations::ProcessInfo;
 use crate::model::{Confidence, ErrorCode, Status, Trace, Verdict};
 
 /// Everything a rule may look at for one trace.
-pub struct Facts<'a> {
+pub(super) struct Facts<'a> {
     /// The trace being judged.
     pub trace: &'a Trace,
     /// Where it sits in its worker process's life.
@@ -28,7 +29,7 @@ pub struct Facts<'a> {
 
 /// A linked trace with its own process facts.
 #[derive(Clone, Copy)]
-pub struct Linked<'a> {
+pub(super) struct Linked<'a> {
     /// The backend trace.
     pub trace: &'a Trace,
     /// Its process facts.
@@ -37,7 +38,7 @@ pub struct Linked<'a> {
 
 /// What a matching rule concluded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(super) struct Finding {
     /// The verdict.
     pub verdict: Verdict,
     /// How sure the rule is.
@@ -65,10 +66,10 @@ impl Finding {
 }
 
 /// A rule: its result for a trace, `None` when its conditions do not all hold.
-pub type Rule = fn(&Facts) -> Option<Finding>;
+pub(super) type Rule = fn(&Facts) -> Option<Finding>;
 
 /// The rules in the order they are tried.
-pub const RULES: &[(&str, Rule)] = &[
+pub(super) const RULES: &[(&str, Rule)] = &[
     ("R1", r1_warmup_request),
     ("R2", r2_application_failed_to_start),
     ("R3", r3_startup_time_limit),
@@ -120,7 +121,7 @@ const WARMUP_USER_AGENT: &str = "IIS Application Initialization";
 // ---- facts about a trace -------------------------------------------------------------------
 
 /// The status the verdict is about: the root status, or the module's when the root had none.
-pub fn effective_status(trace: &Trace) -> Status {
+pub(super) fn effective_status(trace: &Trace) -> Status {
     match (&trace.error, trace.status.code) {
         (Some(error), 0) => error.status,
         _ => trace.status,
@@ -217,7 +218,7 @@ fn is_startup_candidate(process: &ProcessInfo, options: &Options) -> bool {
     process.first_for_pid || process.in_startup_window(options.startup_window)
 }
 
-/// Lowers the confidence for HttpPlatformHandler, whose FREB shape is unsourced (§3.6).
+/// Lowers the confidence for HttpPlatformHandler: no primary source documents its FREB events.
 fn forwarder_confidence(trace: &Trace, confidence: Confidence) -> Confidence {
     if is_http_platform(trace) {
         confidence.max(Confidence::Medium)
@@ -229,6 +230,7 @@ fn forwarder_confidence(trace: &Trace, confidence: Confidence) -> Confidence {
 // ---- the rules -----------------------------------------------------------------------------
 
 /// R1: the Application Initialization warm-up request itself failed.
+/// See R1 in docs/rules.md.
 fn r1_warmup_request(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let agent = t.user_agent.as_deref()?;
@@ -249,6 +251,7 @@ fn r1_warmup_request(f: &Facts) -> Option<Finding> {
 
 /// R2: the application could not start (ANCM 500.3x/502.5, ANCM start failure, ASP.NET
 /// initialization exception).
+/// See R2 in docs/rules.md.
 fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let status = effective_status(t);
@@ -287,7 +290,8 @@ fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
     ))
 }
 
-/// A 502.5 is ARR's WebSocket failure only when ARR set it (§1.1).
+/// A 502.5 is ARR's WebSocket failure only when ARR set it (HSC lists 502.5 under both ARR and
+/// ANCM; see R2 and R12 in docs/rules.md).
 fn is_arr_module_only(trace: &Trace) -> bool {
     is_arr(trace) && !is_ancm(trace)
 }
@@ -314,6 +318,7 @@ fn handler_load_failure(t: &Trace) -> Option<(String, Confidence)> {
 }
 
 /// R3: ANCM 500.37, the application did not start within `startupTimeLimit`.
+/// See R3 in docs/rules.md.
 fn r3_startup_time_limit(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !status_is(t, 500, 37) {
@@ -332,6 +337,7 @@ fn r3_startup_time_limit(f: &Facts) -> Option<Finding> {
 }
 
 /// R4: ANCM/HttpPlatformHandler waited `requestTimeout` for the application.
+/// See R4 in docs/rules.md.
 fn r4_ancm_request_timeout(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !(is_process_forwarder(t) && status_is(t, 502, 3) && code_is(t, &[WINHTTP_TIMEOUT])) {
@@ -372,6 +378,7 @@ fn r4_ancm_request_timeout(f: &Facts) -> Option<Finding> {
 }
 
 /// R5: ANCM/HttpPlatformHandler could not connect to its backend process.
+/// See R5 in docs/rules.md.
 fn r5_ancm_cannot_connect(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !(is_process_forwarder(t) && status_is(t, 502, 3) && code_is(t, &[WINHTTP_CANNOT_CONNECT])) {
@@ -401,6 +408,7 @@ fn r5_ancm_cannot_connect(f: &Facts) -> Option<Finding> {
 }
 
 /// R6: the backend process closed the connection or answered garbage mid-request.
+/// See R6 in docs/rules.md.
 fn r6_ancm_backend_aborted(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let codes = [
@@ -424,6 +432,7 @@ fn r6_ancm_backend_aborted(f: &Facts) -> Option<Finding> {
 }
 
 /// R7: ANCM's own forwarding failed at once (client abort class, ANCM defects).
+/// See R7 in docs/rules.md.
 fn r7_ancm_forwarder_defect(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let codes = [CONNECTION_INVALID, INVALID_ARG, OPERATION_ABORTED];
@@ -451,6 +460,7 @@ fn is_arr_502_3(t: &Trace) -> bool {
 }
 
 /// R8: ARR's timeout expired; the backend's trace, when linked, says why.
+/// See R8 in docs/rules.md.
 fn r8_arr_timeout(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !(is_arr_502_3(t) && code_is(t, &[WINHTTP_TIMEOUT])) {
@@ -523,6 +533,7 @@ fn arr_timeout_with_backend(f: &Facts, b: Linked, facts: String, waited: u64) ->
 }
 
 /// R9: ARR could not reach the backend at all (connect, DNS, TLS).
+/// See R9 in docs/rules.md.
 fn r9_arr_cannot_reach_backend(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let codes = [
@@ -551,6 +562,7 @@ fn r9_arr_cannot_reach_backend(f: &Facts) -> Option<Finding> {
 }
 
 /// R10: the backend aborted the connection or sent an invalid response.
+/// See R10 in docs/rules.md.
 fn r10_arr_backend_aborted(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !(is_arr_502_3(t)
@@ -584,6 +596,7 @@ fn r10_arr_backend_aborted(f: &Facts) -> Option<Finding> {
 }
 
 /// R11: ARR had no healthy server to send the request to.
+/// See R11 in docs/rules.md.
 fn r11_arr_no_server(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !status_is(t, 502, 4) {
@@ -608,6 +621,7 @@ fn r11_arr_no_server(f: &Facts) -> Option<Finding> {
 }
 
 /// R12: ARR's other failures (map, WebSocket, forward, execute).
+/// See R12 in docs/rules.md.
 fn r12_arr_other_failure(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let status = effective_status(t);
@@ -628,6 +642,7 @@ fn r12_arr_other_failure(f: &Facts) -> Option<Finding> {
 }
 
 /// R13: a CGI program timed out or exited before answering.
+/// See R13 in docs/rules.md.
 fn r13_cgi_failure(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let status = effective_status(t);
@@ -647,6 +662,7 @@ fn r13_cgi_failure(f: &Facts) -> Option<Finding> {
 }
 
 /// R14: FastCGI started a new child for this request, or the child never answered.
+/// See R14 in docs/rules.md.
 fn r14_fastcgi(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !is_fastcgi(t) || t.error.is_none() {
@@ -684,6 +700,7 @@ fn r14_fastcgi(f: &Facts) -> Option<Finding> {
 }
 
 /// R15: iisnode's own substatus codes.
+/// See R15 in docs/rules.md.
 fn r15_iisnode(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !is_iisnode(t) {
@@ -724,6 +741,7 @@ fn r15_iisnode(f: &Facts) -> Option<Finding> {
 }
 
 /// R16: a URL Rewrite rule or its configuration failed.
+/// See R16 in docs/rules.md.
 fn r16_url_rewrite_error(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let status = effective_status(t);
@@ -743,6 +761,7 @@ fn r16_url_rewrite_error(f: &Facts) -> Option<Finding> {
 }
 
 /// R17: the application was shutting down or restarting when the request came.
+/// See R17 in docs/rules.md.
 fn r17_application_restarting(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let status = effective_status(t);
@@ -767,6 +786,7 @@ fn r17_application_restarting(f: &Facts) -> Option<Finding> {
 }
 
 /// R18: the pool or a queue was full.
+/// See R18 in docs/rules.md.
 fn r18_capacity(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let status = effective_status(t);
@@ -784,6 +804,7 @@ fn r18_capacity(f: &Facts) -> Option<Finding> {
 }
 
 /// R19: any other failure, slow, early in a process that replaced another: a cold start.
+/// See R19 in docs/rules.md.
 fn r19_new_process(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if !is_startup_candidate(f.process, f.options) || t.time_taken_ms < COLD_START_MIN_MS {
@@ -803,6 +824,7 @@ fn r19_new_process(f: &Facts) -> Option<Finding> {
 }
 
 /// R20: IIS configuration rejected the request before the application ran.
+/// See R20 in docs/rules.md.
 fn r20_configuration(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     let status = effective_status(t);
@@ -846,6 +868,7 @@ const APPLICATION_HANDLERS: [&str; 5] = [
 ];
 
 /// R20a: the application failed or chose the status itself.
+/// See R20a in docs/rules.md.
 fn r20a_application_error(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     if fastcgi_script_error(t) || application_handler_error(t) {
@@ -919,6 +942,7 @@ fn arr_relayed_backend_error(f: &Facts) -> Option<Finding> {
 }
 
 /// R21: nothing above explains the failure.
+/// See R21 in docs/rules.md.
 fn r21_unexplained(f: &Facts) -> Option<Finding> {
     let t = f.trace;
     Some(Finding::new(

@@ -12,7 +12,7 @@ use serde::Serialize;
 /// Longest value kept from a `<Data>` or description, in bytes. Captured response bodies can be
 /// megabytes; nothing frebscope reports needs more than the start of them, and the cap keeps
 /// memory bounded whatever a file holds.
-pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_VALUE_BYTES: usize = 64 * 1024;
 
 /// One `<Event>` of a trace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -46,23 +46,26 @@ pub struct EventRecord {
 impl EventRecord {
     /// The value of the `Data` item of this name.
     pub fn data(&self, name: &str) -> Option<&str> {
-        self.data
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        value_of(&self.data, name)
     }
 
     /// The description IIS wrote for the `Data` item of this name.
     pub fn description(&self, name: &str) -> Option<&str> {
-        self.descriptions
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        value_of(&self.descriptions, name)
     }
 }
 
+/// The value of the first pair named `name`: events and root elements keep their values as
+/// name-value pairs in file order.
+pub(crate) fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// Parses `2026-06-08T19:54:59.674Z`.
-pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -108,7 +111,7 @@ impl Parent {
 
 /// Builds [`EventRecord`]s from the XML events of a trace.
 #[derive(Debug, Default)]
-pub struct EventBuilder {
+pub(crate) struct EventBuilder {
     current: Option<EventRecord>,
     /// The open elements inside the current `<Event>`.
     path: Vec<Parent>,
@@ -126,7 +129,7 @@ struct SlotState {
 
 impl EventBuilder {
     /// A builder already inside an `<Event>`, for a reader that starts past its start tag.
-    pub fn within_event() -> Self {
+    pub(crate) fn within_event() -> Self {
         EventBuilder {
             current: Some(EventRecord::default()),
             ..EventBuilder::default()
@@ -134,12 +137,12 @@ impl EventBuilder {
     }
 
     /// True while inside an `<Event>` element.
-    pub fn in_event(&self) -> bool {
+    pub(crate) fn in_event(&self) -> bool {
         self.current.is_some()
     }
 
     /// An element starts (`empty` for `<x/>`).
-    pub fn start(&mut self, element: &BytesStart<'_>, empty: bool) {
+    pub(crate) fn start(&mut self, element: &BytesStart<'_>, empty: bool) {
         let local = element.local_name();
         let local = local.as_ref();
         let Some(event) = self.current.as_mut() else {
@@ -196,7 +199,7 @@ impl EventBuilder {
     }
 
     /// Character data (already split around entity references by the reader).
-    pub fn text(&mut self, text: &str) {
+    pub(crate) fn text(&mut self, text: &str) {
         if self.keeps_text()
             && let Some(slot) = self.slot.as_mut()
         {
@@ -215,7 +218,7 @@ impl EventBuilder {
     /// An entity or character reference inside text. Only the five predefined entities and
     /// character references are resolved; anything a DTD declared is kept as written and
     /// never expanded.
-    pub fn reference(&mut self, reference: &BytesRef<'_>) {
+    pub(crate) fn reference(&mut self, reference: &BytesRef<'_>) {
         let resolved = resolve_reference(reference);
         self.text(&resolved);
     }
@@ -223,7 +226,7 @@ impl EventBuilder {
     /// Feeds one XML event; returns the record when it closes an `<Event>`. Events other
     /// than elements, text and references (comments, processing instructions, DOCTYPE) carry
     /// nothing a trace needs.
-    pub fn feed(&mut self, event: &Event<'_>) -> Option<EventRecord> {
+    pub(crate) fn feed(&mut self, event: &Event<'_>) -> Option<EventRecord> {
         match event {
             Event::Start(e) => self.start(e, false),
             Event::Empty(e) => self.start(e, true),
@@ -238,12 +241,12 @@ impl EventBuilder {
 
     /// The event read so far, for a reader that stops before `</Event>`; a value still open
     /// is dropped.
-    pub fn finish(mut self) -> Option<EventRecord> {
+    pub(crate) fn finish(mut self) -> Option<EventRecord> {
         self.current.take()
     }
 
     /// An element ends. Returns the event when `</Event>` closes it.
-    pub fn end(&mut self, local: &str) -> Option<EventRecord> {
+    pub(crate) fn end(&mut self, local: &str) -> Option<EventRecord> {
         self.current.as_ref()?;
         if self.path.is_empty() {
             if local == "Event" {
@@ -296,7 +299,7 @@ fn record_empty(event: &mut EventRecord, slot: Slot, element: &BytesStart<'_>) {
 /// An XML reader over a trace, configured for what IIS writes: end tags are not checked (a
 /// trace cut short still yields its complete events) and a bare `&` (IIS does not escape
 /// every attribute) is text, not an error.
-pub fn trace_reader(text: &str) -> Reader<&[u8]> {
+pub(crate) fn trace_reader(text: &str) -> Reader<&[u8]> {
     let mut reader = Reader::from_str(text);
     let config = reader.config_mut();
     config.check_end_names = false;
@@ -305,7 +308,7 @@ pub fn trace_reader(text: &str) -> Reader<&[u8]> {
 }
 
 /// Resolves `&amp;`, `&#x41;` and friends; keeps anything else as written.
-pub fn resolve_reference(reference: &BytesRef<'_>) -> String {
+pub(crate) fn resolve_reference(reference: &BytesRef<'_>) -> String {
     if let Ok(Some(ch)) = reference.resolve_char_ref() {
         return ch.to_string();
     }
@@ -318,7 +321,7 @@ pub fn resolve_reference(reference: &BytesRef<'_>) -> String {
 
 /// The value of an attribute with entities resolved; the raw value if it does not resolve
 /// (IIS does not escape `appPoolId`, so a `&` in a pool name is legal there).
-pub fn attribute(element: &BytesStart<'_>, name: &str) -> Option<String> {
+pub(crate) fn attribute(element: &BytesStart<'_>, name: &str) -> Option<String> {
     let mut attributes = element.attributes();
     attributes.with_checks(false);
     for attr in attributes.flatten() {
@@ -330,7 +333,7 @@ pub fn attribute(element: &BytesStart<'_>, name: &str) -> Option<String> {
 }
 
 /// See [`attribute`].
-pub fn attribute_value(attr: &quick_xml::events::attributes::Attribute<'_>) -> String {
+pub(crate) fn attribute_value(attr: &quick_xml::events::attributes::Attribute<'_>) -> String {
     match attr.normalized_value(XmlVersion::Implicit1_0) {
         Ok(value) => cap(value.into_owned()),
         Err(_) => cap(attr.value.to_string()),
@@ -346,7 +349,7 @@ fn cap(mut value: String) -> String {
 }
 
 /// Appends without letting `target` grow past [`MAX_VALUE_BYTES`].
-pub fn push_capped(target: &mut String, text: &str) {
+pub(crate) fn push_capped(target: &mut String, text: &str) {
     let room = MAX_VALUE_BYTES.saturating_sub(target.len());
     if room == 0 {
         return;

@@ -30,7 +30,7 @@ use crate::model::Trace;
 
 /// The head of a trace: where its root element, first event and request headers must be
 /// (the headers sit at about 23 KB in real traces).
-pub const HEAD_BYTES: usize = 64 * 1024;
+pub(super) const HEAD_BYTES: usize = 64 * 1024;
 /// The head is read in steps this size, so that a trace the filters reject costs only what
 /// the cross-trace rules need from it: on a share, bytes not read are time not spent.
 const HEAD_STEP: usize = 16 * 1024;
@@ -39,7 +39,7 @@ const HEAD_STEP: usize = 16 * 1024;
 /// shares it keeps peak memory down by several MiB.
 const CHUNK_BYTES: usize = 256 * 1024;
 /// An event larger than this (a huge captured body) is counted by name but not kept whole.
-pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
+pub(super) const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 /// How much of an oversized event is kept: its end, where the name is.
 const TAIL_BYTES: usize = 64 * 1024;
 
@@ -54,7 +54,7 @@ static COMPUTER_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"
 /// Reads a trace from a UTF-8 stream. `keep` sees the trace once its root element and first
 /// events are read; when it says no, the rest of the file is not read and the trace comes
 /// back with [`crate::model::Depth::Head`].
-pub fn summarize(
+pub(super) fn summarize(
     path: &Path,
     input: &mut dyn Read,
     keep: &dyn Fn(&Trace) -> bool,

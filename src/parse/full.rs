@@ -29,10 +29,7 @@ pub struct Document {
 impl Document {
     /// The value of a root attribute.
     pub fn root_attribute(&self, name: &str) -> Option<&str> {
-        self.root
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        super::event::value_of(&self.root, name)
     }
 
     /// The summary of this document, exactly as the fast reader would give it.

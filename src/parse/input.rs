@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The encodings frebscope tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(super) enum Encoding {
     /// UTF-8 (or ASCII), with `bom` bytes of byte-order mark to skip.
     Utf8 {
         /// Length of the byte-order mark, 0 or 3.
@@ -22,7 +22,7 @@ pub enum Encoding {
 }
 
 /// Detects the encoding from the first bytes of a file.
-pub fn sniff(prefix: &[u8]) -> Encoding {
+pub(super) fn sniff(prefix: &[u8]) -> Encoding {
     match prefix {
         [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8 { bom: 3 },
         [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => Encoding::Utf16,
@@ -32,7 +32,7 @@ pub fn sniff(prefix: &[u8]) -> Encoding {
 }
 
 /// Wraps a reader so that it yields UTF-8 without a byte-order mark.
-pub fn utf8_stream<'a, R: Read + 'a>(mut inner: R) -> io::Result<Box<dyn Read + 'a>> {
+pub(super) fn utf8_stream<'a, R: Read + 'a>(mut inner: R) -> io::Result<Box<dyn Read + 'a>> {
     let mut prefix = [0u8; 4];
     let n = read_full(&mut inner, &mut prefix)?;
     let prefix = prefix[..n].to_vec();
@@ -53,7 +53,7 @@ pub fn utf8_stream<'a, R: Read + 'a>(mut inner: R) -> io::Result<Box<dyn Read + 
 
 /// Decodes a whole buffer to UTF-8 text; invalid sequences become U+FFFD, as in the fast
 /// reader, so that a stray binary byte in a captured body does not end the trace.
-pub fn decode_all(bytes: &[u8]) -> io::Result<String> {
+pub(super) fn decode_all(bytes: &[u8]) -> io::Result<String> {
     let mut stream = utf8_stream(bytes)?;
     let mut utf8 = Vec::with_capacity(bytes.len());
     stream.read_to_end(&mut utf8)?;
@@ -156,14 +156,14 @@ impl<R: Read> Read for Utf16Lossy<R> {
 }
 
 /// Counts the bytes that pass through, for `--stats`.
-pub struct Counting<'c, R> {
+pub(super) struct Counting<'c, R> {
     inner: R,
     counter: &'c AtomicU64,
 }
 
 impl<'c, R> Counting<'c, R> {
     /// Wraps a reader.
-    pub fn new(inner: R, counter: &'c AtomicU64) -> Self {
+    pub(super) fn new(inner: R, counter: &'c AtomicU64) -> Self {
         Counting { inner, counter }
     }
 }
@@ -177,7 +177,7 @@ impl<R: Read> Read for Counting<'_, R> {
 }
 
 /// Reads until `buf` is full or the input ends; returns the number of bytes read.
-pub fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(super) fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match input.read(&mut buf[filled..]) {

@@ -1,15 +1,15 @@
 //! Reading traces.
 //!
-//! [`parse_file`] is what a scan calls for each file: the fast reader in [`fast`], reading the
+//! [`parse_file`] is what a scan calls for each file: the fast reader (`fast.rs`), reading the
 //! file in bounded windows and stopping early when the filters reject the trace. [`full`] is
 //! the reference reader that keeps every event; `show` prints from it and the differential
 //! tests hold the fast reader to it.
 
 pub mod event;
-pub mod fast;
+mod fast;
 pub mod full;
-pub mod input;
-pub mod summary;
+mod input;
+mod summary;
 
 use std::fs::File;
 use std::path::Path;
@@ -19,7 +19,8 @@ use crate::error::{FileError, ParseError};
 use crate::model::Trace;
 
 /// Reads one trace file. `keep` decides, from the root element and first events, whether the
-/// rest of the file is worth reading (see [`fast::summarize`]).
+/// rest of the file is worth reading; a trace it rejects comes back read to its head
+/// ([`Depth::Head`](crate::model::Depth::Head)).
 pub fn parse_file(path: &Path, keep: &dyn Fn(&Trace) -> bool) -> Result<Trace, FileError> {
     parse_file_counted(path, keep, &AtomicU64::new(0))
 }
@@ -38,8 +39,20 @@ pub fn parse_file_counted(
 
 /// Reads one trace from memory with the fast reader, keeping everything.
 pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Trace, ParseError> {
+    parse_bytes_filtered(path, bytes, &|_| true)
+}
+
+/// [`parse_bytes`] with a filter: `keep` sees the root element and first events, and the rest
+/// of a trace it rejects is not read (the trace comes back with [`Depth::Head`]).
+///
+/// [`Depth::Head`]: crate::model::Depth::Head
+pub fn parse_bytes_filtered(
+    path: &Path,
+    bytes: &[u8],
+    keep: &dyn Fn(&Trace) -> bool,
+) -> Result<Trace, ParseError> {
     let mut input = input::utf8_stream(bytes).map_err(|e| ParseError::io(&e))?;
-    fast::summarize(path, &mut input, &|_| true)
+    fast::summarize(path, &mut input, keep)
 }
 
 /// Reads one trace from memory with the full reader and summarizes it.

@@ -13,10 +13,10 @@ use crate::codes;
 use crate::model::{Depth, ErrorCode, ModuleError, ModuleWarning, Status, Trace};
 
 /// Name of the event IIS appends when it cut a trace at `maxLogFileSizeKB`.
-pub const TRUNCATE_EVENT: &str = "LOG_FILE_MAX_SIZE_TRUNCATE";
+pub(super) const TRUNCATE_EVENT: &str = "LOG_FILE_MAX_SIZE_TRUNCATE";
 
 /// The events whose data the summary reads. Everything else counts by name only.
-pub fn is_detail_event(name: &str) -> bool {
+pub(super) fn is_detail_event(name: &str) -> bool {
     matches!(
         name,
         "MODULE_SET_RESPONSE_ERROR_STATUS"
@@ -38,12 +38,12 @@ pub fn is_detail_event(name: &str) -> bool {
 
 /// True when [`SummaryBuilder::detail`] reads the `RenderingInfo` descriptions of this event,
 /// not only its data.
-pub fn reads_descriptions(name: &str) -> bool {
+pub(super) fn reads_descriptions(name: &str) -> bool {
     name == "MODULE_SET_RESPONSE_ERROR_STATUS"
 }
 
 /// True when [`SummaryBuilder::detail`] reads the data of this event, not only its time.
-pub fn reads_data(name: &str) -> bool {
+pub(super) fn reads_data(name: &str) -> bool {
     !matches!(
         name,
         "ARR_REQUEST_HEADERS_START" | "ANCM_REQUEST_FORWARD_START"
@@ -52,7 +52,7 @@ pub fn reads_data(name: &str) -> bool {
 
 /// Accumulates one trace.
 #[derive(Debug)]
-pub struct SummaryBuilder {
+pub(super) struct SummaryBuilder {
     trace: Trace,
     routed_server: Option<String>,
     farm_host: Option<String>,
@@ -65,7 +65,7 @@ pub struct SummaryBuilder {
 
 impl SummaryBuilder {
     /// Starts a trace from the attributes of its `<failedRequest>` element.
-    pub fn new(path: &Path, root: &[(String, String)]) -> Self {
+    pub(super) fn new(path: &Path, root: &[(String, String)]) -> Self {
         let mut builder = SummaryBuilder::for_file(path);
         for (name, value) in root {
             builder.root_attribute(name, value.clone());
@@ -74,7 +74,7 @@ impl SummaryBuilder {
     }
 
     /// Starts a trace whose root attributes come one by one through [`Self::root_attribute`].
-    pub fn for_file(path: &Path) -> Self {
+    pub(super) fn for_file(path: &Path) -> Self {
         SummaryBuilder {
             trace: Trace {
                 file: path.to_path_buf(),
@@ -89,12 +89,12 @@ impl SummaryBuilder {
     }
 
     /// One attribute of the `<failedRequest>` element.
-    pub fn root_attribute(&mut self, name: &str, value: String) {
+    pub(super) fn root_attribute(&mut self, name: &str, value: String) {
         apply_root_attribute(&mut self.trace, name, value);
     }
 
     /// A complete event was read; `detail` is its body when the reader parsed it.
-    pub fn event(&mut self, name: &str, computer: &str) {
+    pub(super) fn event(&mut self, name: &str, computer: &str) {
         let trace = &mut self.trace;
         trace.event_count += 1;
         if trace.server.is_empty() && !computer.is_empty() {
@@ -112,7 +112,7 @@ impl SummaryBuilder {
 
     /// The catalogue's copy of a name among the last two seen, when `raw` is that name exactly
     /// as written.
-    pub fn recent_name(&self, raw: &[u8]) -> Option<&'static str> {
+    pub(super) fn recent_name(&self, raw: &[u8]) -> Option<&'static str> {
         self.recent
             .iter()
             .find(|name| !name.is_empty() && name.as_bytes() == raw)
@@ -120,24 +120,24 @@ impl SummaryBuilder {
     }
 
     /// True once the first `GENERAL_REQUEST_HEADERS` was read.
-    pub fn headers_seen(&self) -> bool {
+    pub(super) fn headers_seen(&self) -> bool {
         self.headers_seen
     }
 
     /// True until an event has named the server.
-    pub fn needs_server(&self) -> bool {
+    pub(super) fn needs_server(&self) -> bool {
         self.trace.server.is_empty()
     }
 
     /// The times of the first and last events that carry one.
-    pub fn times(&mut self, first: Option<DateTime<Utc>>, last: Option<DateTime<Utc>>) {
+    pub(super) fn times(&mut self, first: Option<DateTime<Utc>>, last: Option<DateTime<Utc>>) {
         self.trace.start_time = first;
         self.trace.end_time = last;
     }
 
     /// Whether the body of an event of this name can still change the summary. The fast
     /// reader parses a body only then; it must agree with the guards in [`Self::detail`].
-    pub fn wants_detail(&self, name: &str) -> bool {
+    pub(super) fn wants_detail(&self, name: &str) -> bool {
         let trace = &self.trace;
         match name {
             "MODULE_SET_RESPONSE_ERROR_STATUS" => trace.error.is_none(),
@@ -159,7 +159,7 @@ impl SummaryBuilder {
     /// The body of an event for which [`is_detail_event`] is true. Only the record's name,
     /// time and data are read, and its descriptions when [`reads_descriptions`] says so: the
     /// fast reader fills no more of it.
-    pub fn detail(&mut self, event: &EventRecord) {
+    pub(super) fn detail(&mut self, event: &EventRecord) {
         let trace = &mut self.trace;
         match event.name.as_str() {
             "MODULE_SET_RESPONSE_ERROR_STATUS" if trace.error.is_none() => {
@@ -225,13 +225,13 @@ impl SummaryBuilder {
     }
 
     /// The trace so far, started at `start`: what the filters decide on.
-    pub fn so_far(&mut self, start: Option<DateTime<Utc>>) -> &Trace {
+    pub(super) fn so_far(&mut self, start: Option<DateTime<Utc>>) -> &Trace {
         self.trace.start_time = start;
         &self.trace
     }
 
     /// The trace so far, cut down to what a trace that did not match the filters keeps.
-    pub fn into_head(self) -> Trace {
+    pub(super) fn into_head(self) -> Trace {
         let t = self.trace;
         Trace {
             file: t.file,
@@ -256,7 +256,7 @@ impl SummaryBuilder {
     }
 
     /// The finished trace; `complete` is false when the file ended before `</failedRequest>`.
-    pub fn finish(mut self, complete: bool) -> Trace {
+    pub(super) fn finish(mut self, complete: bool) -> Trace {
         self.trace.partial = !complete;
         self.trace.proxy_target = self
             .routed_server

@@ -1,66 +1,58 @@
-//! CSV output. Every cell whose text comes from a trace goes through
-//! [`crate::sanitize::csv_cell`], so a URL cannot become a spreadsheet formula.
+//! CSV output: the `requests` rows and the `scan` summary rows, header and records read from
+//! one serde definition of each row. Every string cell gets a formula guard (a leading `'`
+//! before `=`, `+`, `-`, `@`, tab or CR, as OWASP advises), so a URL cannot become a
+//! spreadsheet formula.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Reporter, RequestsReport, ScanReport, rfc3339};
-use crate::aggregate::{Group, GroupKey};
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
+
+use super::cells::{self, Cells, VERBATIM};
+use super::{Reporter, RequestRow, RequestsReport, ScanReport, ser};
+use crate::aggregate::{Group, GroupBy, GroupKey};
 use crate::codes;
-use crate::config::GroupBy;
-use crate::model::Verdict;
-use crate::sanitize::csv_cell;
+use crate::model::{Diagnosis, ErrorCode, Status, Trace, Verdict};
 
 /// Writes CSV.
 #[derive(Debug, Default)]
 pub struct CsvReporter;
 
-/// Columns of the `--by error` summary (the contract).
-pub const SUMMARY_HEADER: [&str; 12] = [
-    "status",
-    "module",
-    "error_code",
-    "error_name",
-    "verdict",
-    "count",
-    "servers",
-    "first_seen",
-    "last_seen",
-    "time_taken_p50_ms",
-    "time_taken_p95_ms",
-    "top_url",
-];
+impl Reporter for CsvReporter {
+    fn scan(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let rows = report.groups.iter().map(SummaryRow::new);
+        write_rows(out, SummaryRow::placeholder(report.by), rows)
+    }
 
-/// Columns that follow the key in the other groupings, and after the contract columns.
-const COMMON_TAIL: [&str; 4] = ["app_pools", "verdicts", "example_file", "example_evidence"];
+    fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let (trace, diagnosis) = (Trace::default(), Diagnosis::not_applicable());
+        let placeholder = RequestRow::new(&trace, &diagnosis);
+        write_rows(out, placeholder, report.rows.iter())
+    }
+}
 
-/// Columns of `requests` (the contract; more may follow).
-pub const REQUESTS_HEADER: [&str; 25] = [
-    "file",
-    "server",
-    "site_id",
-    "app_pool",
-    "process_id",
-    "start_time",
-    "url",
-    "verb",
-    "status",
-    "trigger_status",
-    "failure_reason",
-    "module",
-    "notification",
-    "error_code",
-    "error_name",
-    "time_taken_ms",
-    "verdict",
-    "evidence",
-    "rule",
-    "confidence",
-    "partial",
-    "truncated",
-    "linked_file",
-    "arr_log_id",
-    "user_agent",
-];
+/// Writes the header, named by the fields of `placeholder` (so that a report with no rows
+/// still has one), then a record per row.
+fn write_rows<T: Serialize, R: std::borrow::Borrow<T>>(
+    out: &mut dyn Write,
+    placeholder: T,
+    rows: impl Iterator<Item = R>,
+) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    let header = cells_of(&placeholder)?.names;
+    writer.write_record(&header).map_err(to_io)?;
+    for row in rows {
+        let Cells { names, values } = cells_of(row.borrow())?;
+        debug_assert_eq!(names, header, "every row has the header's columns");
+        writer.write_record(&values).map_err(to_io)?;
+    }
+    writer.flush()
+}
+
+fn cells_of<T: Serialize>(row: &T) -> io::Result<Cells> {
+    cells::cells(row).map_err(io::Error::other)
+}
 
 fn to_io(err: csv::Error) -> io::Error {
     match err.into_kind() {
@@ -69,115 +61,189 @@ fn to_io(err: csv::Error) -> io::Error {
     }
 }
 
-impl Reporter for CsvReporter {
-    fn scan(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(header(report.by)).map_err(to_io)?;
-        for group in report.groups {
-            writer.write_record(summary_record(group)).map_err(to_io)?;
+/// One group of the `scan` summary as CSV writes it: the key columns of its grouping, then
+/// the same metric columns for every grouping (the contract in the README).
+#[derive(Debug, Serialize)]
+struct SummaryRow<'a> {
+    key: KeyColumns<'a>,
+    count: usize,
+    #[serde(serialize_with = "ser::spaced")]
+    servers: &'a [String],
+    #[serde(serialize_with = "ser::time_or_empty")]
+    first_seen: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser::time_or_empty")]
+    last_seen: Option<DateTime<Utc>>,
+    time_taken_p50_ms: u64,
+    time_taken_p95_ms: u64,
+    top_url: &'a str,
+    #[serde(serialize_with = "ser::spaced")]
+    app_pools: &'a [String],
+    verdicts: VerdictTally<'a>,
+    example_file: &'a str,
+    example_evidence: &'a str,
+}
+
+/// The columns that say what a group is a group of; untagged, so that each variant's fields
+/// are the columns.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum KeyColumns<'a> {
+    Error {
+        status: Status,
+        module: &'a str,
+        #[serde(serialize_with = "ser::or_empty")]
+        error_code: Option<ErrorCode>,
+        #[serde(serialize_with = "ser::or_empty")]
+        error_name: Option<&'static str>,
+        verdict: Verdict,
+    },
+    Server {
+        server: &'a str,
+    },
+    AppPool {
+        app_pool: &'a str,
+    },
+    Url {
+        url: &'a str,
+    },
+    Hour {
+        #[serde(serialize_with = "ser::time")]
+        hour: DateTime<Utc>,
+    },
+}
+
+impl<'a> SummaryRow<'a> {
+    fn new(group: &'a Group) -> SummaryRow<'a> {
+        let key = match &group.key {
+            GroupKey::Error {
+                status,
+                module,
+                error_code,
+                verdict,
+            } => KeyColumns::Error {
+                status: *status,
+                module,
+                error_code: *error_code,
+                error_name: error_code.and_then(codes::error_name),
+                verdict: *verdict,
+            },
+            GroupKey::Server { server } => KeyColumns::Server { server },
+            GroupKey::AppPool { app_pool } => KeyColumns::AppPool { app_pool },
+            GroupKey::Url { url } => KeyColumns::Url { url },
+            GroupKey::Hour { hour } => KeyColumns::Hour { hour: *hour },
+        };
+        SummaryRow {
+            key,
+            count: group.count,
+            servers: &group.servers,
+            first_seen: group.first_seen,
+            last_seen: group.last_seen,
+            time_taken_p50_ms: group.time_taken_p50_ms,
+            time_taken_p95_ms: group.time_taken_p95_ms,
+            top_url: &group.top_url,
+            app_pools: &group.app_pools,
+            verdicts: VerdictTally(&group.verdicts),
+            example_file: &group.example_file,
+            example_evidence: &group.example_evidence,
         }
-        writer.flush()
     }
 
-    fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(REQUESTS_HEADER).map_err(to_io)?;
-        for row in report.rows {
-            let record: Vec<String> = vec![
-                csv_cell(&row.file).into_owned(),
-                csv_cell(&row.server).into_owned(),
-                csv_cell(&row.site_id).into_owned(),
-                csv_cell(&row.app_pool).into_owned(),
-                row.process_id.to_string(),
-                row.start_time.clone(),
-                csv_cell(&row.url).into_owned(),
-                csv_cell(&row.verb).into_owned(),
-                row.status.clone(),
-                row.trigger_status.clone(),
-                csv_cell(&row.failure_reason).into_owned(),
-                csv_cell(&row.module).into_owned(),
-                csv_cell(&row.notification).into_owned(),
-                row.error_code.clone(),
-                row.error_name.clone(),
-                row.time_taken_ms.to_string(),
-                row.verdict.clone(),
-                csv_cell(&row.evidence).into_owned(),
-                row.rule.clone(),
-                row.confidence.clone(),
-                row.partial.to_string(),
-                row.truncated.to_string(),
-                csv_cell(&row.linked_file).into_owned(),
-                csv_cell(&row.arr_log_id).into_owned(),
-                csv_cell(&row.user_agent).into_owned(),
-            ];
-            writer.write_record(&record).map_err(to_io)?;
+    /// A row of this grouping, for its column names.
+    fn placeholder(by: GroupBy) -> SummaryRow<'static> {
+        static NO_VERDICTS: BTreeMap<Verdict, usize> = BTreeMap::new();
+        let key = match by {
+            GroupBy::Error => KeyColumns::Error {
+                status: Status::default(),
+                module: "",
+                error_code: None,
+                error_name: None,
+                verdict: Verdict::NotApplicable,
+            },
+            GroupBy::Server => KeyColumns::Server { server: "" },
+            GroupBy::AppPool => KeyColumns::AppPool { app_pool: "" },
+            GroupBy::Url => KeyColumns::Url { url: "" },
+            GroupBy::Hour => KeyColumns::Hour {
+                hour: DateTime::UNIX_EPOCH,
+            },
+        };
+        SummaryRow {
+            key,
+            count: 0,
+            servers: &[],
+            first_seen: None,
+            last_seen: None,
+            time_taken_p50_ms: 0,
+            time_taken_p95_ms: 0,
+            top_url: "",
+            app_pools: &[],
+            verdicts: VerdictTally(&NO_VERDICTS),
+            example_file: "",
+            example_evidence: "",
         }
-        writer.flush()
     }
 }
 
-fn header(by: GroupBy) -> Vec<&'static str> {
-    let key: &[&str] = match by {
-        GroupBy::Error => return SUMMARY_HEADER.iter().chain(&COMMON_TAIL).copied().collect(),
-        GroupBy::Server => &["server"],
-        GroupBy::AppPool => &["app_pool"],
-        GroupBy::Url => &["url"],
-        GroupBy::Hour => &["hour"],
-    };
-    // The contract's columns after its key: `count` to `top_url`.
-    let metrics = &SUMMARY_HEADER[5..];
-    key.iter()
-        .chain(metrics)
-        .chain(&COMMON_TAIL)
-        .copied()
-        .collect()
-}
+/// `startup:3 proxy:1 -:2`, in the fixed verdict order: frebscope's own words, written
+/// without the formula guard.
+#[derive(Debug)]
+struct VerdictTally<'a>(&'a BTreeMap<Verdict, usize>);
 
-fn summary_record(group: &Group) -> Vec<String> {
-    let mut record: Vec<String> = match &group.key {
-        GroupKey::Error {
-            status,
-            module,
-            error_code,
-            verdict,
-        } => vec![
-            status.to_string(),
-            csv_cell(module).into_owned(),
-            error_code.map(|c| c.to_string()).unwrap_or_default(),
-            error_code
-                .and_then(codes::error_name)
-                .unwrap_or_default()
-                .to_owned(),
-            verdict.to_string(),
-        ],
-        GroupKey::Server { server } => vec![csv_cell(server).into_owned()],
-        GroupKey::AppPool { app_pool } => vec![csv_cell(app_pool).into_owned()],
-        GroupKey::Url { url } => vec![csv_cell(url).into_owned()],
-        GroupKey::Hour { hour } => vec![rfc3339(*hour)],
-    };
-    record.extend([
-        group.count.to_string(),
-        csv_cell(&group.servers.join(" ")).into_owned(),
-        group.first_seen.map(rfc3339).unwrap_or_default(),
-        group.last_seen.map(rfc3339).unwrap_or_default(),
-        group.time_taken_p50_ms.to_string(),
-        group.time_taken_p95_ms.to_string(),
-        csv_cell(&group.top_url).into_owned(),
-        csv_cell(&group.app_pools.join(" ")).into_owned(),
-        verdict_list(group),
-        csv_cell(&group.example_file).into_owned(),
-        csv_cell(&group.example_evidence).into_owned(),
-    ]);
-    record
-}
-
-/// `startup:3 proxy:1`, in the fixed verdict order.
-fn verdict_list(group: &Group) -> String {
-    let mut parts = Vec::new();
-    for verdict in Verdict::FAILURES.iter().chain([&Verdict::NotApplicable]) {
-        if let Some(n) = group.verdicts.get(verdict) {
-            parts.push(format!("{verdict}:{n}"));
-        }
+impl Serialize for VerdictTally<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let parts: Vec<String> = Verdict::FAILURES
+            .iter()
+            .chain([&Verdict::NotApplicable])
+            .filter_map(|v| self.0.get(v).map(|n| format!("{v}:{n}")))
+            .collect();
+        s.serialize_newtype_struct(VERBATIM, &parts.join(" "))
     }
-    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(by: GroupBy) -> String {
+        cells::cells(&SummaryRow::placeholder(by))
+            .unwrap()
+            .names
+            .join(",")
+    }
+
+    #[test]
+    fn summary_headers_follow_the_contract() {
+        let tail = "count,servers,first_seen,last_seen,time_taken_p50_ms,time_taken_p95_ms,\
+                    top_url,app_pools,verdicts,example_file,example_evidence";
+        assert_eq!(
+            header(GroupBy::Error),
+            format!("status,module,error_code,error_name,verdict,{tail}")
+        );
+        assert_eq!(header(GroupBy::Server), format!("server,{tail}"));
+        assert_eq!(header(GroupBy::AppPool), format!("app_pool,{tail}"));
+        assert_eq!(header(GroupBy::Url), format!("url,{tail}"));
+        assert_eq!(header(GroupBy::Hour), format!("hour,{tail}"));
+    }
+
+    #[test]
+    fn requests_csv_columns_are_the_json_keys() {
+        let (trace, diagnosis) = (Trace::default(), Diagnosis::not_applicable());
+        let row = RequestRow::new(&trace, &diagnosis);
+        let names = cells::cells(&row).unwrap().names;
+        let json = serde_json::to_value(&row).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted, "serde_json sorts its keys");
+        assert_eq!(
+            names.join(","),
+            "file,server,site_id,app_pool,process_id,start_time,url,verb,status,trigger_status,\
+             failure_reason,module,notification,error_code,error_name,time_taken_ms,verdict,\
+             evidence,rule,confidence,partial,truncated,linked_file,arr_log_id,user_agent"
+        );
+    }
 }

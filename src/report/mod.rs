@@ -3,21 +3,54 @@
 //! The CSV and JSON layouts are a contract that scripts depend on (see the README): columns
 //! keep their names and order, and new ones are only ever added at the end.
 
+mod cells;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod table;
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::aggregate::{Group, Totals, VerdictCount};
+use crate::aggregate::{Group, GroupBy, Totals, VerdictCount};
 use crate::codes;
-use crate::config::GroupBy;
 use crate::diagnose::Hint;
-use crate::model::{Diagnosis, Trace};
+use crate::model::{Confidence, Diagnosis, ErrorCode, Status, Trace, Verdict};
+
+/// Where an output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Standard output (`-`).
+    Stdout,
+    /// A file, created or replaced.
+    File(PathBuf),
+}
+
+impl Target {
+    /// `-` is standard output, anything else a file.
+    pub fn from_arg(arg: &std::ffi::OsStr) -> Target {
+        if arg == "-" {
+            Target::Stdout
+        } else {
+            Target::File(PathBuf::from(arg))
+        }
+    }
+}
+
+/// The format of a command's main output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// A table for people (the default).
+    Table,
+    /// CSV for spreadsheets and scripts, to a file (with the table on stdout) or to stdout.
+    Csv(Target),
+    /// JSON (`scan`: one document; `requests`: one object per line).
+    Json,
+}
 
 /// What `scan` reports.
 #[derive(Debug, Serialize)]
@@ -44,7 +77,7 @@ pub struct RequestsReport<'a> {
     /// Counts of the run.
     pub totals: &'a Totals,
     /// One row per matched trace.
-    pub rows: &'a [RequestRow],
+    pub rows: &'a [RequestRow<'a>],
     /// Wall time of the run so far.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
@@ -62,112 +95,161 @@ pub trait Reporter {
     fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// One trace as `requests` lists it. Field order is the CSV column order.
+/// One trace as `requests` lists it: typed values borrowed from the trace and its diagnosis,
+/// formatted by each reporter.
+///
+/// This one definition is the `requests` contract: field order is the CSV column order and the
+/// JSON key order, and the field names are the column names. A value that is absent is written
+/// as an empty string in both (scripts compare with `""`, never with `null`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RequestRow {
+pub struct RequestRow<'a> {
     /// File path, as found.
-    pub file: String,
+    #[serde(serialize_with = "ser::path")]
+    pub file: &'a Path,
     /// `System/Computer`.
-    pub server: String,
+    pub server: &'a str,
     /// Root `siteId`.
-    pub site_id: String,
+    pub site_id: &'a str,
     /// Root `appPoolId`.
-    pub app_pool: String,
+    pub app_pool: &'a str,
     /// Root `processId`.
     pub process_id: u32,
-    /// First event, RFC 3339 UTC with milliseconds.
-    pub start_time: String,
+    /// First event, written in RFC 3339 UTC with milliseconds.
+    #[serde(serialize_with = "ser::time_or_empty")]
+    pub start_time: Option<DateTime<Utc>>,
     /// Root `url`.
-    pub url: String,
+    pub url: &'a str,
     /// Root `verb`.
-    pub verb: String,
+    pub verb: &'a str,
     /// Final status as IIS writes it.
-    pub status: String,
+    pub status: Status,
     /// Trigger status.
-    pub trigger_status: String,
+    pub trigger_status: Status,
     /// Root `failureReason`.
-    pub failure_reason: String,
-    /// Module that set the error.
-    pub module: String,
+    pub failure_reason: &'a str,
+    /// Module that set the error, empty when none did.
+    pub module: &'a str,
     /// Its notification, by name.
-    pub notification: String,
-    /// `0x` and 8 hex digits, empty when no module set an error.
-    pub error_code: String,
+    pub notification: &'a str,
+    /// The module's error code, when one set an error.
+    #[serde(serialize_with = "ser::or_empty")]
+    pub error_code: Option<ErrorCode>,
     /// The code's symbolic name, when known.
-    pub error_name: String,
+    #[serde(serialize_with = "ser::or_empty")]
+    pub error_name: Option<&'static str>,
     /// Root `timeTaken`.
     pub time_taken_ms: u64,
-    /// `startup`, `proxy`, `worker`, `config`, `unknown`, or `-` below 500.
-    pub verdict: String,
+    /// The verdict (`-` below 500).
+    pub verdict: Verdict,
     /// The evidence sentence.
-    pub evidence: String,
-    /// The rule that decided.
-    pub rule: String,
-    /// `high`, `medium` or `low`.
-    pub confidence: String,
+    pub evidence: &'a str,
+    /// The rule that decided, empty when none applies.
+    pub rule: &'static str,
+    /// How sure the rule is; absent when no rule decided.
+    #[serde(serialize_with = "ser::or_empty")]
+    pub confidence: Option<Confidence>,
     /// The file ends before `</failedRequest>`.
     pub partial: bool,
     /// IIS truncated the trace at `maxLogFileSizeKB`.
     pub truncated: bool,
     /// The trace this verdict was linked to (ARR backend).
-    pub linked_file: String,
-    /// `X-ARR-LOG-ID`, received or forwarded.
-    pub arr_log_id: String,
+    #[serde(serialize_with = "ser::path_or_empty")]
+    pub linked_file: Option<&'a Path>,
+    /// `X-ARR-LOG-ID`, forwarded or else received.
+    #[serde(serialize_with = "ser::or_empty")]
+    pub arr_log_id: Option<&'a str>,
     /// `User-Agent` request header.
-    pub user_agent: String,
+    #[serde(serialize_with = "ser::or_empty")]
+    pub user_agent: Option<&'a str>,
 }
 
-impl RequestRow {
+impl<'a> RequestRow<'a> {
     /// The row of a trace and its diagnosis.
-    pub fn new(trace: &Trace, diagnosis: &Diagnosis) -> RequestRow {
+    pub fn new(trace: &'a Trace, diagnosis: &'a Diagnosis) -> RequestRow<'a> {
         let error = trace.error.as_ref();
-        let code = trace.error_code();
+        let error_code = trace.error_code();
         RequestRow {
-            file: trace.file.display().to_string(),
-            server: trace.server.clone(),
-            site_id: trace.site_id.clone(),
-            app_pool: trace.app_pool.clone(),
+            file: &trace.file,
+            server: &trace.server,
+            site_id: &trace.site_id,
+            app_pool: &trace.app_pool,
             process_id: trace.process_id,
-            start_time: trace.start_time.map(rfc3339).unwrap_or_default(),
-            url: trace.url.clone(),
-            verb: trace.verb.clone(),
-            status: trace.status.to_string(),
-            trigger_status: trace.trigger_status.to_string(),
-            failure_reason: trace.failure_reason.clone(),
-            module: error.map(|e| e.module.clone()).unwrap_or_default(),
-            notification: error.map(|e| e.notification.clone()).unwrap_or_default(),
-            error_code: code.map(|c| c.to_string()).unwrap_or_default(),
-            error_name: code
-                .and_then(codes::error_name)
-                .unwrap_or_default()
-                .to_owned(),
+            start_time: trace.start_time,
+            url: &trace.url,
+            verb: &trace.verb,
+            status: trace.status,
+            trigger_status: trace.trigger_status,
+            failure_reason: &trace.failure_reason,
+            module: error.map_or("", |e| e.module.as_str()),
+            notification: error.map_or("", |e| e.notification.as_str()),
+            error_code,
+            error_name: error_code.and_then(codes::error_name),
             time_taken_ms: trace.time_taken_ms,
-            verdict: diagnosis.verdict.to_string(),
-            evidence: diagnosis.evidence.clone(),
-            rule: diagnosis.rule.to_owned(),
-            confidence: if diagnosis.rule.is_empty() {
-                String::new()
-            } else {
-                format!("{:?}", diagnosis.confidence).to_lowercase()
-            },
+            verdict: diagnosis.verdict,
+            evidence: &diagnosis.evidence,
+            rule: diagnosis.rule,
+            confidence: (!diagnosis.rule.is_empty()).then_some(diagnosis.confidence),
             partial: trace.partial,
             truncated: trace.truncated,
-            linked_file: diagnosis
-                .linked_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            linked_file: diagnosis.linked_file.as_deref(),
             arr_log_id: trace
                 .arr_log_id_forwarded
-                .clone()
-                .or_else(|| trace.arr_log_id.clone())
-                .unwrap_or_default(),
-            user_agent: trace.user_agent.clone().unwrap_or_default(),
+                .as_deref()
+                .or(trace.arr_log_id.as_deref()),
+            user_agent: trace.user_agent.as_deref(),
         }
     }
 }
 
-/// `2026-06-08T19:54:51.596Z`.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
+/// `2026-06-08T19:54:51.596Z`: how every report writes a time.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The `serialize_with` helpers of the rows: how an absent value, a path and a time are
+/// written, in one place for CSV and JSON alike.
+mod ser {
+    use std::path::Path;
+
+    use chrono::{DateTime, Utc};
+    use serde::{Serialize, Serializer};
+
+    /// `None` as an empty string, not `null`.
+    pub(super) fn or_empty<T: Serialize, S: Serializer>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => value.serialize(s),
+            None => s.serialize_str(""),
+        }
+    }
+
+    /// A path as it displays (serde's own refuses paths that are not UTF-8).
+    pub(super) fn path<S: Serializer>(path: &&Path, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&path.display())
+    }
+
+    pub(super) fn path_or_empty<S: Serializer>(
+        path: &Option<&Path>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        or_empty(&path.map(|p| p.display().to_string()), s)
+    }
+
+    pub(super) fn time<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::rfc3339(*time))
+    }
+
+    pub(super) fn time_or_empty<S: Serializer>(
+        time: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        or_empty(&time.map(super::rfc3339), s)
+    }
+
+    /// `WEB01 WEB02`: the lists of a summary row in one cell.
+    pub(super) fn spaced<S: Serializer>(values: &&[String], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&values.join(" "))
+    }
 }

@@ -1,7 +1,8 @@
 //! Tables for people, on a terminal or in a pipe.
 //!
-//! Every string from a trace goes through [`crate::sanitize::terminal`] before it reaches a
-//! cell: a URL can carry escape sequences.
+//! Every string from a trace is escaped for the terminal before it reaches a cell (control
+//! characters, escape sequences and bidirectional overrides are shown as `\x1b`, `\u{202e}`):
+//! a URL can carry escape sequences.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -11,8 +12,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::{Reporter, RequestsReport, ScanReport};
-use crate::aggregate::{Group, GroupKey, Totals, VerdictCount};
-use crate::config::GroupBy;
+use crate::aggregate::{Group, GroupBy, GroupKey, Totals, VerdictCount};
 use crate::diagnose::Hint;
 use crate::model::Verdict;
 use crate::sanitize::terminal;
@@ -315,51 +315,35 @@ impl Reporter for TableReporter {
             "file",
         ]);
         for row in report.rows {
-            let mut status = row.status.clone();
+            let mut status = row.status.to_string();
             if row.partial {
                 status.push_str(" (partial)");
             }
             if row.truncated {
                 status.push_str(" (truncated)");
             }
-            let code = match (row.error_code.as_str(), row.error_name.as_str()) {
-                ("", _) => String::new(),
-                (c, "") => c.to_owned(),
-                (c, n) => format!("{c} {n}"),
+            let code = match (row.error_code, row.error_name) {
+                (None, _) => String::new(),
+                (Some(c), None) => c.to_string(),
+                (Some(c), Some(n)) => format!("{c} {n}"),
             };
-            let verdict = row.verdict.parse_verdict();
+            let start = row
+                .start_time
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string());
             table.add_row(vec![
-                Cell::new(
-                    row.start_time
-                        .get(..23)
-                        .unwrap_or(&row.start_time)
-                        .replace('T', " "),
-                ),
-                Cell::new(terminal(&row.server)),
+                Cell::new(start.unwrap_or_default()),
+                Cell::new(terminal(row.server)),
                 Cell::new(status),
-                Cell::new(terminal(&row.module)),
+                Cell::new(terminal(row.module)),
                 Cell::new(code),
                 Cell::new(secs(row.time_taken_ms)).set_alignment(CellAlignment::Right),
-                self.verdict_cell(verdict),
-                Cell::new(terminal(&row.evidence)),
-                Cell::new(terminal(&row.url)),
-                Cell::new(terminal(&row.file)),
+                self.verdict_cell(row.verdict),
+                Cell::new(terminal(row.evidence)),
+                Cell::new(terminal(row.url)),
+                Cell::new(terminal(&row.file.display().to_string())),
             ]);
         }
         writeln!(out, "{table}")
-    }
-}
-
-trait ParseVerdict {
-    fn parse_verdict(&self) -> Verdict;
-}
-
-impl ParseVerdict for String {
-    fn parse_verdict(&self) -> Verdict {
-        Verdict::FAILURES
-            .into_iter()
-            .find(|v| v.as_str() == self)
-            .unwrap_or(Verdict::NotApplicable)
     }
 }
 

@@ -15,7 +15,7 @@ use super::style::Tone;
 use super::text::{LONG, SHORT, block_lines, one_line};
 
 /// Writes the request and response headers.
-pub fn write(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
+pub(super) fn write(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
     out.heading("Request headers")?;
     blocks(out, document, "GENERAL_REQUEST_HEADERS")?;
     out.heading("Response headers")?;

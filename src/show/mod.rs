@@ -7,10 +7,10 @@
 //! and the headers. Every string from the trace is escaped for the terminal.
 
 mod headers;
-mod perf;
+pub(crate) mod perf;
 mod style;
 mod summary;
-mod text;
+pub(crate) mod text;
 mod timeline;
 
 use std::io::{self, Write};

@@ -25,7 +25,7 @@ use super::text::{SHORT, notification, one_line};
 
 /// One matched `START`/`END` pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pair {
+pub(crate) struct Pair {
     /// Index of the `START` event in the trace.
     pub start: usize,
     /// Index of the `END` event.
@@ -40,7 +40,7 @@ pub struct Pair {
 
 /// Every pair of a trace, and the `START`s without an `END`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pairing {
+pub(crate) struct Pairing {
     /// Matched pairs, in the order of their `START`.
     pub pairs: Vec<Pair>,
     /// Indexes of `START` events that never ended, in trace order.
@@ -72,7 +72,7 @@ fn key(event: &EventRecord, base: &str) -> String {
 }
 
 /// How a step is named in the performance view, from its `START` event.
-pub fn label(event: &EventRecord) -> String {
+pub(crate) fn label(event: &EventRecord) -> String {
     let Some((_, base)) = marker(&event.name) else {
         return one_line(&event.name, SHORT);
     };
@@ -92,7 +92,7 @@ pub fn label(event: &EventRecord) -> String {
 }
 
 /// Pairs the `START`/`END` events of a trace.
-pub fn pair_events(events: &[EventRecord]) -> Pairing {
+pub(crate) fn pair_events(events: &[EventRecord]) -> Pairing {
     let mut open: HashMap<String, Vec<usize>> = HashMap::new();
     let mut matched: Vec<(usize, usize)> = Vec::new();
     for (index, event) in events.iter().enumerate() {
@@ -152,18 +152,18 @@ fn parents(pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
 }
 
 /// Milliseconds from one event to another, never negative (clocks are GetTickCount-based).
-pub fn elapsed_ms(from: &EventRecord, to: &EventRecord) -> Option<i64> {
+pub(crate) fn elapsed_ms(from: &EventRecord, to: &EventRecord) -> Option<i64> {
     ms_between(from.time, to.time)
 }
 
 /// Milliseconds between two times, never negative.
-pub fn ms_between(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Option<i64> {
+pub(crate) fn ms_between(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Option<i64> {
     Some((to? - from?).num_milliseconds().max(0))
 }
 
 /// The time of one kind of step over the whole trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// See [`Pair::label`].
     pub label: String,
     /// Wall time, counting a step nested in a step of the same label once.
@@ -175,7 +175,7 @@ pub struct Step {
 }
 
 /// The pairs summed per label, slowest first (by total, then self, then label).
-pub fn steps(pairing: &Pairing) -> Vec<Step> {
+pub(crate) fn steps(pairing: &Pairing) -> Vec<Step> {
     let pairs = &pairing.pairs;
     let mut children_ms = vec![0i64; pairs.len()];
     for pair in pairs {
@@ -228,7 +228,7 @@ const TOP_STEPS: usize = 15;
 const TOP_OPEN: usize = 10;
 
 /// Writes the performance view: steps slowest first, then the steps still open.
-pub fn write(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
+pub(crate) fn write(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
     out.heading("Performance (START/END pairs, slowest first)")?;
     let pairing = pair_events(&document.events);
     let steps = steps(&pairing);

@@ -5,7 +5,7 @@
 
 /// What a piece of text is, which decides its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
+pub(super) enum Tone {
     /// A section title.
     Heading,
     /// A label or a secondary detail.
@@ -22,19 +22,19 @@ pub enum Tone {
 
 /// Wraps text in ANSI SGR sequences when colour is on.
 #[derive(Debug, Clone, Copy)]
-pub struct Painter {
+pub(super) struct Painter {
     color: bool,
 }
 
 impl Painter {
     /// A painter that colours only when `color` is true.
-    pub fn new(color: bool) -> Self {
+    pub(super) fn new(color: bool) -> Self {
         Painter { color }
     }
 
     /// `text` in the colour of `tone`. The text must already be sanitized: the escape
     /// sequences added here are the only ones that may reach the terminal.
-    pub fn paint(&self, tone: Tone, text: &str) -> String {
+    pub(super) fn paint(&self, tone: Tone, text: &str) -> String {
         if !self.color || text.is_empty() {
             return text.to_owned();
         }

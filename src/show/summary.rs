@@ -14,7 +14,7 @@ use super::style::Tone;
 use super::text::{LONG, SHORT, one_line, status_with_meaning};
 
 /// Writes the request summary.
-pub fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io::Result<()> {
+pub(super) fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io::Result<()> {
     out.heading("Request")?;
     let module = trace.module();
     field(out, "url", &one_line(&trace.url, LONG))?;
@@ -50,7 +50,7 @@ pub fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io::Resul
 }
 
 /// Writes the verdict block.
-pub fn write_verdict(out: &mut Out<'_>, diagnosis: &Diagnosis) -> io::Result<()> {
+pub(super) fn write_verdict(out: &mut Out<'_>, diagnosis: &Diagnosis) -> io::Result<()> {
     out.heading("Verdict")?;
     let tone = match diagnosis.verdict {
         Verdict::NotApplicable => Tone::Dim,
@@ -67,11 +67,7 @@ pub fn write_verdict(out: &mut Out<'_>, diagnosis: &Diagnosis) -> io::Result<()>
         field(out, "rule", diagnosis.rule)?;
     }
     if diagnosis.verdict != Verdict::NotApplicable {
-        field(
-            out,
-            "confidence",
-            &format!("{:?}", diagnosis.confidence).to_lowercase(),
-        )?;
+        field(out, "confidence", diagnosis.confidence.as_str())?;
     }
     if !diagnosis.evidence.trim().is_empty() {
         field(out, "evidence", &one_line(&diagnosis.evidence, 400))?;
@@ -95,7 +91,7 @@ fn field(out: &mut Out<'_>, label: &str, value: &str) -> io::Result<()> {
 }
 
 /// The colour of a status: red from 500, yellow for other errors.
-pub fn status_tone(status: Status) -> Tone {
+pub(super) fn status_tone(status: Status) -> Tone {
     match status.code {
         500.. => Tone::Bad,
         400..=499 => Tone::Warn,

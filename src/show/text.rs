@@ -10,20 +10,20 @@ use crate::parse::event::EventRecord;
 use crate::sanitize::terminal;
 
 /// Longest value printed on a timeline line, in characters.
-pub const SHORT: usize = 100;
+pub(crate) const SHORT: usize = 100;
 /// Longest line printed in a block (a header, a line of stderr), in characters.
-pub const LONG: usize = 240;
+pub(crate) const LONG: usize = 240;
 /// Most lines printed from one multi-line value outside `--all`.
-pub const MAX_BLOCK_LINES: usize = 12;
+pub(crate) const MAX_BLOCK_LINES: usize = 12;
 
 /// `text` escaped, trimmed of surrounding whitespace, and cut at `max` characters with an
 /// ellipsis. Line breaks become visible `\r\n`, so the result is always one line.
-pub fn one_line(text: &str, max: usize) -> String {
+pub(crate) fn one_line(text: &str, max: usize) -> String {
     shorten(&terminal(text.trim()), max)
 }
 
 /// Cuts already escaped text at `max` characters, marking the cut with `…`.
-pub fn shorten(text: &str, max: usize) -> String {
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
@@ -33,7 +33,7 @@ pub fn shorten(text: &str, max: usize) -> String {
 
 /// The lines of a multi-line value (stderr, a header block), each escaped and shortened,
 /// blank lines dropped.
-pub fn block_lines(text: &str) -> Vec<String> {
+pub(crate) fn block_lines(text: &str) -> Vec<String> {
     text.lines()
         .map(|line| line.trim_end_matches('\r'))
         .filter(|line| !line.trim().is_empty())
@@ -44,7 +44,7 @@ pub fn block_lines(text: &str) -> Vec<String> {
 /// A `freb:Description` cleaned of what FormatMessage leaves in it: the line break IIS keeps
 /// as a bare CR (or an LF once an XML parser normalised it) and the ` (0x…)` suffix that
 /// repeats the code.
-pub fn clean_description(text: &str) -> String {
+pub(crate) fn clean_description(text: &str) -> String {
     let text = text.trim();
     let text = match text.rfind(" (0x") {
         Some(at) if text.ends_with(')') => &text[..at],
@@ -55,7 +55,7 @@ pub fn clean_description(text: &str) -> String {
 
 /// An `ErrorCode` as hex with its symbolic name and IIS's description when known:
 /// `0x80072EFD ERROR_WINHTTP_CANNOT_CONNECT`. Garbage is shown as written.
-pub fn error_code(raw: &str, description: Option<&str>) -> String {
+pub(crate) fn error_code(raw: &str, description: Option<&str>) -> String {
     let Some(code) = ErrorCode::parse(raw) else {
         return one_line(raw, SHORT);
     };
@@ -77,7 +77,7 @@ pub fn error_code(raw: &str, description: Option<&str>) -> String {
 
 /// A notification number by name (`128` -> `EXECUTE_REQUEST_HANDLER`), preferring the name IIS
 /// wrote in the event.
-pub fn notification(event: &EventRecord) -> Option<String> {
+pub(crate) fn notification(event: &EventRecord) -> Option<String> {
     if let Some(text) = event.description("Notification")
         && !text.trim().is_empty()
     {
@@ -93,7 +93,7 @@ pub fn notification(event: &EventRecord) -> Option<String> {
 }
 
 /// A status with its meaning: `502.3 Bad Gateway: forwarder connection error (ARR)`.
-pub fn status_with_meaning(status: Status, module: &str) -> String {
+pub(crate) fn status_with_meaning(status: Status, module: &str) -> String {
     match codes::status_meaning(status, module).or_else(|| reason_phrase(status)) {
         Some(meaning) => format!("{status} {meaning}"),
         None => status.to_string(),
@@ -145,7 +145,7 @@ fn reason_phrase(status: Status) -> Option<&'static str> {
 
 /// One `Data` item as freb.xsl's compact view shows it: the description IIS wrote for it
 /// when there is one, otherwise the raw value; `ErrorCode` decoded.
-pub fn data_value(event: &EventRecord, name: &str, raw: &str, max: usize) -> String {
+pub(crate) fn data_value(event: &EventRecord, name: &str, raw: &str, max: usize) -> String {
     let description = event.description(name);
     if name == "ErrorCode" {
         return error_code(raw, description);

@@ -26,7 +26,7 @@ use super::text::{
 const HIDDEN_DATA: [&str; 2] = ["ContextId", "Context ID"];
 
 /// Writes the Level 1–3 events with all their data.
-pub fn write_errors(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
+pub(super) fn write_errors(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
     out.heading("Errors and warnings")?;
     let start = first_time(document);
     let mut any = false;
@@ -157,7 +157,7 @@ fn detail_block(out: &mut Out<'_>, label: &str, value: &str) -> io::Result<()> {
 }
 
 /// Writes every event on one line, Level 5 only with `--all`.
-pub fn write_timeline(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
+pub(super) fn write_timeline(out: &mut Out<'_>, document: &Document) -> io::Result<()> {
     out.heading("Timeline")?;
     let start = first_time(document);
     let mut hidden = 0usize;
@@ -208,7 +208,7 @@ fn compact_data(event: &EventRecord) -> String {
 }
 
 /// The time of the first event that has one: the request's start as the trace saw it.
-pub fn first_time(document: &Document) -> Option<DateTime<Utc>> {
+pub(super) fn first_time(document: &Document) -> Option<DateTime<Utc>> {
     document.events.iter().find_map(|e| e.time)
 }
 

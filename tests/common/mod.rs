@@ -1,13 +1,123 @@
-//! Helpers shared by the integration tests: traces written the way IIS writes them, and runs
-//! of the real binary whose JSON output is read back.
+//! Helpers shared by every integration test (and the parse benchmark): where the inputs are
+//! (the crate, `samples/`, the real traces and the rule for skipping without them), the one
+//! walker over trace folders, traces written the way IIS writes them (built with the
+//! frebscope-synth generator, or piece by piece where a test cuts them), and runs of the real
+//! binary whose CSV or JSON output is read back by column name.
 
 #![allow(dead_code)]
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
+use chrono::{DateTime, Utc};
+use frebscope_synth::events::{self as ev, Notification};
+use frebscope_synth::{Status, TraceSpec};
 use serde_json::Value;
+
+/// The crate root: the tests run the binary and read `samples/` and `tests/cases` from here.
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bundled demo farm.
+pub fn samples() -> PathBuf {
+    crate_dir().join("samples")
+}
+
+/// The real IIS traces in `../shared/corpus/real`, which are never copied into the repository.
+/// `None` when they are not there, after saying on stderr that the calling test skips.
+pub fn real_corpus() -> Option<PathBuf> {
+    let dir = crate_dir().join("../shared/corpus/real");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} not found (real traces are not bundled)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Every `.xml` file below `dir` (any case), sorted; none when `dir` does not exist.
+pub fn xml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A failed request with one `MODULE_SET_RESPONSE_ERROR_STATUS` in `EXECUTE_REQUEST_HANDLER`
+/// at 2026-06-08T19:54:59.674Z (pool `Orders`, site 2, process 4312, 8078 ms, URL
+/// `http://localhost:80/api/orders?id=1&x=2`), rendered by the generator.
+pub fn failed_request(status: &str, module: &str, error: u32, computer: &str) -> String {
+    let (code, sub) = status.split_once('.').unwrap_or((status, "0"));
+    let status = Status::new(
+        code.parse().expect("status code"),
+        sub.parse().expect("substatus"),
+    );
+    let start: DateTime<Utc> = "2026-06-08T19:54:59.674Z".parse().expect("a time");
+    let spec = TraceSpec {
+        url: "http://localhost:80/api/orders?id=1&x=2".into(),
+        site_id: 2,
+        app_pool: "Orders".into(),
+        process_id: 4312,
+        thread_id: 2060,
+        verb: "GET".into(),
+        user: None,
+        activity_id: "{80000006-0007-FF00-B63F-84710C7967BB}".into(),
+        failure_reason: "STATUS_CODE".into(),
+        status,
+        trigger_status: status,
+        time_taken_ms: 8078,
+        computer: computer.into(),
+        start,
+        culture: "en-US".into(),
+        events: vec![ev::module_set_response_error_status(
+            module,
+            Notification::ExecuteRequestHandler,
+            status,
+            error,
+            "",
+        )],
+    };
+    frebscope_synth::render(&spec)
+}
+
+/// A CSV document read back: its header and rows, cells looked up by column name.
+#[derive(Debug)]
+pub struct Csv {
+    pub header: csv::StringRecord,
+    pub rows: Vec<csv::StringRecord>,
+}
+
+impl Csv {
+    pub fn parse(bytes: &[u8]) -> Csv {
+        let mut reader = csv::Reader::from_reader(bytes);
+        let header = reader.headers().expect("a CSV header").clone();
+        let rows = reader.records().map(|r| r.expect("a CSV record")).collect();
+        Csv { header, rows }
+    }
+
+    /// The index of a column; a missing one fails the test with the header.
+    pub fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
+    }
+
+    /// The cell of `row` in column `name`.
+    pub fn get<'r>(&self, row: &'r csv::StringRecord, name: &str) -> &'r str {
+        &row[self.column(name)]
+    }
+}
 
 /// The root attributes a test may vary.
 #[derive(Debug, Clone)]
@@ -162,6 +272,15 @@ impl Outcome {
         assert_eq!(self.rows.len() as u64, self.total("matched"));
         let expected = if self.total("skipped") > 0 { 2 } else { 0 };
         assert_eq!(self.code, expected, "exit code; stderr:\n{}", self.stderr);
+    }
+
+    /// Standard error says `text`.
+    pub fn assert_said(&self, text: &str) {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
     }
 
     /// The row of the file whose name ends with `name`.

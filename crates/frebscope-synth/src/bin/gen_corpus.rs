@@ -1,7 +1,7 @@
 //! Writes a large, share-shaped benchmark corpus of FREB traces.
 //!
 //! ```text
-//! cargo run --release --example gen_corpus -- --out DIR [--traces N] [--seed S]
+//! cargo run --release -p frebscope-synth --bin gen_corpus -- --out DIR [--traces N] [--seed S]
 //! ```
 //!
 //! Layout: `DIR/<SERVER>/FailedReqLogFiles/W3SVC<site>/fr######.xml`, two ARR front ends and
@@ -18,12 +18,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use frebscope::model::Status;
-use frebscope::synth::events::ServerStats;
-use frebscope::synth::recipes::{
+use frebscope_synth::events::ServerStats;
+use frebscope_synth::recipes::{
     self, AncmOutcome, AncmRequest, ArrForward, ArrOutcome, AspNetRequest, Request,
 };
-use frebscope::synth::{TraceSpec, file_name, render_into};
+use frebscope_synth::{Status, TraceSpec, file_name, render_into};
 use rayon::prelude::*;
 
 /// splitmix64: tiny, good enough for picking scenarios, and reproducible everywhere.
@@ -59,7 +58,7 @@ impl Rng {
     fn guid(&mut self) -> String {
         let a = self.next();
         let b = self.next();
-        frebscope::synth::guid(a, b)
+        frebscope_synth::guid(a, b)
     }
 }
 

@@ -10,7 +10,7 @@
 //! numeric encoding of `RoutingReason`/`State` are our assumption.
 
 use super::{Area, ContextData, EventSpec, Provider, error_code_description};
-use crate::model::Status;
+use crate::Status;
 
 /// A request-pipeline notification: the bit IIS writes in `Notification` and its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

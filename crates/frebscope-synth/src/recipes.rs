@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::events::{self as ev, Notification as N, NotificationStatus, ServerStats};
 use super::{EventSpec, TraceSpec, UserContext};
-use crate::model::Status;
+use crate::Status;
 
 /// Who served a request, when, and what the client sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
