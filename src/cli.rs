@@ -51,7 +51,8 @@ enum Subcommands {
   frebscope scan D:\\logs --status 502.3,503 --csv 502-summary.csv
   frebscope scan D:\\logs --status 5xx --by hour
   frebscope scan D:\\logs --by app-pool --json > summary.json
-  frebscope scan D:\\logs --status 5xx --html report.html")]
+  frebscope scan D:\\logs --status 5xx --html report.html
+  frebscope scan D:\\logs --farm-timeout 60s --proxy-timeout 5m   # your ARR timeouts")]
     Scan(ScanArgs),
     /// List one row per trace, with its verdict and evidence.
     #[command(after_help = "Examples:
@@ -64,6 +65,7 @@ enum Subcommands {
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml
   frebscope show fr000123.xml --all --no-color | less
   frebscope show fr000123.xml --context D:\\logs\\W3SVC2
+  frebscope show D:\\logs\\W3SVC2\\fr000123.xml --context D:\\logs --context \\\\web02\\logs$
   frebscope show fr000123.xml fr000124.xml --html traces.html")]
     Show(ShowArgs),
 }
@@ -124,15 +126,16 @@ struct RequestsArgs {
 
 #[derive(Debug, Args)]
 struct ShowArgs {
-    /// Trace files to print.
+    /// Trace files to print; a folder or a pattern prints every trace found in it.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<OsString>,
     /// Show verbose events in the timeline too.
     #[arg(long)]
     all: bool,
-    /// Folder of neighbouring traces, for the rules that look across traces.
-    #[arg(long, value_name = "DIR")]
-    context: Option<PathBuf>,
+    /// Folders, files or patterns of neighbouring traces, for the rules that look across
+    /// traces (repeatable; `scan` suggests the ones it read).
+    #[arg(long, value_name = "PATH")]
+    context: Vec<OsString>,
     /// Write the traces to FILE as one self-contained HTML page instead of the terminal.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
@@ -185,7 +188,7 @@ struct InputArgs {
     /// Only these servers (System/Computer), comma-separated.
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     server: Vec<String>,
-    /// Only these site ids, comma-separated.
+    /// Only these sites: ids (2) or FREB folder names (W3SVC2), comma-separated.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     site: Vec<String>,
     /// Only these application pools, comma-separated.
@@ -257,9 +260,17 @@ struct DiagnosisArgs {
     /// A failure this soon after a new process's first trace is a startup candidate.
     #[arg(long, value_name = "DURATION", default_value = "120s")]
     startup_window: String,
-    /// ARR's proxy timeout (system.webServer/proxy@timeout).
+    /// ARR's timeout for a server farm: webFarms/webFarm/applicationRequestRouting/protocol@timeout
+    /// (IIS default 30 s).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
-    arr_timeout: String,
+    farm_timeout: String,
+    /// ARR's server-level timeout, for rewrites to a plain URL: system.webServer/proxy@timeout
+    /// (IIS default 2 min).
+    #[arg(long, value_name = "DURATION", default_value = "120s")]
+    proxy_timeout: String,
+    /// Sets both --farm-timeout and --proxy-timeout.
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["farm_timeout", "proxy_timeout"])]
+    arr_timeout: Option<String>,
     /// ANCM's requestTimeout (aspNetCore@requestTimeout).
     #[arg(long, value_name = "DURATION", default_value = "120s")]
     ancm_request_timeout: String,
@@ -270,9 +281,20 @@ struct DiagnosisArgs {
 
 impl DiagnosisArgs {
     fn options(&self) -> Result<diagnose::Options, ConfigError> {
+        let (farm_timeout, proxy_timeout) = match &self.arr_timeout {
+            Some(both) => {
+                let d = duration::parse("--arr-timeout", both)?;
+                (d, d)
+            }
+            None => (
+                duration::parse("--farm-timeout", &self.farm_timeout)?,
+                duration::parse("--proxy-timeout", &self.proxy_timeout)?,
+            ),
+        };
         Ok(diagnose::Options {
             startup_window: duration::parse("--startup-window", &self.startup_window)?,
-            arr_timeout: duration::parse("--arr-timeout", &self.arr_timeout)?,
+            farm_timeout,
+            proxy_timeout,
             ancm_request_timeout: duration::parse(
                 "--ancm-request-timeout",
                 &self.ancm_request_timeout,
@@ -335,12 +357,14 @@ impl Cli {
                     .iter()
                     .map(|f| resolve(f))
                     .collect::<Result<Vec<_>, _>>()?;
-                if let Some(dir) = &args.context {
-                    resolve(dir.as_os_str())?;
-                }
+                let context = args
+                    .context
+                    .iter()
+                    .map(|c| resolve(c))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Config::Show(Show {
                     files,
-                    context: args.context,
+                    context,
                     diagnosis,
                     view,
                     html: args.html,
@@ -365,7 +389,10 @@ impl InputArgs {
             since: time("--since", &self.since)?,
             until: time("--until", &self.until)?,
             servers: trimmed(&self.server),
-            sites: trimmed(&self.site),
+            sites: trimmed(&self.site)
+                .iter()
+                .map(|site| filter::parse_site(site))
+                .collect::<Result<_, _>>()?,
             app_pools: trimmed(&self.app_pool),
             url: self.url.clone().filter(|u| !u.is_empty()),
         };
@@ -492,12 +519,30 @@ mod tests {
         assert_eq!(s.by, GroupBy::Hour);
         assert_eq!(s.format, Format::Csv(Target::Stdout));
         assert_eq!(s.input.threads, 3);
-        assert_eq!(s.diagnosis.arr_timeout, Duration::from_secs(86_400));
+        assert_eq!(s.diagnosis.farm_timeout, Duration::from_secs(86_400));
+        assert_eq!(s.diagnosis.proxy_timeout, Duration::from_secs(86_400));
         assert_eq!(
             s.input.filters.since.map(|t| t.to_rfc3339()).as_deref(),
             Some("2026-06-08T10:30:00+00:00")
         );
         assert!(s.input.progress && s.color);
+    }
+
+    #[test]
+    fn sites_are_ids_or_folder_names() {
+        let s = scan(&["scan", "logs", "--site", "2,W3SVC3,w3svc04"]);
+        assert_eq!(s.input.filters.sites, ["2", "3", "4"]);
+        assert!(error(&["scan", "logs", "--site", "abc"]).contains("W3SVC2"));
+        let s = scan(&[
+            "scan",
+            "logs",
+            "--farm-timeout",
+            "45s",
+            "--proxy-timeout",
+            "5m",
+        ]);
+        assert_eq!(s.diagnosis.farm_timeout, Duration::from_secs(45));
+        assert_eq!(s.diagnosis.proxy_timeout, Duration::from_secs(300));
     }
 
     #[test]
@@ -515,7 +560,7 @@ mod tests {
             panic!("not show");
         };
         assert_eq!(show.files, [Root::Dir("a.xml".into())]);
-        assert_eq!(show.context, Some(PathBuf::from("dir")));
+        assert_eq!(show.context, [Root::Dir("dir".into())]);
         assert!(show.view.all && show.view.color);
     }
 

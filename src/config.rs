@@ -18,7 +18,7 @@ use crate::aggregate::GroupBy;
 use crate::diagnose;
 use crate::discover::Root;
 use crate::filter::Filters;
-use crate::report::Format;
+use crate::report::{Format, Target};
 use crate::show::ShowOptions;
 
 /// A validated command.
@@ -86,14 +86,28 @@ pub struct Requests {
 pub struct Show {
     /// The traces to print, in order.
     pub files: Vec<Root>,
-    /// Folder of neighbouring traces for the cross-trace rules.
-    pub context: Option<PathBuf>,
+    /// Neighbouring traces for the cross-trace rules, read through discovery.
+    pub context: Vec<Root>,
     /// Timeouts and windows of the diagnosis.
     pub diagnosis: diagnose::Options,
     /// How to print.
     pub view: ShowOptions,
     /// Write the traces to this HTML file instead of the terminal (`--html`).
     pub html: Option<PathBuf>,
+}
+
+impl Config {
+    /// True when standard output carries CSV or JSON for programs rather than text for
+    /// people: the only output that is not passed through the terminal guard when it goes to
+    /// a file or a pipe.
+    pub fn stdout_is_data(&self) -> bool {
+        let format = match self {
+            Config::Scan(scan) => &scan.format,
+            Config::Requests(requests) => &requests.format,
+            Config::Show(_) => return false,
+        };
+        matches!(format, Format::Json | Format::Csv(Target::Stdout))
+    }
 }
 
 /// `--color`: when to colour the output, as ripgrep and fd decide it.

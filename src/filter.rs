@@ -34,6 +34,24 @@ impl StatusFilter {
 
 const STATUS_ACCEPTED: &str = "use a code (502), a code with substatus (502.3), a class (5xx), a range (500-599), or a comma list of these";
 
+/// Parses one `--site` value: a site id (`2`) or the name of its FREB folder (`W3SVC2`, any
+/// case), which is how admins meet site ids. Returns the id.
+pub fn parse_site(text: &str) -> Result<String, ConfigError> {
+    let trimmed = text.trim();
+    let digits = match trimmed.get(..5) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("W3SVC") => &trimmed[5..],
+        _ => trimmed,
+    };
+    match digits.parse::<u32>() {
+        Ok(id) if !digits.starts_with('+') => Ok(id.to_string()),
+        _ => Err(ConfigError::InvalidFilter {
+            flag: "--site",
+            value: text.to_owned(),
+            expected: "use site ids (2) or FREB folder names (W3SVC2), comma-separated".into(),
+        }),
+    }
+}
+
 /// Parses `502,502.3,5xx,500-599`.
 pub fn parse_status_list(text: &str) -> Result<Vec<StatusFilter>, ConfigError> {
     let invalid = || ConfigError::InvalidFilter {

@@ -44,4 +44,7 @@ pub mod parse;
 pub mod report;
 pub mod run;
 mod sanitize;
+pub mod shell;
 pub mod show;
+
+pub use sanitize::TerminalGuard;

@@ -11,6 +11,7 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use frebscope::TerminalGuard;
 use frebscope::config::Environment;
 use frebscope::discover::resolve_root;
 use frebscope::run::{RunStatus, Streams, run};
@@ -27,29 +28,44 @@ fn main() -> ExitCode {
             };
         }
     };
+    // Everything for people goes through the terminal guard: standard error always, standard
+    // output unless it carries CSV or JSON to a file or a pipe.
+    let mut err = TerminalGuard::new(io::stderr().lock());
     let mut config = match cli.into_config(&Environment::current(), &resolve_root) {
         Ok(config) => config,
-        Err(err) => {
-            let _ = writeln!(io::stderr(), "frebscope: {err}");
+        Err(error) => {
+            let _ = writeln!(err, "frebscope: {error}");
             return ExitCode::from(1);
         }
     };
     vt::prepare(&mut config);
     let stdout = io::stdout();
-    let width = (!stdout.is_terminal()).then_some(160);
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = io::stderr().lock();
+    let terminal = stdout.is_terminal();
+    let width = (!terminal).then_some(160);
+    let guarded = terminal || !config.stdout_is_data();
+    let mut plain;
+    let mut guard;
+    let out: &mut dyn Write = if guarded {
+        guard = TerminalGuard::new(io::BufWriter::new(stdout.lock()));
+        &mut guard
+    } else {
+        plain = io::BufWriter::new(stdout.lock());
+        &mut plain
+    };
     let mut streams = Streams {
-        out: &mut out,
+        out,
         err: &mut err,
         width,
     };
-    match run(&config, &mut streams) {
+    let outcome = run(&config, &mut streams);
+    let flushed = streams.out.flush();
+    match outcome.and_then(|status| flushed.map(|()| status).map_err(Into::into)) {
         Ok(RunStatus::Complete) => ExitCode::SUCCESS,
         Ok(RunStatus::Partial) => ExitCode::from(2),
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            let _ = writeln!(io::stderr(), "frebscope: {error:#}");
+            let _ = writeln!(err, "frebscope: {error:#}");
+            let _ = err.flush();
             ExitCode::from(1)
         }
     }

@@ -239,6 +239,19 @@ pub enum Depth {
     Head,
 }
 
+/// How ARR picked the server it forwarded a request to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ArrRoute {
+    /// A member of a server farm (`ARR_SERVER_ROUTED`); the farm's name is the host of the
+    /// rewrite target (`http://OrdersFarm/{R:0}`), when the trace holds the rewrite.
+    Farm {
+        /// The farm's name, empty when unknown.
+        name: String,
+    },
+    /// A plain URL, no farm (`ARR_WEBFARM_NOT_ROUTED`).
+    Direct,
+}
+
 /// Everything frebscope keeps of one trace.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Trace {
@@ -295,6 +308,9 @@ pub struct Trace {
     /// Where a proxy sent the request: `ARR_SERVER_ROUTED` Server, `ARR_WEBFARM_NOT_ROUTED`
     /// HostName or a `REWRITE_ACTION` to an absolute URL.
     pub proxy_target: Option<String>,
+    /// How ARR chose the backend, when the trace says: a farm member or a plain URL. It decides
+    /// which timeout applied (the farm's `protocol@timeout` or `system.webServer/proxy@timeout`).
+    pub arr_route: Option<ArrRoute>,
     /// `TimeCreated` of `ARR_REQUEST_HEADERS_START` or `ANCM_REQUEST_FORWARD_START`.
     pub forward_start: Option<DateTime<Utc>>,
     /// `HANDLER_CHANGED` NewHandlerName, the last one.

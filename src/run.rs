@@ -1,5 +1,6 @@
 //! One run of the command line: discover, parse, diagnose, aggregate, report.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use crate::report::csv::CsvReporter;
 use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target};
+use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 
@@ -77,13 +78,7 @@ struct Stats {
 fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
     let found = discover::discover(&input.roots);
-    for pattern in &found.empty_patterns {
-        writeln!(
-            err,
-            "frebscope: warning: pattern '{}' matched no files",
-            terminal(pattern)
-        )?;
-    }
+    warn_empty_patterns(&found.empty_patterns, err)?;
     let discovered = started.elapsed();
     let bytes = AtomicU64::new(0);
     let reading = Instant::now();
@@ -193,8 +188,27 @@ impl Progress {
     }
 }
 
+/// The files a run writes, created before anything is read: a destination that cannot be
+/// created fails in a millisecond, not after an hour on a share.
+struct OutputFiles {
+    csv: Option<BufWriter<File>>,
+    skipped_csv: Option<BufWriter<File>>,
+}
+
+impl OutputFiles {
+    fn create(format: &Format, input: &Input) -> Result<OutputFiles> {
+        let csv = match format {
+            Format::Csv(Target::File(path)) => Some(create(path)?),
+            _ => None,
+        };
+        let skipped_csv = input.skipped_csv.as_deref().map(create).transpose()?;
+        Ok(OutputFiles { csv, skipped_csv })
+    }
+}
+
 fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
+    let mut files = OutputFiles::create(&scan.format, &scan.input)?;
     let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
     let Collected {
         traces,
@@ -210,6 +224,14 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     // Traces outside the filters were only read as far as their head and have no verdict,
     // so the hints of all traces are the hints of the matched ones.
     let hints = diagnose::hints(traces, analysis);
+    let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
+        suggest::show_line(
+            suggest::platform_shell(),
+            &g.example_file,
+            &scan.input.roots,
+            &scan.diagnosis,
+        )
+    });
     let report = ScanReport {
         totals: &totals,
         verdicts: &verdicts,
@@ -217,18 +239,25 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
         groups: &groups,
         hints: &hints,
         elapsed: started.elapsed(),
+        open_example,
     };
-    emit(&scan.format, scan.color, streams, &totals, |r, out| {
-        r.scan(&report, out)
-    })?;
+    emit(
+        &scan.format,
+        scan.color,
+        streams,
+        &mut files,
+        &totals,
+        |r, out| r.scan(&report, out),
+    )?;
     if let Some(options) = &scan.html {
         write_html(&scan.input, options, &collected, &report, streams.err)?;
     }
-    finish(&scan.input, collected, reporting, streams)
+    finish(&scan.input, collected, reporting, &mut files, streams)
 }
 
 fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
+    let mut files = OutputFiles::create(&requests.format, &requests.input)?;
     let collected = collect(&requests.input, &requests.diagnosis, streams.err)?;
     let totals = collected.totals();
     let reporting = Instant::now();
@@ -247,11 +276,12 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
         &requests.format,
         requests.color,
         streams,
+        &mut files,
         &totals,
         |r, out| r.requests(&report, out),
     )?;
     drop(rows);
-    finish(&requests.input, collected, reporting, streams)
+    finish(&requests.input, collected, reporting, &mut files, streams)
 }
 
 /// Writes the HTML report of a scan to its file.
@@ -301,9 +331,13 @@ fn finish(
     input: &Input,
     collected: Collected,
     reporting: Instant,
+    files: &mut OutputFiles,
     streams: &mut Streams<'_>,
 ) -> Result<RunStatus> {
-    report_skipped(input, &collected.skipped, streams.err)?;
+    report_skipped(input.verbose, &collected.skipped, streams.err)?;
+    if let (Some(path), Some(file)) = (&input.skipped_csv, files.skipped_csv.as_mut()) {
+        write_skipped_csv(path, &collected.skipped, file)?;
+    }
     if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
@@ -331,6 +365,7 @@ fn emit(
     format: &Format,
     color: bool,
     streams: &mut Streams<'_>,
+    files: &mut OutputFiles,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
@@ -347,8 +382,10 @@ fn emit(
         }
         Format::Csv(Target::File(path)) => {
             write(&table, streams.out)?;
-            let mut file = create(path)?;
-            write(&CsvReporter, &mut file)
+            let Some(file) = files.csv.as_mut() else {
+                anyhow::bail!("{} was not created", path.display());
+            };
+            write(&CsvReporter, file)
                 .with_context(|| format!("could not write {}", path.display()))?;
             file.flush()
                 .with_context(|| format!("could not write {}", path.display()))?;
@@ -381,7 +418,7 @@ fn totals_line(totals: &Totals) -> String {
 }
 
 /// Names skipped files on stderr, and writes them all with `--skipped-csv`.
-fn report_skipped(input: &Input, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
+fn report_skipped(verbose: bool, skipped: &[FileError], err: &mut dyn Write) -> Result<()> {
     if !skipped.is_empty() {
         writeln!(
             err,
@@ -389,7 +426,7 @@ fn report_skipped(input: &Input, skipped: &[FileError], err: &mut dyn Write) -> 
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" }
         )?;
-        let shown = if input.verbose {
+        let shown = if verbose {
             skipped.len()
         } else {
             SKIPPED_SHOWN
@@ -412,12 +449,13 @@ fn report_skipped(input: &Input, skipped: &[FileError], err: &mut dyn Write) -> 
             )?;
         }
     }
-    let Some(path) = &input.skipped_csv else {
-        return Ok(());
-    };
-    let mut file = create(path)?;
+    Ok(())
+}
+
+/// Writes every skipped file to the `--skipped-csv` file created at the start of the run.
+fn write_skipped_csv(path: &Path, skipped: &[FileError], file: &mut BufWriter<File>) -> Result<()> {
     {
-        let mut writer = csv::Writer::from_writer(&mut file);
+        let mut writer = crate::sanitize::csv_writer(&mut *file);
         writer.write_record(["file", "reason", "detail"])?;
         for e in skipped {
             let path = e.path.display().to_string();
@@ -457,114 +495,147 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     Ok(())
 }
 
+/// `show`: every trace named (folders and patterns through discovery) and every `--context`
+/// neighbour are read as one input, as `scan` reads its roots, so that the cross-trace rules
+/// (process generations, ARR links) give the verdict `scan` gives. Each named trace is then
+/// read in full and printed.
 fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
-    let mut status = RunStatus::Complete;
-    let neighbours = match &config.context {
-        Some(dir) => {
-            let found = discover::discover(&[Root::Dir(dir.clone())]);
-            found
-                .files
-                .iter()
-                .filter_map(|p| parse::parse_file(p, &|_| true).ok())
-                .collect()
+    let targets = discover::discover(&config.files);
+    warn_empty_patterns(&targets.empty_patterns, streams.err)?;
+    if targets.files.is_empty() && targets.errors.is_empty() {
+        anyhow::bail!(
+            "no trace files (fr*.xml) found in {}; name a trace file, or a folder that holds some",
+            roots_text(&config.files)
+        );
+    }
+    let neighbours = discover::discover(&config.context);
+    warn_empty_patterns(&neighbours.empty_patterns, streams.err)?;
+    let mut seen: HashSet<PathBuf> = targets.files.iter().map(|p| identity(p)).collect();
+    let neighbour_files: Vec<&PathBuf> = neighbours
+        .files
+        .iter()
+        .filter(|p| seen.insert(identity(p)))
+        .collect();
+    let read = |path: &PathBuf| parse::parse_file(path, &|_| true);
+    let (target_results, neighbour_results): (Vec<_>, Vec<_>) = rayon::join(
+        || targets.files.par_iter().map(read).collect(),
+        || neighbour_files.par_iter().map(|p| read(p)).collect(),
+    );
+    let mut failed_targets = targets.errors;
+    let mut traces: Vec<Trace> = Vec::new();
+    for result in target_results {
+        match result {
+            Ok(trace) => traces.push(trace),
+            Err(e) => failed_targets.push(e),
         }
-        None => Vec::new(),
-    };
-    if let Some(html) = &config.html {
-        return show_html(config, html, &neighbours, streams);
     }
-    for root in &config.files {
-        let path = match root {
-            Root::File(p) | Root::Dir(p) => p.clone(),
-            Root::Pattern(p) => PathBuf::from(p),
-        };
-        let outcome = std::fs::read(&path)
-            .map_err(|e| FileError::io(&path, &e))
-            .and_then(|bytes| {
-                parse::full::read_document(&bytes).map_err(|e| FileError::parse(&path, &e))
-            });
-        let document = match outcome {
-            Ok(doc) => doc,
-            Err(e) => {
-                writeln!(streams.err, "frebscope: {}", terminal(&e.to_string()))?;
-                status = RunStatus::Partial;
-                continue;
+    let shown_count = traces.len();
+    let mut skipped_neighbours = neighbours.errors;
+    for result in neighbour_results {
+        match result {
+            Ok(trace) => traces.push(trace),
+            Err(e) => skipped_neighbours.push(e),
+        }
+    }
+    let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
+    let mut status = RunStatus::Complete;
+    let shown: Vec<(&Trace, &Diagnosis)> =
+        traces.iter().zip(&diagnoses).take(shown_count).collect();
+    if let Some(target) = &config.html {
+        show_html(target, &shown, &mut failed_targets, streams.err)?;
+    } else {
+        for (trace, diagnosis) in shown {
+            match read_document(&trace.file) {
+                Ok(document) => {
+                    show::render(&trace.file, &document, diagnosis, &config.view, streams.out)?
+                }
+                Err(e) => failed_targets.push(e),
             }
-        };
-        let diagnosis = diagnose_in_context(&path, &document, &neighbours, &config.diagnosis);
-        show::render(&path, &document, &diagnosis, &config.view, streams.out)?;
+        }
+        streams.out.flush()?;
     }
-    streams.out.flush()?;
+    failed_targets.sort_by(|a, b| a.path.cmp(&b.path));
+    for e in &failed_targets {
+        writeln!(streams.err, "frebscope: {}", terminal(&e.to_string()))?;
+        status = RunStatus::Partial;
+    }
+    if !skipped_neighbours.is_empty() {
+        skipped_neighbours.sort_by(|a, b| a.path.cmp(&b.path));
+        let n = skipped_neighbours.len();
+        writeln!(
+            streams.err,
+            "frebscope: {n} neighbouring trace{} could not be read; the cross-trace rules ran without {}",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" },
+        )?;
+        report_skipped(false, &skipped_neighbours, streams.err)?;
+        status = RunStatus::Partial;
+    }
     Ok(status)
 }
 
 /// `show --html`: every trace on one page, each read when its turn comes.
 fn show_html(
-    config: &config::Show,
     target: &Path,
-    neighbours: &[Trace],
-    streams: &mut Streams<'_>,
-) -> Result<RunStatus> {
-    let paths: Vec<PathBuf> = config.files.iter().map(root_path).collect();
-    let mut status = RunStatus::Complete;
+    shown: &[(&Trace, &Diagnosis)],
+    failed: &mut Vec<FileError>,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let paths: Vec<PathBuf> = shown.iter().map(|(t, _)| t.file.clone()).collect();
+    let by_path: HashMap<&Path, &Diagnosis> =
+        shown.iter().map(|(t, d)| (t.file.as_path(), *d)).collect();
     let mut file = create(target)?;
-    let mut failures = Vec::new();
     html::write_show(
         &paths,
         |path| {
-            let document = read_whole(path).inspect_err(|e| {
-                failures.push(e.to_string());
-                status = RunStatus::Partial;
-            })?;
-            let diagnosis = diagnose_in_context(path, &document, neighbours, &config.diagnosis);
+            let document = read_document(path).inspect_err(|e| failed.push(e.clone()))?;
+            let diagnosis = by_path
+                .get(path)
+                .map_or_else(Diagnosis::not_applicable, |d| (*d).clone());
             Ok((document, diagnosis))
         },
         &mut file,
     )
     .and_then(|()| file.flush())
     .with_context(|| format!("could not write {}", target.display()))?;
-    for failure in failures {
-        writeln!(streams.err, "frebscope: {}", terminal(&failure))?;
-    }
     writeln!(
-        streams.err,
+        err,
         "frebscope: wrote {}",
         terminal(&target.display().to_string())
     )?;
-    Ok(status)
+    Ok(())
 }
 
-fn root_path(root: &Root) -> PathBuf {
-    match root {
-        Root::File(p) | Root::Dir(p) => p.clone(),
-        Root::Pattern(p) => PathBuf::from(p),
+/// One trace in full, every event, for printing.
+fn read_document(path: &Path) -> Result<parse::full::Document, FileError> {
+    let bytes = std::fs::read(path).map_err(|e| FileError::io(path, &e))?;
+    parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+}
+
+fn warn_empty_patterns(patterns: &[String], err: &mut dyn Write) -> Result<()> {
+    for pattern in patterns {
+        writeln!(
+            err,
+            "frebscope: warning: pattern '{}' matched no files",
+            terminal(pattern)
+        )?;
     }
+    Ok(())
 }
 
-fn read_whole(path: &Path) -> Result<parse::full::Document, FileError> {
-    std::fs::read(path)
-        .map_err(|e| FileError::io(path, &e))
-        .and_then(|bytes| {
-            parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
-        })
-}
-
-fn diagnose_in_context(
-    path: &Path,
-    document: &parse::full::Document,
-    neighbours: &[Trace],
-    options: &diagnose::Options,
-) -> Diagnosis {
-    let trace = document.summarize(path);
-    let mut all: Vec<Trace> = neighbours
+fn roots_text(roots: &[Root]) -> String {
+    let names: Vec<String> = roots
         .iter()
-        .filter(|t| t.file != path)
-        .cloned()
+        .map(|r| match r {
+            Root::Dir(p) | Root::File(p) => terminal(&p.display().to_string()).into_owned(),
+            Root::Pattern(p) => terminal(p).into_owned(),
+        })
         .collect();
-    all.push(trace);
-    let diagnoses = diagnose::diagnose(&all, options);
-    diagnoses
-        .into_iter()
-        .last()
-        .unwrap_or_else(Diagnosis::not_applicable)
+    names.join(", ")
+}
+
+/// One file reached by two paths (`x.xml` and `./x.xml`, a trace named and inside its
+/// `--context`) is read once.
+fn identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }

@@ -311,7 +311,8 @@ fn samples_show_every_verdict_and_a_hint() {
     assert!(
         hints
             .iter()
-            .any(|h| h["command"].as_str().unwrap().contains("startMode")),
+            .flat_map(|h| h["commands"].as_array().unwrap())
+            .any(|c| c["line"].as_str().unwrap().contains("startMode")),
         "{hints:?}"
     );
 }

@@ -49,7 +49,7 @@ fn assert_clean(what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for (i, ch) in text.char_indices() {
         let bad = (ch.is_control() && ch != '\n')
-            || matches!(ch, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            || matches!(ch, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
         assert!(
             !bad,
             "{what}: raw {ch:?} at byte {i}: ...{}...",
@@ -236,4 +236,290 @@ fn skipped_csv_neutralises_formulas_in_paths() {
             .any(|c| c.starts_with("'=HYPERLINK(1)") && c.ends_with("fr000001.xml")),
         "{cells:?}"
     );
+}
+
+/// The escapes an attacker would use, as raw characters and as XML character references.
+const EVIL_RAW: &str = "\u{1b}]0;owned\u{7}\u{1b}[2J\u{61c}\u{202e}";
+const EVIL_REF: &str = "&#x1b;]0;owned&#x7;&#x1b;[2J&#x61c;&#13;";
+
+/// One event whose every part (name, provider, computer, data names and values, description)
+/// carries the escapes.
+fn evil_event(name: &str, data: &str) -> String {
+    format!(
+        "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n\
+<System><Provider Name=\"WWW {EVIL_RAW}\"/><EventID>0</EventID><Version>1</Version>\
+<Level>2</Level><Opcode>1</Opcode><Keywords>0x100</Keywords>\
+<TimeCreated SystemTime=\"2026-06-08T19:54:52.000Z\"/>\
+<Correlation ActivityID=\"{{40000005-0001-FB00-B63F-84710C7967BB}}\"/>\
+<Execution ProcessID=\"7120\" ThreadID=\"2060\"/><Computer>WEB{EVIL_RAW}</Computer></System>\r\n\
+<EventData>{data}</EventData>\r\n<RenderingInfo Culture=\"en-US\"><Opcode>{name}</Opcode>\
+<freb:Description Data=\"Notification\">N{EVIL_RAW}{EVIL_REF}</freb:Description></RenderingInfo></Event>\r\n"
+    )
+}
+
+/// A trace with the escapes in every root attribute, event name, data item and header.
+fn evil_trace() -> String {
+    let root = Root {
+        url: &format!("http://x/{EVIL_RAW}{EVIL_REF}"),
+        app_pool: &format!("P{EVIL_RAW}{EVIL_REF}"),
+        computer: &format!("WEB{EVIL_RAW}"),
+        status: "502.3",
+    };
+    let mut text = common::head(&root).replace(
+        "verb=\"GET\"",
+        &format!(
+            "verb=\"G{EVIL_RAW}\" remoteUserName=\"u{EVIL_REF}\" authenticationType=\"a{EVIL_RAW}\""
+        ),
+    );
+    let data = |name: &str, value: &str| format!("<Data Name=\"{name}\">{value}</Data>");
+    text.push_str(&evil_event(
+        "GENERAL_REQUEST_HEADERS",
+        &data(
+            "Headers",
+            &format!("Host: h{EVIL_RAW}\r\nUser-Agent: ua{EVIL_REF}\r\n"),
+        ),
+    ));
+    text.push_str(&evil_event(
+        &format!("EVIL{EVIL_RAW}_START"),
+        &format!(
+            "{}{}",
+            data(&format!("N{EVIL_RAW}"), &format!("v{EVIL_RAW}{EVIL_REF}")),
+            data("ModuleName", &format!("M{EVIL_RAW}"))
+        ),
+    ));
+    text.push_str(&evil_event(
+        "MODULE_SET_RESPONSE_ERROR_STATUS",
+        &format!(
+            "{}{}{}{}{}",
+            data("ModuleName", &format!("Mod{EVIL_RAW}")),
+            data("Notification", "128"),
+            data("HttpStatus", "502"),
+            data("HttpSubStatus", "3"),
+            data("ErrorCode", &format!("2147954402{EVIL_RAW}")),
+        ),
+    ));
+    text.push_str(&evil_event(
+        "MODULE_WARNING",
+        &format!(
+            "{}{}",
+            data("Data1", &format!("d1{EVIL_RAW}")),
+            data("Data2", &format!("d2{EVIL_REF}"))
+        ),
+    ));
+    text.push_str(&evil_event(
+        "SET_RESPONSE_ERROR_DESCRIPTION",
+        &data("ErrorDescription", &format!("desc{EVIL_RAW}")),
+    ));
+    text.push_str(&evil_event(&format!("EVIL{EVIL_RAW}_END"), ""));
+    text.push_str("</failedRequest>");
+    text
+}
+
+/// Every field of a hostile trace reaches `show` escaped, with and without `--all`, and the
+/// same for the tables of `scan` and `requests`.
+#[test]
+fn show_prints_every_field_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No `[` in the name: a path that holds one is read as a pattern.
+    let name = if cfg!(unix) {
+        "fr\u{1b}]0;t\u{7}\u{61c}\u{202e}.xml"
+    } else {
+        "fr\u{61c}\u{202e}.xml"
+    };
+    let file = tmp.path().join(name);
+    write(&file, evil_trace());
+    for extra in [&[][..], &["--all"][..]] {
+        let output = cargo_bin_cmd!("frebscope")
+            .arg("show")
+            .args(extra)
+            .arg(&file)
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        assert_clean(&format!("show {extra:?} stdout"), &output.stdout);
+        assert_clean(&format!("show {extra:?} stderr"), &output.stderr);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("\\x1b]0;owned\\x07"),
+            "{text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    for args in [
+        &["scan"][..],
+        &["scan", "--by", "server"][..],
+        &["scan", "--by", "app-pool"][..],
+        &["scan", "--by", "url"][..],
+        &["requests"][..],
+        &["requests", "--verbose"][..],
+    ] {
+        let output = run(args, tmp.path());
+        assert_clean(&format!("{args:?} stdout"), &output.stdout);
+        assert_clean(&format!("{args:?} stderr"), &output.stderr);
+    }
+}
+
+/// The "cannot read ROOT" message and the names of files that cannot be created are escaped.
+#[test]
+fn messages_that_name_paths_are_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No `[`: a path that holds one is read as a pattern.
+    let missing = tmp.path().join("logs\u{1b}]0;owned\u{7}\u{61c}\u{202e}");
+    let output = cargo_bin_cmd!("frebscope")
+        .arg("scan")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_clean("cannot read ROOT", &output.stderr);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read"));
+    let output = cargo_bin_cmd!("frebscope")
+        .args(["scan", "--no-progress", "--csv"])
+        .arg(missing.join("out.csv"))
+        .arg(env!("CARGO_MANIFEST_DIR").to_owned() + "/samples")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_clean("could not create", &output.stderr);
+    let output = cargo_bin_cmd!("frebscope")
+        .arg("show")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert_clean("show of a missing file", &output.stderr);
+}
+
+/// CSV on standard output is data for programs when it goes to a pipe, and text for a person
+/// when it goes to a terminal: there it is escaped like everything else. `script` (util-linux,
+/// in every Debian) gives the run a terminal.
+#[cfg(unix)]
+#[test]
+fn csv_on_a_terminal_is_escaped() {
+    let have_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_script {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script (util-linux) is needed to give frebscope a terminal"
+        );
+        eprintln!("skipped: no script command to run frebscope on a terminal");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("fr000001.xml"), evil_trace());
+    let bin = assert_cmd::cargo::cargo_bin!("frebscope");
+    for args in ["requests --csv -", "scan --by url --csv -"] {
+        let command = format!(
+            "'{}' {args} --no-progress '{}'",
+            bin.display(),
+            tmp.path().display()
+        );
+        let output = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .unwrap();
+        // The terminal turns line feeds into CR LF; only those CRs are the terminal's own.
+        let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+        assert!(text.contains("\\x1b]0;owned"), "{args}: {text}");
+        assert_clean(&format!("{args} on a terminal"), text.as_bytes());
+    }
+}
+
+/// The renderers escape at the source too: `show` rendered into memory, without the guard
+/// the binary adds, holds no raw control character either.
+#[test]
+fn show_renderer_escapes_without_the_guard() {
+    use frebscope::model::Diagnosis;
+    use frebscope::parse::full::read_document;
+    use frebscope::show::{ShowOptions, render};
+    let document = read_document(evil_trace().as_bytes()).expect("the hostile trace reads");
+    for all in [false, true] {
+        let mut out = Vec::new();
+        let options = ShowOptions { all, color: false };
+        render(
+            Path::new("fr000001.xml"),
+            &document,
+            &Diagnosis::not_applicable(),
+            &options,
+            &mut out,
+        )
+        .unwrap();
+        assert_clean(&format!("render all={all}"), &out);
+    }
+}
+
+/// The same for `scan`, `requests` and `show` run in the library, whose streams the binary
+/// guards: the tables, hints, messages and the suggested line escape at the source.
+#[test]
+fn reports_escape_without_the_guard() {
+    use frebscope::aggregate::GroupBy;
+    use frebscope::config::{Config, Input, Requests, Scan, Show};
+    use frebscope::discover::Root as Location;
+    use frebscope::report::Format;
+    use frebscope::run::{Streams, run};
+    use frebscope::show::ShowOptions;
+    let tmp = tempfile::tempdir().unwrap();
+    let name = if cfg!(unix) {
+        "fr\u{1b}]0;t\u{7}\u{61c}.xml"
+    } else {
+        "fr\u{61c}.xml"
+    };
+    write(&tmp.path().join(name), evil_trace());
+    write(&tmp.path().join("fr000009.xml"), "");
+    let input = Input {
+        roots: vec![Location::Dir(tmp.path().to_path_buf())],
+        filters: Default::default(),
+        threads: 2,
+        verbose: true,
+        progress: false,
+        stats: true,
+        skipped_csv: None,
+    };
+    let scan = |by| {
+        Config::Scan(Scan {
+            input: input.clone(),
+            diagnosis: Default::default(),
+            by,
+            format: Format::Table,
+            color: false,
+            html: None,
+        })
+    };
+    let configs = [
+        scan(GroupBy::Error),
+        scan(GroupBy::Server),
+        scan(GroupBy::AppPool),
+        scan(GroupBy::Url),
+        scan(GroupBy::Hour),
+        Config::Requests(Requests {
+            input: input.clone(),
+            diagnosis: Default::default(),
+            format: Format::Table,
+            color: false,
+        }),
+        Config::Show(Show {
+            files: input.roots.clone(),
+            context: Vec::new(),
+            diagnosis: Default::default(),
+            view: ShowOptions {
+                all: true,
+                color: false,
+            },
+            html: None,
+        }),
+    ];
+    for config in configs {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut streams = Streams {
+            out: &mut out,
+            err: &mut err,
+            width: Some(160),
+        };
+        run(&config, &mut streams).unwrap();
+        assert_clean(&format!("{config:?} stdout"), &out);
+        assert_clean(&format!("{config:?} stderr"), &err);
+    }
 }

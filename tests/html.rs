@@ -140,7 +140,7 @@ fn samples_page_has_every_part() {
     // Hints carry labelled commands for both shells.
     assert!(html.contains("<span class=\"shell\">cmd</span>"));
     assert!(html.contains("<span class=\"shell\">PowerShell</span>"));
-    assert!(html.contains("-EncodedCommand "));
+    assert!(html.contains("Set-ItemProperty -LiteralPath &#39;IIS:\\AppPools\\"));
     // Groups link to their traces, bars to theirs.
     assert!(html.contains("<td class=\"links\"><a href=\"#t"));
     assert!(html.contains("<a href=\"#t1\"><rect"));

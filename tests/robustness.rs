@@ -518,3 +518,18 @@ fn windows_path_longer_than_260_characters_is_read() {
     assert_eq!(out.total("found"), 2, "{}", out.stderr);
     assert_eq!(out.skipped("empty"), 1);
 }
+
+/// The real-trace tests cannot pass unseen in CI: with FREBSCOPE_REQUIRE_SHARED=1 a missing
+/// corpus is a failure.
+#[test]
+#[should_panic(expected = "FREBSCOPE_REQUIRE_SHARED=1")]
+fn a_missing_corpus_fails_when_it_is_required() {
+    let missing = tempfile::tempdir().unwrap().path().join("no-such-corpus");
+    common::corpus_at(&missing, true);
+}
+
+#[test]
+fn a_missing_corpus_is_a_skip_otherwise() {
+    let missing = tempfile::tempdir().unwrap().path().join("no-such-corpus");
+    assert_eq!(common::corpus_at(&missing, false), None);
+}

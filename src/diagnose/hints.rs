@@ -13,22 +13,53 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::Hint;
 use super::evidence as ev;
 use super::generations::ProcessInfo;
-use crate::model::{Diagnosis, Trace, Verdict};
+use crate::model::{ArrRoute, Diagnosis, Trace, Verdict};
+use crate::shell::{self, FixLine, Shell, quote};
 
 /// Rapid-fail protection's defaults: this many crashes within this time disable the pool.
 const RAPID_FAIL_MAX_CRASHES: usize = 5;
 const RAPID_FAIL_INTERVAL_MINUTES: i64 = 5;
-/// The shortest `proxy@timeout` to suggest.
+/// The shortest ARR timeout (farm or proxy) to suggest.
 const MIN_SUGGESTED_TIMEOUT_MS: u64 = 120_000;
+
+/// The technology that failed, which decides where its logs and settings are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tech {
+    /// ASP.NET Core Module (`AspNetCoreModule`, `AspNetCoreModuleV2`).
+    Ancm,
+    /// HttpPlatformHandler.
+    HttpPlatform,
+    /// Classic ASP.NET on .NET Framework (`AspNetInitializationExceptionModule`).
+    AspNet,
+}
+
+fn tech(trace: &Trace) -> Tech {
+    let module = trace.module();
+    if module.eq_ignore_ascii_case("AspNetInitializationExceptionModule") {
+        Tech::AspNet
+    } else if module.eq_ignore_ascii_case("httpPlatformHandler") {
+        Tech::HttpPlatform
+    } else {
+        Tech::Ancm
+    }
+}
 
 /// The traces one hint is about.
 #[derive(Default)]
 struct Group {
     pools: BTreeSet<String>,
     servers: BTreeSet<String>,
-    sites: BTreeSet<String>,
+    sites: BTreeSet<u32>,
     count: usize,
     longest_ms: u64,
+    /// Some trace went through ARR on this server: Application Initialization is not
+    /// recommended there.
+    arr: bool,
+    /// ARR farms the requests were routed to (empty name: a farm whose name is unknown).
+    farms: BTreeSet<String>,
+    /// Some request was proxied to a plain URL, or the trace does not say how.
+    direct: bool,
+    unknown_route: bool,
 }
 
 impl Group {
@@ -39,18 +70,33 @@ impl Group {
         if !trace.server.is_empty() {
             self.servers.insert(trace.server.clone());
         }
-        if !trace.site_id.is_empty() {
-            self.sites.insert(trace.site_id.clone());
+        // A site id is a number; anything else in the trace is not placed in a command.
+        if let Ok(id) = trace.site_id.trim().parse::<u32>() {
+            self.sites.insert(id);
         }
         self.count += 1;
         self.longest_ms = self.longest_ms.max(time_ms);
+        self.arr |= trace
+            .module()
+            .eq_ignore_ascii_case("ApplicationRequestRouting")
+            || trace.arr_log_id_forwarded.is_some();
     }
 
-    fn hint(&self, title: String, advice: String, command: String) -> Hint {
+    fn add_route(&mut self, trace: &Trace) {
+        match &trace.arr_route {
+            Some(ArrRoute::Farm { name }) => {
+                self.farms.insert(name.clone());
+            }
+            Some(ArrRoute::Direct) => self.direct = true,
+            None => self.unknown_route = true,
+        }
+    }
+
+    fn hint(&self, title: String, advice: String, commands: Vec<FixLine>) -> Hint {
         Hint {
             title,
             advice,
-            command,
+            commands,
             app_pools: self.pools.iter().cloned().collect(),
             servers: self.servers.iter().cloned().collect(),
             count: self.count,
@@ -67,9 +113,9 @@ impl Group {
 struct Groups {
     cold_start: Group,
     arr_timeout: Group,
-    ancm_request_timeout: Group,
+    request_timeout: BTreeMap<Tech, Group>,
     ancm_startup_limit: Group,
-    start_failure: Group,
+    start_failure: BTreeMap<Tech, Group>,
     arr_no_server: Group,
 }
 
@@ -83,9 +129,13 @@ pub(super) fn hints(
     let mut out = Vec::new();
     out.extend(cold_start_hint(&groups.cold_start));
     out.extend(arr_timeout_hint(&groups.arr_timeout));
-    out.extend(ancm_request_timeout_hint(&groups.ancm_request_timeout));
+    for (tech, g) in &groups.request_timeout {
+        out.extend(request_timeout_hint(*tech, g));
+    }
     out.extend(ancm_startup_limit_hint(&groups.ancm_startup_limit));
-    out.extend(start_failure_hint(&groups.start_failure));
+    for (tech, g) in &groups.start_failure {
+        out.extend(start_failure_hint(*tech, g));
+    }
     out.extend(rapid_fail_hint(traces, processes));
     out.extend(arr_no_server_hint(&groups.arr_no_server));
     out
@@ -115,70 +165,116 @@ fn classify(groups: &mut Groups, trace: &Trace, diagnosis: &Diagnosis, linked: O
             groups.cold_start.add(trace, trace.time_taken_ms);
         }
         "R4" if diagnosis.verdict == Verdict::Worker => {
-            groups.ancm_request_timeout.add(trace, trace.time_taken_ms);
+            groups
+                .request_timeout
+                .entry(tech(trace))
+                .or_default()
+                .add(trace, trace.time_taken_ms);
         }
         "R8" => {
             let backend_ms = linked.map_or(0, |b| b.time_taken_ms);
             groups
                 .arr_timeout
                 .add(trace, trace.time_taken_ms.max(backend_ms));
+            groups.arr_timeout.add_route(trace);
             if startup {
                 let backend = linked.unwrap_or(trace);
                 groups.cold_start.add(backend, backend.time_taken_ms);
             }
         }
         "R3" => groups.ancm_startup_limit.add(trace, trace.time_taken_ms),
-        "R2" => groups.start_failure.add(trace, trace.time_taken_ms),
+        "R2" => groups
+            .start_failure
+            .entry(tech(trace))
+            .or_default()
+            .add(trace, trace.time_taken_ms),
         "R11" => groups.arr_no_server.add(trace, trace.time_taken_ms),
         _ => {}
     }
 }
 
+const APPCMD: &str = r"%windir%\system32\inetsrv\appcmd.exe";
+const APPHOST: &str = "'MACHINE/WEBROOT/APPHOST'";
+
 fn cold_start_hint(g: &Group) -> Option<Hint> {
     if g.count == 0 {
         return None;
     }
-    let command = appcmd_per_pool(
-        &g.pools,
-        "/startMode:AlwaysRunning /processModel.idleTimeout:00:00:00",
-    );
+    let mut commands = Vec::new();
+    for pool in &g.pools {
+        commands.extend(pool_commands(
+            pool,
+            &[
+                ("startMode", "AlwaysRunning", "AlwaysRunning"),
+                ("processModel.idleTimeout", "00:00:00", "([TimeSpan]::Zero)"),
+            ],
+        ));
+    }
+    let preload = if g.arr {
+        "; on an ARR server keep to idleTimeout 0 and no periodic recycle: Application Initialization is not recommended together with ARR".to_string()
+    } else {
+        commands.push(preload_command(&g.sites));
+        String::new()
+    };
     Some(g.hint(
         format!("{} during cold starts in pool(s) {}", plural(g.count, "failure"), g.pool_list()),
         format!(
-            "Start the worker before users arrive: set startMode=\"AlwaysRunning\" on the pool and preloadEnabled=\"true\" on the application (with Application Initialization installed), e.g. {}; stop idle shutdowns (processModel idleTimeout, 20 min by default) and move the periodic recycle (recycling/periodicRestart time, 1740 min by default) to a schedule outside busy hours",
-            preload_command(&g.sites)
+            "Start the worker before users arrive: set startMode=\"AlwaysRunning\" on the pool and preloadEnabled=\"true\" on the application (with Application Initialization installed); stop idle shutdowns (processModel idleTimeout, 20 min by default) and move the periodic recycle (recycling/periodicRestart time, 1740 min by default) to a schedule outside busy hours{preload}"
         ),
-        command,
+        commands,
     ))
 }
 
-/// One `appcmd set apppool` line per pool concerned, joined for cmd.exe.
-fn appcmd_per_pool(pools: &BTreeSet<String>, settings: &str) -> String {
-    pools
+/// For one pool, an appcmd line (cmd.exe) and PowerShell lines that set `settings`, each given
+/// as (attribute, appcmd value, PowerShell value).
+fn pool_commands(pool: &str, settings: &[(&str, &str, &str)]) -> Vec<FixLine> {
+    let appcmd_settings: Vec<String> = settings
         .iter()
-        .map(|p| {
+        .map(|(name, value, _)| format!("/{name}:{value}"))
+        .collect();
+    let mut lines = Vec::new();
+    if cmd_line_fits(pool) {
+        lines.push(FixLine::new(
+            Shell::Cmd,
             format!(
-                "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"{p}\" {settings}"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+                "{APPCMD} set apppool /apppool.name:{} {}",
+                quote(Shell::Cmd, pool),
+                appcmd_settings.join(" ")
+            ),
+        ));
+    }
+    let path = quote(Shell::PowerShell, &format!(r"IIS:\AppPools\{pool}"));
+    for (name, _, value) in settings {
+        lines.push(FixLine::new(
+            Shell::PowerShell,
+            format!("Set-ItemProperty -LiteralPath {path} -Name {name} -Value {value}"),
+        ));
+    }
+    lines
 }
 
-/// The site ids for a PowerShell `-in` list, or a placeholder when the traces named none.
-fn site_ids(sites: &BTreeSet<String>) -> String {
+/// The site ids for a PowerShell `-in` list (numbers only), or `$null` with a note when the
+/// traces named none.
+fn site_ids(sites: &BTreeSet<u32>) -> String {
     if sites.is_empty() {
-        "<site id>".to_string()
+        "@() <# put your site ids here #>".to_string()
     } else {
-        sites.iter().cloned().collect::<Vec<_>>().join(",")
+        sites
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
 /// PowerShell that sets `preloadEnabled` on every application of the sites concerned.
-fn preload_command(sites: &BTreeSet<String>) -> String {
+fn preload_command(sites: &BTreeSet<u32>) -> FixLine {
     let ids = site_ids(sites);
-    format!(
-        "Get-Website | Where-Object id -in {ids} | ForEach-Object {{ Set-ItemProperty \"IIS:\\Sites\\$($_.Name)\" -Name applicationDefaults.preloadEnabled -Value $true }}"
+    FixLine::new(
+        Shell::PowerShell,
+        format!(
+            "Get-Website | Where-Object id -in {ids} | ForEach-Object {{ Set-ItemProperty -LiteralPath \"IIS:\\Sites\\$($_.Name)\" -Name applicationDefaults.preloadEnabled -Value $true }}"
+        ),
     )
 }
 
@@ -187,6 +283,41 @@ fn arr_timeout_hint(g: &Group) -> Option<Hint> {
         return None;
     }
     let suggested = suggested_timeout(g.longest_ms);
+    let mut commands = Vec::new();
+    let mut which = Vec::new();
+    for farm in &g.farms {
+        commands.extend(farm_timeout_commands(farm, &suggested));
+    }
+    if !g.farms.is_empty() {
+        let names: Vec<&str> = g
+            .farms
+            .iter()
+            .map(|f| {
+                if f.is_empty() {
+                    "(name not in the trace)"
+                } else {
+                    f.as_str()
+                }
+            })
+            .collect();
+        which.push(format!(
+            "the requests went to server farm(s) {}: raise the farm's webFarms/webFarm/applicationRequestRouting/protocol@timeout (30 s by default) to {suggested}",
+            names.join(", ")
+        ));
+    }
+    if g.direct {
+        commands.extend(proxy_timeout_commands(&suggested));
+        which.push(format!(
+            "requests rewritten to a plain URL (no farm) use the server-level system.webServer/proxy@timeout (2 min by default): raise it to {suggested}"
+        ));
+    }
+    if g.unknown_route && g.farms.is_empty() && !g.direct {
+        commands.extend(farm_timeout_commands("", &suggested));
+        commands.extend(proxy_timeout_commands(&suggested));
+        which.push(format!(
+            "the traces do not say whether ARR routed to a farm: a rule that rewrites to http://FarmName/... uses the farm's webFarms/webFarm/applicationRequestRouting/protocol@timeout (30 s by default), one that rewrites to a plain URL uses system.webServer/proxy@timeout (2 min by default); raise the one that applies to {suggested}"
+        ));
+    }
     Some(g.hint(
         format!(
             "{}; the slowest request took {}",
@@ -194,12 +325,67 @@ fn arr_timeout_hint(g: &Group) -> Option<Hint> {
             ev::seconds(g.longest_ms)
         ),
         format!(
-            "ARR's proxy timeout (30 s by default) is shorter than the backend needs: raise system.webServer/proxy@timeout on the ARR server(s) to {suggested} (or the farm's applicationRequestRouting/protocol@timeout), and make the slow backend requests faster"
+            "ARR's timeout is shorter than the backend needs: {}; and make the slow backend requests faster",
+            which.join("; ")
         ),
-        format!(
-            "%windir%\\system32\\inetsrv\\appcmd set config -section:system.webServer/proxy /timeout:\"{suggested}\" /commit:apphost"
-        ),
+        commands,
     ))
+}
+
+/// A value goes into a cmd.exe line only when cmd.exe can hold it literally and the line
+/// stays harmless if pasted into PowerShell by mistake (no `$`, no backtick); the PowerShell
+/// line, which quotes anything, is always there.
+fn cmd_line_fits(value: &str) -> bool {
+    shell::double_quotes_safe_for_windows_shells(value)
+}
+
+/// The farm's timeout, in cmd.exe and in PowerShell; an empty name becomes a placeholder.
+fn farm_timeout_commands(farm: &str, timeout: &str) -> Vec<FixLine> {
+    let farm = if farm.is_empty() { "<farm name>" } else { farm };
+    let mut lines = Vec::new();
+    if cmd_line_fits(farm) {
+        lines.push(FixLine::new(
+            Shell::Cmd,
+            format!(
+                "{APPCMD} set config -section:webFarms {} /commit:apphost",
+                quote(
+                    Shell::Cmd,
+                    &format!(
+                        "/[name='{farm}'].applicationRequestRouting.protocol.timeout:{timeout}"
+                    )
+                )
+            ),
+        ));
+    }
+    lines.push(FixLine::new(
+            Shell::PowerShell,
+            format!(
+                "Set-WebConfigurationProperty -PSPath {APPHOST} -Filter {} -Name timeout -Value '{timeout}'",
+                quote(
+                    Shell::PowerShell,
+                    &format!("webFarms/webFarm[@name='{farm}']/applicationRequestRouting/protocol")
+                )
+            ),
+        ));
+    lines
+}
+
+/// The server-level proxy timeout, in cmd.exe and in PowerShell.
+fn proxy_timeout_commands(timeout: &str) -> Vec<FixLine> {
+    vec![
+        FixLine::new(
+            Shell::Cmd,
+            format!(
+                "{APPCMD} set config -section:system.webServer/proxy /timeout:\"{timeout}\" /commit:apphost"
+            ),
+        ),
+        FixLine::new(
+            Shell::PowerShell,
+            format!(
+                "Set-WebConfigurationProperty -PSPath {APPHOST} -Filter 'system.webServer/proxy' -Name timeout -Value '{timeout}'"
+            ),
+        ),
+    ]
 }
 
 /// Half as long again as the slowest request, in whole minutes, at least two minutes.
@@ -212,17 +398,29 @@ fn suggested_timeout(longest_ms: u64) -> String {
     format!("{:02}:{:02}:00", minutes / 60, minutes % 60)
 }
 
-fn ancm_request_timeout_hint(g: &Group) -> Option<Hint> {
+fn request_timeout_hint(tech: Tech, g: &Group) -> Option<Hint> {
     if g.count == 0 {
         return None;
     }
     let suggested = suggested_timeout(g.longest_ms);
-    Some(g.hint(
-        format!("{} hit ANCM's requestTimeout", plural(g.count, "request")),
-        format!(
-            "The application did not answer within aspNetCore@requestTimeout (2 min by default, out-of-process only): find the slow requests; if they are legitimate, raise requestTimeout to {suggested}"
+    let (name, section, attribute) = match tech {
+        Tech::HttpPlatform => (
+            "HttpPlatformHandler",
+            "system.webServer/httpPlatform",
+            "httpPlatform@requestTimeout (2 min by default, whole minutes)",
         ),
-        site_config_command(&g.sites, "system.webServer/aspNetCore", "requestTimeout", &suggested),
+        _ => (
+            "ANCM",
+            "system.webServer/aspNetCore",
+            "aspNetCore@requestTimeout (2 min by default, out-of-process only)",
+        ),
+    };
+    Some(g.hint(
+        format!("{} hit {name}'s requestTimeout", plural(g.count, "request")),
+        format!(
+            "The application did not answer within {attribute}: find the slow requests; if they are legitimate, raise requestTimeout to {suggested}"
+        ),
+        vec![site_config_command(&g.sites, section, "requestTimeout", &suggested)],
     ))
 }
 
@@ -233,26 +431,54 @@ fn ancm_startup_limit_hint(g: &Group) -> Option<Hint> {
     Some(g.hint(
         format!("{} exceeded ANCM's startupTimeLimit", plural(g.count, "cold start")),
         "The application took longer to start than aspNetCore@startupTimeLimit (120 s by default): make startup faster (many apps starting at once, CPU or memory pressure) or raise the limit".to_string(),
-        site_config_command(&g.sites, "system.webServer/aspNetCore", "startupTimeLimit", "300"),
+        vec![site_config_command(&g.sites, "system.webServer/aspNetCore", "startupTimeLimit", "300")],
     ))
 }
 
 /// PowerShell that sets one attribute of a section on every site concerned.
-fn site_config_command(sites: &BTreeSet<String>, filter: &str, name: &str, value: &str) -> String {
+fn site_config_command(sites: &BTreeSet<u32>, filter: &str, name: &str, value: &str) -> FixLine {
     let ids = site_ids(sites);
-    format!(
-        "Get-Website | Where-Object id -in {ids} | ForEach-Object {{ Set-WebConfigurationProperty -PSPath \"IIS:\\Sites\\$($_.Name)\" -Filter {filter} -Name {name} -Value '{value}' }}"
+    FixLine::new(
+        Shell::PowerShell,
+        format!(
+            "Get-Website | Where-Object id -in {ids} | ForEach-Object {{ Set-WebConfigurationProperty -PSPath \"IIS:\\Sites\\$($_.Name)\" -Filter {} -Name {name} -Value {} }}",
+            quote(Shell::PowerShell, filter),
+            quote(Shell::PowerShell, value)
+        ),
     )
 }
 
-fn start_failure_hint(g: &Group) -> Option<Hint> {
+fn start_failure_hint(tech: Tech, g: &Group) -> Option<Hint> {
     if g.count == 0 {
         return None;
     }
+    let (advice, command) = match tech {
+        Tech::Ancm => (
+            "The ASP.NET Core application fails to start (runtime missing, bitness, startup exception, ANCM configuration): read the ANCM events 1000/1007/1010 in the Application log and enable aspNetCore@stdoutLogEnabled to see the startup error".to_string(),
+            FixLine::new(
+                Shell::PowerShell,
+                "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='IIS AspNetCore Module V2'} -MaxEvents 20 | Format-List TimeCreated, Id, Message",
+            ),
+        ),
+        Tech::HttpPlatform => (
+            "The process HttpPlatformHandler starts fails (httpPlatform@processPath or arguments wrong, the program exits, or it does not listen on HTTP_PLATFORM_PORT within startupTimeLimit, 10 s by default): enable httpPlatform@stdoutLogEnabled with a stdoutLogFile to see its output".to_string(),
+            site_config_command(&g.sites, "system.webServer/httpPlatform", "stdoutLogEnabled", "true"),
+        ),
+        Tech::AspNet => (
+            "The ASP.NET application fails to initialize (an exception in Application_Start, a broken web.config, a missing assembly, or a pool whose .NET Framework version, managedRuntimeVersion, does not match the application): the ASP.NET warnings in the Application log (source ASP.NET 4.0.30319.0) carry the exception".to_string(),
+            FixLine::new(
+                Shell::PowerShell,
+                "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='ASP.NET 4.0.30319.0'} -MaxEvents 20 | Format-List TimeCreated, Id, Message",
+            ),
+        ),
+    };
     Some(g.hint(
-        format!("{} failed because the application could not start", plural(g.count, "request")),
-        "The application fails to start (runtime missing, bitness, startup exception, ANCM configuration): read the ANCM events 1000/1007/1010 in the Application log and enable aspNetCore@stdoutLogEnabled to see the startup error".to_string(),
-        "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='IIS AspNetCore Module V2'} -MaxEvents 20 | Format-List TimeCreated, Id, Message".to_string(),
+        format!(
+            "{} failed because the application could not start",
+            plural(g.count, "request")
+        ),
+        advice,
+        vec![command],
     ))
 }
 
@@ -260,11 +486,20 @@ fn arr_no_server_hint(g: &Group) -> Option<Hint> {
     if g.count == 0 {
         return None;
     }
-    let command = appcmd_per_pool(&g.pools, "/processModel.idleTimeout:00:00:00");
+    let commands = g
+        .pools
+        .iter()
+        .flat_map(|pool| {
+            pool_commands(
+                pool,
+                &[("processModel.idleTimeout", "00:00:00", "([TimeSpan]::Zero)")],
+            )
+        })
+        .collect();
     Some(g.hint(
         format!("{} found no healthy server in the ARR farm (502.4)", plural(g.count, "request")),
         "Check the farm's health test (healthCheck url and responseMatch) and the servers' states; keep the ARR pool from idling out (idleTimeout 0), since its restart resets the farm's health".to_string(),
-        command,
+        commands,
     ))
 }
 
@@ -297,7 +532,10 @@ fn rapid_fail_hint(traces: &[Trace], processes: &[ProcessInfo]) -> Option<Hint> 
         format!(
             "Worker processes are being replaced rapidly (crash, hang or recycle loop); rapid-fail protection disables a pool after {RAPID_FAIL_MAX_CRASHES} crashes in {RAPID_FAIL_INTERVAL_MINUTES} minutes and every request then gets 503: find the cause in the WAS events (5002 pool disabled, 5009/5011 crash, 5010 hang) before changing failure.rapidFailProtection"
         ),
-        "Get-WinEvent -FilterHashtable @{LogName='System'; ProviderName='Microsoft-Windows-WAS'; Id=5002,5009,5010,5011} -MaxEvents 50 | Format-List TimeCreated, Id, Message".to_string(),
+        vec![FixLine::new(
+            Shell::PowerShell,
+            "Get-WinEvent -FilterHashtable @{LogName='System'; ProviderName='Microsoft-Windows-WAS'; Id=5002,5009,5010,5011} -MaxEvents 50 | Format-List TimeCreated, Id, Message",
+        )],
     ))
 }
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use crate::model::{Confidence, Depth, Diagnosis, Trace, Verdict};
+use crate::shell::FixLine;
 use generations::ProcessInfo;
 
 /// The timeouts the rules compare with; defaults are the documented IIS defaults.
@@ -27,8 +28,12 @@ use generations::ProcessInfo;
 pub struct Options {
     /// A failure this soon after a new process's first trace is a startup candidate.
     pub startup_window: Duration,
-    /// ARR `system.webServer/proxy@timeout`.
-    pub arr_timeout: Duration,
+    /// ARR's timeout for a server farm: `webFarms/webFarm/applicationRequestRouting/protocol@timeout`
+    /// (IIS default 30 s).
+    pub farm_timeout: Duration,
+    /// ARR's server-level timeout, for rewrites to a plain URL: `system.webServer/proxy@timeout`
+    /// (IIS default 2 min).
+    pub proxy_timeout: Duration,
     /// ANCM `aspNetCore@requestTimeout`.
     pub ancm_request_timeout: Duration,
     /// ANCM `aspNetCore@startupTimeLimit`.
@@ -39,7 +44,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             startup_window: Duration::from_secs(120),
-            arr_timeout: Duration::from_secs(30),
+            farm_timeout: Duration::from_secs(30),
+            proxy_timeout: Duration::from_secs(120),
             ancm_request_timeout: Duration::from_secs(120),
             startup_time_limit: Duration::from_secs(120),
         }
@@ -53,14 +59,22 @@ pub struct Hint {
     pub title: String,
     /// The setting to change and why.
     pub advice: String,
-    /// The appcmd or PowerShell line that changes it.
-    pub command: String,
+    /// The lines that change it, each with the shell it is written for.
+    pub commands: Vec<FixLine>,
     /// App pools concerned.
     pub app_pools: Vec<String>,
     /// Servers concerned.
     pub servers: Vec<String>,
     /// How many failures led to this hint.
     pub count: usize,
+}
+
+impl Hint {
+    /// Every command line of the hint, one per line.
+    pub fn command_text(&self) -> String {
+        let lines: Vec<&str> = self.commands.iter().map(|c| c.line.as_str()).collect();
+        lines.join("\n")
+    }
 }
 
 /// The diagnoses of a run, with the process generations they were made from, which the

@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::Options;
 use super::evidence as ev;
 use super::generations::ProcessInfo;
-use crate::model::{Confidence, ErrorCode, Status, Trace, Verdict};
+use crate::model::{ArrRoute, Confidence, ErrorCode, Status, Trace, Verdict};
 
 /// Everything a rule may look at for one trace.
 pub(super) struct Facts<'a> {
@@ -275,7 +275,9 @@ fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
     };
     let detail = failure.map_or_else(String::new, |d| format!(": \"{}\"", d.trim()));
     let events = if aspnet_init {
-        "the ASP.NET events 1000-1003"
+        "the ASP.NET events (source ASP.NET 4.0.30319.0)"
+    } else if is_http_platform(t) {
+        "the process's stdout log (httpPlatform@stdoutLogEnabled) and the Application events"
     } else {
         "the ANCM events 1000/1007/1010"
     };
@@ -391,6 +393,17 @@ fn r5_ancm_cannot_connect(f: &Facts) -> Option<Finding> {
         ev::seconds(waited_ms(t)),
         ev::process_story(t, f.process),
     );
+    // As in R4: a trace holding ANCM_START_APPLICATION_SUCCESS shows the process being
+    // started for this very request, whatever the other traces say.
+    if t.has_event("ANCM_START_APPLICATION_SUCCESS") {
+        return Some(Finding::new(
+            Verdict::Startup,
+            Confidence::Medium,
+            format!(
+                "{facts}; ANCM started the application in this request: likely it was not listening yet"
+            ),
+        ));
+    }
     if is_startup_candidate(f.process, f.options) {
         return Some(Finding::new(
             Verdict::Startup,
@@ -402,9 +415,19 @@ fn r5_ancm_cannot_connect(f: &Facts) -> Option<Finding> {
         Verdict::Worker,
         Confidence::Medium,
         format!(
-            "{facts}: likely the application process was down or had crashed; check ANCM events 1002/1003"
+            "{facts}: likely the application process was down or had crashed; {}",
+            crash_events(t)
         ),
     ))
+}
+
+/// Where the crash of a forwarder's child process is recorded.
+fn crash_events(t: &Trace) -> &'static str {
+    if is_http_platform(t) {
+        "check the process's stdout log (httpPlatform@stdoutLogFile) and Application Error events in the Application log"
+    } else {
+        "check ANCM events 1002/1003 in the Application log"
+    }
 }
 
 /// R6: the backend process closed the connection or answered garbage mid-request.
@@ -423,10 +446,15 @@ fn r6_ancm_backend_aborted(f: &Facts) -> Option<Finding> {
         Verdict::Worker,
         forwarder_confidence(t, Confidence::High),
         format!(
-            "{} lost the application process mid-request ({}) after {}: it closed the connection or crashed; look for ANCM event 1002 or Application Error 1000 for dotnet.exe",
+            "{} lost the application process mid-request ({}) after {}: it closed the connection or crashed; {}",
             ev::module(t),
             ev::code(t.error_code()),
             ev::seconds(waited_ms(t)),
+            if is_http_platform(t) {
+                "look for Application Error 1000 for the process httpPlatform@processPath names"
+            } else {
+                "look for ANCM event 1002 or Application Error 1000 for dotnet.exe"
+            },
         ),
     ))
 }
@@ -467,14 +495,12 @@ fn r8_arr_timeout(f: &Facts) -> Option<Finding> {
         return None;
     }
     let waited = waited_ms(t);
-    if !approx(waited, f.options.arr_timeout) {
-        return None;
-    }
+    let timeout = arr_timeout_matching(t, waited, f.options)?;
     let facts = format!(
-        "ARR gave up on {} after {} ≈ proxy timeout {} ({})",
+        "ARR gave up on {} after {} ≈ {} ({})",
         ev::target(t),
         ev::seconds(waited),
-        ev::duration(f.options.arr_timeout),
+        timeout,
         ev::code(t.error_code()),
     );
     Some(match f.backend {
@@ -488,6 +514,32 @@ fn r8_arr_timeout(f: &Facts) -> Option<Finding> {
             ),
         ),
     })
+}
+
+/// The ARR timeout that a wait matches, named: the farm's when ARR routed to a farm, the
+/// server-level `proxy@timeout` for a plain URL, either when the trace does not say.
+fn arr_timeout_matching(t: &Trace, waited: u64, options: &Options) -> Option<String> {
+    let farm = || {
+        approx(waited, options.farm_timeout).then(|| {
+            format!(
+                "the farm's protocol@timeout {}",
+                ev::duration(options.farm_timeout)
+            )
+        })
+    };
+    let proxy = || {
+        approx(waited, options.proxy_timeout).then(|| {
+            format!(
+                "system.webServer/proxy@timeout {}",
+                ev::duration(options.proxy_timeout)
+            )
+        })
+    };
+    match &t.arr_route {
+        Some(ArrRoute::Farm { .. }) => farm(),
+        Some(ArrRoute::Direct) => proxy(),
+        None => farm().or_else(proxy),
+    }
 }
 
 fn log_id_note(t: &Trace) -> String {
@@ -965,15 +1017,21 @@ fn timeout_mismatch_note(t: &Trace, options: &Options) -> String {
     if !(status_is(t, 502, 3) && code_is(t, &[WINHTTP_TIMEOUT])) {
         return String::new();
     }
-    let (flag, configured) = if is_process_forwarder(t) {
-        ("--ancm-request-timeout", options.ancm_request_timeout)
+    let configured = if is_process_forwarder(t) {
+        format!(
+            "the {} configured; pass the real value with --ancm-request-timeout",
+            ev::duration(options.ancm_request_timeout)
+        )
     } else {
-        ("--arr-timeout", options.arr_timeout)
+        format!(
+            "the farm timeout {} or the proxy timeout {} configured; pass the real values with --farm-timeout and --proxy-timeout",
+            ev::duration(options.farm_timeout),
+            ev::duration(options.proxy_timeout)
+        )
     };
     format!(
-        " (a proxy timeout after {} does not match the {} configured; pass the real value with {flag})",
+        " (a proxy timeout after {} does not match {configured})",
         ev::seconds(waited_ms(t)),
-        ev::duration(configured)
     )
 }
 

@@ -4,8 +4,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::diagnose::{Options, analyze, diagnose, hints};
 use crate::model::{
-    Confidence, Depth, Diagnosis, ErrorCode, ModuleError, ModuleWarning, Status, Trace, Verdict,
+    ArrRoute, Confidence, Depth, Diagnosis, ErrorCode, ModuleError, ModuleWarning, Status, Trace,
+    Verdict,
 };
+use crate::shell::Shell;
 
 fn base_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
@@ -191,6 +193,70 @@ fn r5_ancm_cannot_connect_depends_on_process_age() {
     assert!(ds[2].evidence.contains("ERROR_WINHTTP_CANNOT_CONNECT"));
 }
 
+/// As R4 reads it: ANCM_START_APPLICATION_SUCCESS in the trace means the process was started
+/// for this very request, even in a process that is old by the other traces.
+#[test]
+fn r5_ancm_cannot_connect_after_starting_the_app_in_this_request_is_startup() {
+    let ds = all(vec![
+        pool_history(200),
+        T::new("late.xml", "502.3")
+            .error(ANCM, 0x8007_2EFD)
+            .process("WEB01", "Orders", 200)
+            .at(3_000, 2_000)
+            .event("ANCM_START_APPLICATION_SUCCESS"),
+    ]);
+    assert_verdict(&ds[1], Verdict::Startup, "R5", Confidence::Medium);
+    assert!(
+        ds[1]
+            .evidence
+            .contains("ANCM started the application in this request")
+    );
+}
+
+/// Hints and evidence name the technology that failed: a classic ASP.NET start failure is
+/// not sent to ANCM's events or stdout log, an HttpPlatformHandler one not to ANCM either.
+#[test]
+fn start_failure_hints_follow_the_module() {
+    let hint_for = |module: &str, status: &str| {
+        let traces = vec![T::new("fr.xml", status).error(module, 0).0];
+        let analysis = analyze(&traces, &Options::default());
+        assert_eq!(analysis.diagnoses[0].rule, "R2", "{module}");
+        let hints = hints(&traces, &analysis);
+        assert_eq!(hints.len(), 1, "{hints:#?}");
+        let evidence = analysis.diagnoses[0].evidence.clone();
+        (
+            format!("{} {}", hints[0].advice, hints[0].command_text()),
+            evidence,
+        )
+    };
+    let (aspnet, evidence) = hint_for("AspNetInitializationExceptionModule", "500");
+    for wrong in ["ANCM", "aspNetCore", "AspNetCore"] {
+        assert!(!aspnet.contains(wrong), "{wrong}: {aspnet}");
+        assert!(!evidence.contains(wrong), "{wrong}: {evidence}");
+    }
+    assert!(aspnet.contains("ASP.NET 4.0.30319.0"), "{aspnet}");
+    let (platform, evidence) = hint_for("httpPlatformHandler", "502.5");
+    assert!(
+        !platform.contains("ANCM") && !platform.contains("aspNetCore"),
+        "{platform}"
+    );
+    assert!(platform.contains("httpPlatform"), "{platform}");
+    assert!(!evidence.contains("ANCM"), "{evidence}");
+    let (ancm, _) = hint_for(ANCM, "500.30");
+    assert!(ancm.contains("aspNetCore@stdoutLogEnabled"), "{ancm}");
+}
+
+#[test]
+fn httpplatform_crashes_are_not_sent_to_ancm_events() {
+    for code in [0x8007_2EFE_u32, 0x8007_2EFD] {
+        let d = one(T::new("fr.xml", "502.3")
+            .error("httpPlatformHandler", code)
+            .at(0, 2_000));
+        assert_eq!(d.verdict, Verdict::Worker);
+        assert!(!d.evidence.contains("ANCM"), "{}", d.evidence);
+    }
+}
+
 #[test]
 fn r6_ancm_backend_abort_is_worker() {
     let d = one(T::new("fr.xml", "502.3").error(ANCM, 0x8007_2EFE));
@@ -236,8 +302,84 @@ fn r8_arr_timeout_without_backend_is_proxy() {
     assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
     assert!(
         d.evidence
-            .contains("ARR gave up on web01:80 after 30.0 s ≈ proxy timeout 30.0 s")
+            .contains("ARR gave up on web01:80 after 30.0 s ≈ the farm's protocol@timeout 30.0 s")
     );
+}
+
+/// The farm's protocol@timeout (30 s) applies to farm routes, system.webServer/proxy@timeout
+/// (2 min) to rewrites to a plain URL.
+#[test]
+fn r8_compares_with_the_timeout_of_the_route() {
+    let farm = |t: &mut Trace| {
+        t.arr_route = Some(ArrRoute::Farm {
+            name: "OrdersFarm".into(),
+        })
+    };
+    let direct = |t: &mut Trace| t.arr_route = Some(ArrRoute::Direct);
+    let d = one(arr_timeout("fr.xml", "abc").with(farm));
+    assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
+    assert!(
+        d.evidence.contains("the farm's protocol@timeout 30.0 s"),
+        "{}",
+        d.evidence
+    );
+    // A plain-URL rewrite waited 30 s: not the proxy timeout of 2 min.
+    let d = one(arr_timeout("fr.xml", "abc").with(direct));
+    assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
+    let d = one(arr_timeout("fr.xml", "abc").at(100, 120_300).with(direct));
+    assert_verdict(&d, Verdict::Proxy, "R8", Confidence::High);
+    assert!(
+        d.evidence
+            .contains("≈ system.webServer/proxy@timeout 120.0 s"),
+        "{}",
+        d.evidence
+    );
+    // A farm route that waited 2 min did not hit the farm's 30 s.
+    let d = one(arr_timeout("fr.xml", "abc").at(100, 120_300).with(farm));
+    assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
+}
+
+#[test]
+fn arr_timeout_hint_gives_the_farm_setting_for_a_farm() {
+    let traces: Vec<Trace> = vec![
+        arr_timeout("fr.xml", "abc")
+            .with(|t| {
+                t.arr_route = Some(ArrRoute::Farm {
+                    name: "Orders\" & calc.exe & rem \"".into(),
+                })
+            })
+            .0,
+    ];
+    let analysis = analyze(&traces, &Options::default());
+    let found = hints(&traces, &analysis);
+    let text = found[0].command_text();
+    assert!(
+        found[0]
+            .advice
+            .contains("protocol@timeout (30 s by default)"),
+        "{}",
+        found[0].advice
+    );
+    assert!(!text.contains("system.webServer/proxy"), "{text}");
+    // cmd.exe cannot hold this name: only the PowerShell line, quoted.
+    assert!(text.contains("-Filter 'webFarms/webFarm[@name=''Orders\" & calc.exe & rem \"'']/applicationRequestRouting/protocol'"), "{text}");
+    assert_eq!(found[0].commands.len(), 1, "{text}");
+    assert_eq!(found[0].commands[0].shell, Shell::PowerShell);
+    let traces: Vec<Trace> = vec![
+        arr_timeout("fr.xml", "abc")
+            .with(|t| {
+                t.arr_route = Some(ArrRoute::Farm {
+                    name: "OrdersFarm".into(),
+                })
+            })
+            .0,
+    ];
+    let analysis = analyze(&traces, &Options::default());
+    let farm_hints = hints(&traces, &analysis);
+    let text = farm_hints[0].command_text();
+    assert!(text.contains("%windir%\\system32\\inetsrv\\appcmd.exe set config -section:webFarms \"/[name='OrdersFarm'].applicationRequestRouting.protocol.timeout:00:02:00\" /commit:apphost"), "{text}");
+    assert_eq!(farm_hints[0].commands[0].shell, Shell::Cmd);
+    assert_eq!(farm_hints[0].commands[1].shell, Shell::PowerShell);
 }
 
 #[test]
@@ -272,7 +414,11 @@ fn r8_arr_timeout_follows_a_slow_warm_backend() {
 fn r8_needs_the_configured_timeout() {
     let d = one(arr_timeout("fr.xml", "abc").at(100, 12_000));
     assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
-    assert!(d.evidence.contains("--arr-timeout"));
+    assert!(
+        d.evidence.contains("--farm-timeout and --proxy-timeout"),
+        "{}",
+        d.evidence
+    );
 }
 
 #[test]
@@ -489,12 +635,12 @@ fn hints_name_pools_settings_and_commands() {
     assert_eq!(hints.len(), 2, "{hints:#?}");
     assert_eq!(hints[0].app_pools, ["Orders"]);
     assert_eq!(hints[0].servers, ["WEB01"]);
-    assert!(hints[0].command.contains("/startMode:AlwaysRunning"));
+    assert!(hints[0].command_text().contains("/startMode:AlwaysRunning"));
     assert!(hints[0].advice.contains("preloadEnabled"));
     assert_eq!(hints[1].app_pools, ["ArrPool"]);
     assert!(
         hints[1]
-            .command
+            .command_text()
             .contains("system.webServer/proxy /timeout:\"00:02:00\"")
     );
 }
@@ -513,7 +659,7 @@ fn hints_report_rapid_process_replacement() {
     let hints = hints(&traces, &analysis);
     assert_eq!(hints.len(), 1, "{hints:#?}");
     assert!(hints[0].title.contains("6 new worker processes"));
-    assert!(hints[0].command.contains("5009"));
+    assert!(hints[0].command_text().contains("5009"));
 }
 
 #[test]

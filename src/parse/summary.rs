@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::EventRecord;
 use crate::codes;
-use crate::model::{Depth, ErrorCode, ModuleError, ModuleWarning, Status, Trace};
+use crate::model::{ArrRoute, Depth, ErrorCode, ModuleError, ModuleWarning, Status, Trace};
 
 /// Name of the event IIS appends when it cut a trace at `maxLogFileSizeKB`.
 pub(super) const TRUNCATE_EVENT: &str = "LOG_FILE_MAX_SIZE_TRUNCATE";
@@ -258,12 +258,29 @@ impl SummaryBuilder {
     /// The finished trace; `complete` is false when the file ended before `</failedRequest>`.
     pub(super) fn finish(mut self, complete: bool) -> Trace {
         self.trace.partial = !complete;
+        self.trace.arr_route = if self.routed_server.is_some() {
+            let name = self.rewrite_target.as_deref().map(url_host).unwrap_or("");
+            Some(ArrRoute::Farm {
+                name: name.to_owned(),
+            })
+        } else if self.farm_host.is_some() {
+            Some(ArrRoute::Direct)
+        } else {
+            None
+        };
         self.trace.proxy_target = self
             .routed_server
             .or(self.farm_host)
             .or(self.rewrite_target);
         self.trace
     }
+}
+
+/// The host of an absolute URL, without port: `http://OrdersFarm:80/x` -> `OrdersFarm`.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = rest.find(['/', ':', '?', '#']).unwrap_or(rest.len());
+    &rest[..end]
 }
 
 fn apply_root_attribute(trace: &mut Trace, name: &str, value: String) {

@@ -39,7 +39,7 @@ fn write_rows<T: Serialize, R: std::borrow::Borrow<T>>(
     placeholder: T,
     rows: impl Iterator<Item = R>,
 ) -> io::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = crate::sanitize::csv_writer(out);
     let header = cells_of(&placeholder)?.names;
     writer.write_record(&header).map_err(to_io)?;
     for row in rows {

@@ -7,6 +7,7 @@ mod cells;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod suggest;
 pub mod table;
 
 use std::io::{self, Write};
@@ -20,6 +21,7 @@ use crate::aggregate::{Group, GroupBy, Totals, VerdictCount};
 use crate::codes;
 use crate::diagnose::Hint;
 use crate::model::{Confidence, Diagnosis, ErrorCode, Status, Trace, Verdict};
+use crate::shell::FixLine;
 
 /// Where an output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +71,9 @@ pub struct ScanReport<'a> {
     /// Wall time of the run so far.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// The `frebscope show` line that opens an example trace with the same inputs.
+    #[serde(skip)]
+    pub open_example: Option<FixLine>,
 }
 
 /// What `requests` reports.

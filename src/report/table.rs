@@ -2,7 +2,7 @@
 //!
 //! Every string from a trace is escaped for the terminal before it reaches a cell (control
 //! characters, escape sequences and bidirectional overrides are shown as `\x1b`, `\u{202e}`):
-//! a URL can carry escape sequences.
+//! a URL can carry escape sequences. A cell shows at most [`CELL_CHARS`] characters of a value.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
-use super::{Reporter, RequestsReport, ScanReport};
+use super::{Reporter, RequestRow, RequestsReport, ScanReport};
 use crate::aggregate::{Group, GroupBy, GroupKey, Totals, VerdictCount};
 use crate::diagnose::Hint;
 use crate::model::Verdict;
@@ -94,7 +94,7 @@ impl TableReporter {
         let servers: Vec<String> = totals
             .servers
             .iter()
-            .map(|s| terminal(s).into_owned())
+            .map(|s| terminal(&cap(s, CELL_CHARS)).into_owned())
             .collect();
         let mut second = format!("{} server{}", servers.len(), plural(servers.len()));
         if !servers.is_empty() {
@@ -146,107 +146,86 @@ impl TableReporter {
         if groups.is_empty() {
             return writeln!(out, "(no matching traces)");
         }
+        let columns = match by {
+            GroupBy::Error => self.error_columns(),
+            GroupBy::Hour => self.hour_columns(groups),
+            _ => self.dimension_columns(by),
+        };
         let mut table = self.table();
-        match by {
-            GroupBy::Error => self.error_rows(&mut table, groups),
-            GroupBy::Hour => self.hour_rows(&mut table, groups),
-            _ => self.dimension_rows(&mut table, by, groups),
-        }
+        fill(&mut table, &columns, groups);
         writeln!(out, "{table}")
     }
 
-    fn error_rows(&self, table: &mut Table, groups: &[Group]) {
-        table.set_header([
-            "status",
-            "module",
-            "error code",
-            "verdict",
-            "count",
-            "servers",
-            "seen (UTC)",
-            "p50 / p95",
-            "top URL",
-        ]);
-        for g in groups {
-            let GroupKey::Error {
-                status,
-                module,
-                error_code,
-                verdict,
-            } = &g.key
-            else {
-                continue;
-            };
-            table.add_row(vec![
-                Cell::new(status),
-                Cell::new(terminal(module)),
-                Cell::new(code_lines(*error_code)),
-                self.verdict_cell(*verdict),
-                Cell::new(g.count).set_alignment(CellAlignment::Right),
-                Cell::new(list(&sanitized(&g.servers), 3)),
-                Cell::new(seen(g)),
-                Cell::new(timings(g)).set_alignment(CellAlignment::Right),
-                Cell::new(terminal(url_path(&g.top_url))),
-            ]);
-        }
+    /// The default grouping's columns.
+    fn error_columns(&self) -> Vec<Column<'_>> {
+        vec![
+            Column::group("status", |g| match &g.key {
+                GroupKey::Error { status, .. } => Cell::new(status),
+                _ => Cell::new(""),
+            }),
+            Column::group("module", |g| match &g.key {
+                GroupKey::Error { module, .. } => text_cell(module),
+                _ => Cell::new(""),
+            }),
+            Column::group("error code", |g| match &g.key {
+                GroupKey::Error { error_code, .. } => Cell::new(code_lines(*error_code)),
+                _ => Cell::new(""),
+            }),
+            Column::group("verdict", move |g| match &g.key {
+                GroupKey::Error { verdict, .. } => self.verdict_cell(*verdict),
+                _ => Cell::new(""),
+            }),
+            count_column(),
+            servers_column(),
+            seen_column(),
+            timings_column(),
+            top_url_column(),
+        ]
     }
 
-    fn dimension_rows(&self, table: &mut Table, by: GroupBy, groups: &[Group]) {
+    /// The columns of `--by server`, `--by app-pool` and `--by url`.
+    fn dimension_columns(&self, by: GroupBy) -> Vec<Column<'_>> {
         let key_name = match by {
             GroupBy::Server => "server",
             GroupBy::AppPool => "app pool",
             _ => "URL",
         };
-        table.set_header([
-            key_name,
-            "count",
-            "verdicts",
-            "servers",
-            "first seen",
-            "last seen",
-            "p50",
-            "p95",
-            "top URL",
-        ]);
-        for g in groups {
-            let key = match &g.key {
-                GroupKey::Server { server } => server.as_str(),
-                GroupKey::AppPool { app_pool } => app_pool.as_str(),
-                GroupKey::Url { url } => url.as_str(),
-                _ => "",
-            };
-            table.add_row(vec![
-                Cell::new(terminal(key)),
-                Cell::new(g.count).set_alignment(CellAlignment::Right),
-                Cell::new(verdict_summary(g)),
-                Cell::new(list(&sanitized(&g.servers), 3)),
-                Cell::new(seen(g)),
-                Cell::new(timings(g)).set_alignment(CellAlignment::Right),
-                Cell::new(terminal(url_path(&g.top_url))),
-            ]);
-        }
+        vec![
+            Column::group(key_name, |g| match &g.key {
+                GroupKey::Server { server } => text_cell(server),
+                GroupKey::AppPool { app_pool } => text_cell(app_pool),
+                GroupKey::Url { url } => text_cell(url),
+                _ => Cell::new(""),
+            }),
+            count_column(),
+            Column::group("verdicts", |g| Cell::new(verdict_summary(g))),
+            servers_column(),
+            seen_column(),
+            timings_column(),
+            top_url_column(),
+        ]
     }
 
-    fn hour_rows(&self, table: &mut Table, groups: &[Group]) {
-        table.set_header(["hour", "count", "", "verdicts", "p95"]);
+    /// The columns of `--by hour`: a bar per hour, scaled to the busiest one.
+    fn hour_columns(&self, groups: &[Group]) -> Vec<Column<'_>> {
         let max = groups.iter().map(|g| g.count).max().unwrap_or(0);
-        for g in groups {
-            let GroupKey::Hour { hour } = &g.key else {
-                continue;
-            };
-            table.add_row(vec![
-                Cell::new(hour.format("%Y-%m-%d %H:00").to_string()),
-                Cell::new(g.count).set_alignment(CellAlignment::Right),
-                Cell::new(bar(g.count, max, 30)),
-                Cell::new(verdict_summary(g)),
-                Cell::new(if g.count == 0 {
+        vec![
+            Column::group("hour", |g| match &g.key {
+                GroupKey::Hour { hour } => Cell::new(hour.format("%Y-%m-%d %H:00").to_string()),
+                _ => Cell::new(""),
+            }),
+            count_column(),
+            Column::group("", move |g| Cell::new(bar(g.count, max, 30))),
+            Column::group("verdicts", |g| Cell::new(verdict_summary(g))),
+            Column::group("p95", |g| {
+                let text = if g.count == 0 {
                     String::new()
                 } else {
                     secs(g.time_taken_p95_ms)
-                })
-                .set_alignment(CellAlignment::Right),
-            ]);
-        }
+                };
+                Cell::new(text).set_alignment(CellAlignment::Right)
+            }),
+        ]
     }
 
     fn write_hints(&self, hints: &[Hint], out: &mut dyn Write) -> io::Result<()> {
@@ -255,7 +234,12 @@ impl TableReporter {
         }
         writeln!(out, "\n{}", self.bold("Hints"))?;
         for (i, hint) in hints.iter().enumerate() {
-            writeln!(out, "{}. {}", i + 1, terminal(&hint.title))?;
+            writeln!(
+                out,
+                "{}. {}",
+                i + 1,
+                terminal(&cap(&hint.title, 4 * CELL_CHARS))
+            )?;
             let mut scope = Vec::new();
             if !hint.app_pools.is_empty() {
                 scope.push(format!("pools {}", list(&sanitized(&hint.app_pools), 6)));
@@ -275,8 +259,8 @@ impl TableReporter {
             for line in hint.advice.lines() {
                 writeln!(out, "   {}", terminal(line))?;
             }
-            for line in hint.command.lines() {
-                writeln!(out, "   $ {}", terminal(line))?;
+            for fix in &hint.commands {
+                writeln!(out, "   {}> {}", fix.shell, terminal(&fix.line))?;
             }
         }
         Ok(())
@@ -289,11 +273,12 @@ impl Reporter for TableReporter {
         self.write_verdicts(report.verdicts, out)?;
         self.write_groups(report.by, report.groups, out)?;
         self.write_hints(report.hints, out)?;
-        if let Some(example) = report.groups.iter().find(|g| !g.example_file.is_empty()) {
+        if let Some(open) = &report.open_example {
             writeln!(
                 out,
-                "\nOpen one trace: frebscope show '{}'",
-                terminal(&example.example_file)
+                "\nOpen one trace ({}): {}",
+                open.shell,
+                terminal(&open.line)
             )?;
         }
         Ok(())
@@ -302,48 +287,54 @@ impl Reporter for TableReporter {
     fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.write_totals(report.totals, report.elapsed, out)?;
         let mut table = self.table();
-        table.set_header([
-            "start (UTC)",
-            "server",
-            "status",
-            "module",
-            "error code",
-            "time",
-            "verdict",
-            "evidence",
-            "url",
-            "file",
-        ]);
-        for row in report.rows {
-            let mut status = row.status.to_string();
-            if row.partial {
-                status.push_str(" (partial)");
-            }
-            if row.truncated {
-                status.push_str(" (truncated)");
-            }
-            let code = match (row.error_code, row.error_name) {
-                (None, _) => String::new(),
-                (Some(c), None) => c.to_string(),
-                (Some(c), Some(n)) => format!("{c} {n}"),
-            };
-            let start = row
-                .start_time
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string());
-            table.add_row(vec![
-                Cell::new(start.unwrap_or_default()),
-                Cell::new(terminal(row.server)),
-                Cell::new(status),
-                Cell::new(terminal(row.module)),
-                Cell::new(code),
-                Cell::new(secs(row.time_taken_ms)).set_alignment(CellAlignment::Right),
-                self.verdict_cell(row.verdict),
-                Cell::new(terminal(row.evidence)),
-                Cell::new(terminal(row.url)),
-                Cell::new(terminal(&row.file.display().to_string())),
-            ]);
-        }
+        fill(&mut table, &self.request_columns(), report.rows);
         writeln!(out, "{table}")
+    }
+}
+
+impl TableReporter {
+    /// The columns of `requests`.
+    fn request_columns(&self) -> Vec<Column<'_, RequestRow<'_>>> {
+        vec![
+            Column::new("start (UTC)", |r: &RequestRow| {
+                let start = r
+                    .start_time
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string());
+                Cell::new(start.unwrap_or_default())
+            }),
+            Column::new("server", |r: &RequestRow| text_cell(r.server)),
+            Column::new("status", |r: &RequestRow| {
+                let mut status = r.status.to_string();
+                if r.partial {
+                    status.push_str(" (partial)");
+                }
+                if r.truncated {
+                    status.push_str(" (truncated)");
+                }
+                Cell::new(status)
+            }),
+            Column::new("module", |r: &RequestRow| text_cell(r.module)),
+            Column::new("error code", |r: &RequestRow| {
+                Cell::new(match (r.error_code, r.error_name) {
+                    (None, _) => String::new(),
+                    (Some(c), None) => c.to_string(),
+                    (Some(c), Some(n)) => format!("{c} {n}"),
+                })
+            }),
+            Column::new("time", |r: &RequestRow| {
+                Cell::new(secs(r.time_taken_ms)).set_alignment(CellAlignment::Right)
+            }),
+            Column::new("verdict", move |r: &RequestRow| {
+                self.verdict_cell(r.verdict)
+            }),
+            Column::new("evidence", |r: &RequestRow| {
+                capped_cell(r.evidence, EVIDENCE_CHARS)
+            }),
+            Column::new("url", |r: &RequestRow| text_cell(r.url)),
+            Column::new("file", |r: &RequestRow| {
+                text_cell(&r.file.display().to_string())
+            }),
+        ]
     }
 }
 
@@ -366,8 +357,97 @@ fn verdict_summary(group: &Group) -> String {
     parts.join(", ")
 }
 
+/// One column of a table: its heading and how to fill its cell for a row (a group, a
+/// request). The headings and the cells of a table come from the same list, so they cannot
+/// drift apart.
+struct Column<'a, R = Group> {
+    header: &'static str,
+    cell: Box<dyn Fn(&R) -> Cell + 'a>,
+}
+
+impl<'a, R> Column<'a, R> {
+    fn new(header: &'static str, cell: impl Fn(&R) -> Cell + 'a) -> Column<'a, R> {
+        Column {
+            header,
+            cell: Box::new(cell),
+        }
+    }
+}
+
+impl<'a> Column<'a, Group> {
+    /// A column of a summary table.
+    fn group(header: &'static str, cell: impl Fn(&Group) -> Cell + 'a) -> Column<'a, Group> {
+        Column::new(header, cell)
+    }
+}
+
+fn fill<R>(table: &mut Table, columns: &[Column<'_, R>], rows: &[R]) {
+    table.set_header(columns.iter().map(|c| c.header));
+    for row in rows {
+        table.add_row(columns.iter().map(|c| (c.cell)(row)).collect::<Vec<_>>());
+    }
+}
+
+fn count_column<'a>() -> Column<'a> {
+    Column::group("count", |g| {
+        Cell::new(g.count).set_alignment(CellAlignment::Right)
+    })
+}
+
+fn servers_column<'a>() -> Column<'a> {
+    Column::group("servers", |g| Cell::new(list(&sanitized(&g.servers), 3)))
+}
+
+fn seen_column<'a>() -> Column<'a> {
+    Column::group("seen (UTC)", |g| Cell::new(seen(g)))
+}
+
+fn timings_column<'a>() -> Column<'a> {
+    Column::group("p50 / p95", |g| {
+        Cell::new(timings(g)).set_alignment(CellAlignment::Right)
+    })
+}
+
+fn top_url_column<'a>() -> Column<'a> {
+    Column::group("top URL", |g| text_cell(url_path(&g.top_url)))
+}
+
+/// Most characters of a trace value a table cell shows; CSV and JSON keep values whole. A
+/// table is for reading: a 64 KiB URL or a 4 MB server name would only make comfy-table
+/// wrap for minutes.
+pub const CELL_CHARS: usize = 120;
+/// Evidence sentences are longer by design.
+const EVIDENCE_CHARS: usize = 600;
+
+/// A cell for text from a trace: capped, then escaped for the terminal.
+fn text_cell(text: &str) -> Cell {
+    capped_cell(text, CELL_CHARS)
+}
+
+fn capped_cell(text: &str, max: usize) -> Cell {
+    Cell::new(terminal(&cap(text, max)))
+}
+
+/// `text` cut at `max` characters, the cut marked with `…`.
+pub fn cap(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            std::borrow::Cow::Owned(format!("{}…", &text[..end]))
+        }
+    }
+}
+
+/// Values from a trace for a list: each capped and escaped.
 fn sanitized(values: &[String]) -> Vec<String> {
-    values.iter().map(|v| terminal(v).into_owned()).collect()
+    values
+        .iter()
+        .map(|v| terminal(&cap(v, CELL_CHARS)).into_owned())
+        .collect()
 }
 
 /// `a, b, c +2`.

@@ -133,19 +133,20 @@ pub(crate) fn pair_events(events: &[EventRecord]) -> Pairing {
 
 /// For pairs sorted by start, the innermost pair that encloses each one. Pairs that overlap
 /// without nesting (possible across keys) are not each other's parent.
+///
+/// The stack holds the pairs that may still enclose a later one, innermost on top, so their
+/// ends decrease towards the top. A pair on top that ends before the current one does can
+/// enclose nothing that follows: whatever it would enclose, the current pair encloses too and
+/// is further in. So it is dropped for good, and each pair is pushed and popped once: linear,
+/// however deep the nesting (freb.xsl's own pairing is quadratic).
 fn parents(pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
     let mut stack: Vec<usize> = Vec::new();
     let mut result = Vec::with_capacity(pairs.len());
-    for (index, &(start, end)) in pairs.iter().enumerate() {
-        while stack.last().is_some_and(|&top| pairs[top].1 < start) {
+    for (index, &(_, end)) in pairs.iter().enumerate() {
+        while stack.last().is_some_and(|&top| pairs[top].1 < end) {
             stack.pop();
         }
-        let parent = stack
-            .iter()
-            .rev()
-            .copied()
-            .find(|&candidate| pairs[candidate].1 > end);
-        result.push(parent);
+        result.push(stack.last().copied());
         stack.push(index);
     }
     result
@@ -183,6 +184,7 @@ pub(crate) fn steps(pairing: &Pairing) -> Vec<Step> {
             children_ms[parent] += ms;
         }
     }
+    let nested = inside_same_label(pairs);
     let mut by_label: HashMap<&str, Step> = HashMap::new();
     for (index, pair) in pairs.iter().enumerate() {
         let ms = pair.ms.unwrap_or(0);
@@ -194,7 +196,7 @@ pub(crate) fn steps(pairing: &Pairing) -> Vec<Step> {
         });
         step.count += 1;
         step.self_ms += (ms - children_ms[index]).max(0);
-        if !inside_same_label(pairs, index) {
+        if !nested[index] {
             step.total_ms += ms;
         }
     }
@@ -208,18 +210,47 @@ pub(crate) fn steps(pairing: &Pairing) -> Vec<Step> {
     steps
 }
 
-/// True when an enclosing pair has the same label (a child request's `GENERAL_REQUEST` inside
-/// the parent's): its time is already in the outer one.
-fn inside_same_label(pairs: &[Pair], index: usize) -> bool {
-    let label = &pairs[index].label;
-    let mut parent = pairs[index].parent;
-    while let Some(p) = parent {
-        if &pairs[p].label == label {
-            return true;
+/// For each pair, whether an enclosing pair has the same label (a child request's
+/// `GENERAL_REQUEST` inside the parent's): its time is already in the outer one.
+///
+/// Pairs and their parents form a forest. A depth-first walk keeps, for each label, how many
+/// pairs on the path from the root carry it, so the answer for a pair is one lookup and the
+/// walk visits each pair twice: linear however deep the nesting, where walking up the parent
+/// chain from every pair was quadratic.
+fn inside_same_label(pairs: &[Pair]) -> Vec<bool> {
+    // Labels as small numbers, so that "has an ancestor labelled L" is a lookup.
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let label_of: Vec<usize> = pairs
+        .iter()
+        .map(|p| {
+            let next = ids.len();
+            *ids.entry(p.label.as_str()).or_insert(next)
+        })
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); pairs.len()];
+    let mut roots = Vec::new();
+    for (index, pair) in pairs.iter().enumerate() {
+        match pair.parent {
+            Some(parent) => children[parent].push(index),
+            None => roots.push(index),
         }
-        parent = pairs[p].parent;
     }
-    false
+    let mut on_path = vec![0usize; ids.len()];
+    let mut nested = vec![false; pairs.len()];
+    // (pair, entering): a pair is entered, its children walked, then it is left.
+    let mut work: Vec<(usize, bool)> = roots.into_iter().rev().map(|r| (r, true)).collect();
+    while let Some((index, entering)) = work.pop() {
+        let label = label_of[index];
+        if entering {
+            nested[index] = on_path[label] > 0;
+            on_path[label] += 1;
+            work.push((index, false));
+            work.extend(children[index].iter().rev().map(|&c| (c, true)));
+        } else {
+            on_path[label] -= 1;
+        }
+    }
+    nested
 }
 
 /// Steps listed outside `--all`.
@@ -419,6 +450,61 @@ mod tests {
         assert_eq!(pairing.pairs.len(), 1);
         assert_eq!(pairing.pairs[0].label, "GENERAL_READ_ENTITY");
         assert_eq!(pairing.open, vec![1, 4]);
+    }
+
+    /// Pairs and sums 200,000 pairs in a thread, failing if that takes more than two minutes.
+    fn within_a_minute(events: Vec<EventRecord>) -> (Pairing, Vec<Step>) {
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let pairing = pair_events(&events);
+            let steps = steps(&pairing);
+            let _ = done.send((pairing, steps));
+        });
+        wait.recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the performance view of 200,000 pairs did not finish in two minutes")
+    }
+
+    const PAIRS: usize = 200_000;
+
+    fn numbered(side: &str, i: usize) -> EventRecord {
+        event(&format!("X{i}_{side}"), (i % 1000) as u32, &[])
+    }
+
+    /// Hostile traces: 200,000 pairs nested of one name, nested of distinct names (no
+    /// ancestor shares a label, so every walk up the chain went to the root), and crossing
+    /// without nesting (each overlaps the next, which kept every pair on the stack). The
+    /// quadratic walks took minutes on these even optimised (hours in a debug build); the guard
+    /// allows two minutes for what now takes seconds in a debug build, so only a quadratic walk
+    /// fails it.
+    #[test]
+    fn deep_nesting_and_crossing_pairs_are_linear() {
+        let mut same: Vec<EventRecord> = (0..PAIRS)
+            .map(|i| event("X_START", (i % 1000) as u32, &[]))
+            .collect();
+        same.extend((0..PAIRS).map(|_| event("X_END", 999, &[])));
+        let (pairing, steps) = within_a_minute(same);
+        assert_eq!(pairing.pairs.len(), PAIRS);
+        assert_eq!(pairing.pairs[PAIRS - 1].parent, Some(PAIRS - 2));
+        assert_eq!((steps.len(), steps[0].count), (1, PAIRS));
+
+        let mut distinct: Vec<EventRecord> = (0..PAIRS).map(|i| numbered("START", i)).collect();
+        distinct.extend((0..PAIRS).rev().map(|i| numbered("END", i)));
+        let (pairing, steps) = within_a_minute(distinct);
+        assert_eq!(pairing.pairs.len(), PAIRS);
+        assert_eq!(pairing.pairs[PAIRS - 1].parent, Some(PAIRS - 2));
+        assert_eq!(steps.len(), PAIRS);
+
+        let mut crossing = Vec::with_capacity(2 * PAIRS);
+        for i in 0..PAIRS {
+            crossing.push(numbered("START", i));
+            if i > 0 {
+                crossing.push(numbered("END", i - 1));
+            }
+        }
+        crossing.push(numbered("END", PAIRS - 1));
+        let (pairing, _) = within_a_minute(crossing);
+        assert_eq!(pairing.pairs.len(), PAIRS);
+        assert!(pairing.pairs.iter().all(|p| p.parent.is_none()));
     }
 
     #[test]

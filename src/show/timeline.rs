@@ -111,7 +111,8 @@ fn label_for(event: &str, data: &str) -> String {
         (_, "ConfigExceptionInfo") => "config error".into(),
         ("MODULE_WARNING", "Data1") => "warning".into(),
         ("MODULE_WARNING", "Data2") => "detail".into(),
-        _ => data.to_owned(),
+        // A data name is the trace's text like any other.
+        _ => one_line(data, SHORT),
     }
 }
 

@@ -26,18 +26,31 @@ pub fn samples() -> PathBuf {
 }
 
 /// The real IIS traces in `../shared/corpus/real`, which are never copied into the repository.
-/// `None` when they are not there, after saying on stderr that the calling test skips.
+/// `None` when they are not there, after saying on stderr that the calling test skips; but
+/// `.ci/run` sets `FREBSCOPE_REQUIRE_SHARED=1`, and then their absence fails the test instead
+/// of letting it pass unseen.
 pub fn real_corpus() -> Option<PathBuf> {
     let dir = crate_dir().join("../shared/corpus/real");
+    let required = std::env::var_os("FREBSCOPE_REQUIRE_SHARED").is_some_and(|v| v == "1");
+    corpus_at(&dir, required)
+}
+
+/// [`real_corpus`] for any folder: `None` with a note when it is missing, a panic when it is
+/// missing and `required`.
+pub fn corpus_at(dir: &Path, required: bool) -> Option<PathBuf> {
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} not found (real traces are not bundled)",
-            dir.display()
-        );
-        None
+        return Some(dir.to_path_buf());
     }
+    assert!(
+        !required,
+        "{} not found, and FREBSCOPE_REQUIRE_SHARED=1 says the real traces must be there",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: {} not found (real traces are not bundled)",
+        dir.display()
+    );
+    None
 }
 
 /// Every `.xml` file below `dir` (any case), sorted; none when `dir` does not exist.

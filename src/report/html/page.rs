@@ -596,70 +596,18 @@ fn group_row(g: &Group, mut links: Vec<usize>) -> GroupRow {
     }
 }
 
-/// The characters a name may have for a command to be rewritten for the other shell: the
-/// rewriting is exact only when nothing in the names means something to either shell.
-fn is_plain(text: &str) -> bool {
-    text.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'))
-}
-
-const APPCMD_CMD: &str = "%windir%\\system32\\inetsrv\\appcmd";
-const APPCMD_POWERSHELL: &str = "& \"$env:windir\\system32\\inetsrv\\appcmd.exe\"";
-
-/// A hint's command for cmd and for PowerShell, each labelled. Hints are written for one
-/// shell; the other form is given when it can be derived exactly: appcmd lines become
-/// PowerShell calls of appcmd.exe when every pool and server named is plain, and PowerShell
-/// becomes `powershell -EncodedCommand` (base64 of UTF-16LE, so cmd quotes nothing) when the
-/// only values it holds, site ids, are digits.
+/// A hint's command lines, each labelled with the shell it is written for; every value in
+/// them is already quoted for that shell by the hint (see `crate::shell`).
 fn commands(hint: &Hint) -> (Vec<CommandView>, String) {
-    let raw = hint.command.trim();
-    let shown = |shell, text: &str| CommandView {
-        shell,
-        text: terminal(text).into_owned(),
-    };
-    let names_plain = hint
-        .app_pools
+    let views = hint
+        .commands
         .iter()
-        .chain(&hint.servers)
-        .all(|n| is_plain(n));
-    if raw.starts_with(APPCMD_CMD) {
-        let mut views = vec![shown("cmd", raw)];
-        let lines: Vec<&str> = raw.split(" & ").collect();
-        let exact = |l: &&str| {
-            l.starts_with(APPCMD_CMD)
-                && !l[APPCMD_CMD.len()..].contains(['$', '`', '\'', ';', '&', '%', '(', ')'])
-        };
-        if names_plain && lines.iter().all(exact) {
-            let ps: Vec<String> = lines
-                .iter()
-                .map(|l| format!("{APPCMD_POWERSHELL}{}", &l[APPCMD_CMD.len()..]))
-                .collect();
-            views.push(shown("PowerShell", &ps.join("; ")));
-            return (views, String::new());
-        }
-        return (
-            views,
-            "Only the cmd form is given: names from the traces are not plain enough to rewrite it exactly; check them before running it.".into(),
-        );
-    }
-    let mut views = vec![shown("PowerShell", raw)];
-    if site_ids_plain(raw) && !raw.chars().any(char::is_control) {
-        let utf16: Vec<u8> = raw.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        let encoded = base64::engine::general_purpose::STANDARD.encode(utf16);
-        views.push(shown(
-            "cmd",
-            &format!("powershell.exe -NoProfile -EncodedCommand {encoded}"),
-        ));
-    }
+        .map(|c| CommandView {
+            shell: c.shell.label(),
+            text: terminal(&c.line).into_owned(),
+        })
+        .collect();
     (views, String::new())
-}
-
-/// True when every `-in` list of the command holds only digits and commas.
-fn site_ids_plain(command: &str) -> bool {
-    command.split("-in ").skip(1).all(|rest| {
-        let list = rest.split(' ').next().unwrap_or_default();
-        !list.is_empty() && list.chars().all(|c| c.is_ascii_digit() || c == ',')
-    })
 }
 
 fn hint_view(hint: &Hint) -> HintView {
@@ -856,12 +804,13 @@ mod tests {
     use super::*;
     use crate::report::html::hooks::FindingLevel;
     use crate::report::html::{HtmlOptions, RunData};
+    use crate::shell::{FixLine, Shell};
 
-    fn hint(command: &str, pools: &[&str]) -> Hint {
+    fn hint(lines: &[(Shell, &str)], pools: &[&str]) -> Hint {
         Hint {
             title: "t".into(),
             advice: "a".into(),
-            command: command.into(),
+            commands: lines.iter().map(|(s, l)| FixLine::new(*s, *l)).collect(),
             app_pools: pools.iter().map(|p| (*p).to_owned()).collect(),
             servers: vec!["WEB01".into()],
             count: 1,
@@ -869,52 +818,18 @@ mod tests {
     }
 
     #[test]
-    fn appcmd_lines_get_a_powershell_form_when_the_names_are_plain() {
-        let cmd = "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"Orders\" /startMode:AlwaysRunning & %windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"My Pool\" /startMode:AlwaysRunning";
-        let (views, note) = commands(&hint(cmd, &["Orders", "My Pool"]));
-        assert_eq!(views.len(), 2);
+    fn each_command_line_is_shown_with_its_shell() {
+        let cmd = "%windir%\\system32\\inetsrv\\appcmd.exe set apppool /apppool.name:\"Orders\" /x";
+        let ps = "Set-ItemProperty -LiteralPath 'IIS:\\AppPools\\Orders' -Name x -Value 1";
+        let (views, note) = commands(&hint(
+            &[(Shell::Cmd, cmd), (Shell::PowerShell, ps)],
+            &["Orders"],
+        ));
         assert_eq!((views[0].shell, views[0].text.as_str()), ("cmd", cmd));
-        assert_eq!(views[1].shell, "PowerShell");
-        assert_eq!(
-            views[1].text,
-            "& \"$env:windir\\system32\\inetsrv\\appcmd.exe\" set apppool /apppool.name:\"Orders\" /startMode:AlwaysRunning; & \"$env:windir\\system32\\inetsrv\\appcmd.exe\" set apppool /apppool.name:\"My Pool\" /startMode:AlwaysRunning"
-        );
+        assert_eq!((views[1].shell, views[1].text.as_str()), ("PowerShell", ps));
         assert!(note.is_empty());
-    }
-
-    #[test]
-    fn names_that_mean_something_to_a_shell_get_no_rewritten_form() {
-        for pool in ["$(calc)", "a`b", "x\";calc;\"", "p&q", "%PATH%"] {
-            let cmd = format!(
-                "%windir%\\system32\\inetsrv\\appcmd set apppool /apppool.name:\"{pool}\" /x"
-            );
-            let (views, note) = commands(&hint(&cmd, &[pool]));
-            assert_eq!(views.len(), 1, "{pool}");
-            assert_eq!(views[0].shell, "cmd");
-            assert!(note.contains("check them"), "{pool}");
-        }
-    }
-
-    #[test]
-    fn powershell_gets_an_encoded_cmd_form_only_for_digit_site_lists() {
-        let ps = "Get-Website | Where-Object id -in 2,3 | ForEach-Object { $_.Name }";
-        let (views, _) = commands(&hint(ps, &[]));
-        assert_eq!(views.len(), 2);
-        assert_eq!(views[0].shell, "PowerShell");
-        let encoded = views[1]
-            .text
-            .strip_prefix("powershell.exe -NoProfile -EncodedCommand ")
-            .unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
-        let units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            .collect();
-        assert_eq!(String::from_utf16(&units).unwrap(), ps);
-        let hostile = "Get-Website | Where-Object id -in 2;calc | ForEach-Object { $_.Name }";
-        assert_eq!(commands(&hint(hostile, &[])).0.len(), 1);
+        let (views, _) = commands(&hint(&[(Shell::PowerShell, "x\u{1b}[2J")], &[]));
+        assert_eq!(views[0].text, "x\\x1b[2J");
     }
 
     #[test]
@@ -999,6 +914,7 @@ mod tests {
             groups: &[],
             hints: &[],
             elapsed: std::time::Duration::ZERO,
+            open_example: None,
         };
         let mut out = Vec::new();
         write_scan(&reporter, &report, &mut out).unwrap();

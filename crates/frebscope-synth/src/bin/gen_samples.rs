@@ -984,7 +984,7 @@ fn readme(farm: &Farm, paths: &[PathBuf], total: usize) -> String {
     s.push_str("* `ARR01` - ARR front end, site 1, pool `ArrFront` (PID 2284 all day). URL Rewrite sends\n");
     s.push_str("  `/orders/*` to `orders-farm` and `/catalog/*` to `catalog-farm`, both made of WEB01 and WEB02.\n");
     s.push_str(
-        "  ARR proxy timeout 30 s. Tracing rule: status 404, 502-504, or time taken >= 20 s.\n",
+        "  Farm timeout (protocol@timeout) 30 s, the IIS default. Tracing rule: status 404, 502-504, or time taken >= 20 s.\n",
     );
     s.push_str(
         "* `WEB01`, `WEB02` - backends, site 2, pools `Orders` (ASP.NET Core out of process,\n",
