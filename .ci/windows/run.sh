@@ -61,6 +61,10 @@ trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 rm -rf "$WINEPREFIX"
 mkdir -p "$WINEPREFIX"
 wineboot -i >/dev/null 2>&1
+# One server for the whole run: left to itself it exits a few seconds after its last program,
+# and a test binary starting just then loses it ("recvmsg: Connection reset by peer").
+wineserver -w
+wineserver -p
 system32="$WINEPREFIX/drive_c/windows/system32"
 # Rust's standard library (1.78 and later) imports ProcessPrng from bcryptprimitives.dll, which
 # Wine ships from 8.13 on. For an older Wine, a stand-in built from .ci/windows.
