@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use frebscope::aggregate::GroupBy;
-use frebscope::config::{self, ColorChoice, Config, Environment, Input, Requests, Scan, Show};
+use frebscope::config::{
+    self, ColorChoice, Config, ConfigAudit, Environment, Input, Requests, Scan, Show,
+};
 use frebscope::diagnose;
 use frebscope::discover::Root;
 use frebscope::duration;
@@ -68,6 +70,32 @@ enum Subcommands {
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml --context D:\\logs --context \\\\web02\\logs$
   frebscope show fr000123.xml fr000124.xml --html traces.html")]
     Show(ShowArgs),
+    /// Audit IIS configuration: which settings cause 502s, and the fix for this pool and site.
+    #[command(after_help = "Examples:
+  frebscope config '\\\\web01\\c$\\Windows\\System32\\inetsrv\\config' '\\\\arr01\\c$\\Windows\\System32\\inetsrv\\config'
+  frebscope config copies/            # a folder holding WEB01/c$/..., WEB02/c$/... copies
+  frebscope config WEB01=./web01-applicationHost.config --json
+  frebscope config samples/ --csv findings.csv
+
+A folder is walked for applicationHost.config, redirection.config and web.config (any case).
+The server is SERVER in SERVER=PATH, else the host of a \\\\SERVER\\... path, else the folder
+holding a copied admin share (SERVER/c$/...). A web.config belongs to the site whose
+physicalPath holds it (\\\\SERVER\\d$\\Sites\\Orders\\web.config or SERVER/d$/Sites/Orders/...).")]
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+struct ConfigArgs {
+    /// applicationHost.config, redirection.config or web.config files, or folders; SERVER=PATH
+    /// names the server.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<OsString>,
+    /// Also write the findings as CSV to FILE (`-`: to stdout, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<OsString>,
+    /// Write the files and findings as JSON on stdout instead of the table.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -277,9 +305,22 @@ struct DiagnosisArgs {
     /// ANCM's startupTimeLimit (aspNetCore@startupTimeLimit).
     #[arg(long, value_name = "DURATION", default_value = "120s")]
     startup_time_limit: String,
+    /// IIS configuration (applicationHost.config, web.config, or a folder of them) whose
+    /// timeouts replace the ones above per server, site and application; SERVER=PATH names the
+    /// server. Repeatable; configuration files under the PATHs are read too.
+    #[arg(long = "config", value_name = "[SERVER=]PATH")]
+    iis_config: Vec<OsString>,
 }
 
 impl DiagnosisArgs {
+    /// The `--config` inputs, each path checked with `resolve`.
+    fn iis_config(
+        &self,
+        resolve: Resolve<'_>,
+    ) -> Result<Vec<frebscope::iis::paths::Input>, ConfigError> {
+        config_inputs(&self.iis_config, resolve)
+    }
+
     fn options(&self) -> Result<diagnose::Options, ConfigError> {
         let (farm_timeout, proxy_timeout) = match &self.arr_timeout {
             Some(both) => {
@@ -310,6 +351,20 @@ fn format_of(csv: Option<OsString>, json: bool) -> Format {
         (None, true) => Format::Json,
         (None, false) => Format::Table,
     }
+}
+
+/// `PATH` or `SERVER=PATH` configuration inputs, each path checked with `resolve`.
+fn config_inputs(
+    args: &[OsString],
+    resolve: Resolve<'_>,
+) -> Result<Vec<frebscope::iis::paths::Input>, ConfigError> {
+    args.iter()
+        .map(|arg| {
+            let input = frebscope::iis::paths::parse_input(arg);
+            resolve(input.path.as_os_str())?;
+            Ok(input)
+        })
+        .collect()
 }
 
 /// Decides what a path argument is; the binary passes
@@ -367,9 +422,14 @@ impl Cli {
                     context,
                     diagnosis,
                     view,
+                    iis_config: args.diagnosis.iis_config(resolve)?,
                     html: args.html,
                 })
             }
+            Subcommands::Config(args) => Config::Config(ConfigAudit {
+                inputs: config_inputs(&args.paths, resolve)?,
+                format: format_of(args.csv, args.json),
+            }),
         })
     }
 }
@@ -416,6 +476,7 @@ impl InputArgs {
             None => env.default_threads(),
         };
         let skipped_csv = skipped_csv_target(self.skipped_csv)?;
+        let iis_config = self.diagnosis.iis_config(resolve)?;
         let roots = self
             .paths
             .iter()
@@ -429,6 +490,7 @@ impl InputArgs {
             progress: !self.no_progress,
             stats: self.stats,
             skipped_csv,
+            iis_config,
         })
     }
 }

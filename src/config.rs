@@ -30,6 +30,17 @@ pub enum Config {
     Requests(Requests),
     /// `show`: traces in depth.
     Show(Show),
+    /// `config`: the audit of IIS configuration files.
+    Config(ConfigAudit),
+}
+
+/// `config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigAudit {
+    /// Files or folders, each with the server it belongs to when given as `SERVER=PATH`.
+    pub inputs: Vec<crate::iis::paths::Input>,
+    /// Output format.
+    pub format: Format,
 }
 
 /// What `scan` and `requests` read, and how.
@@ -49,6 +60,9 @@ pub struct Input {
     pub stats: bool,
     /// Write every skipped file as CSV to this file.
     pub skipped_csv: Option<PathBuf>,
+    /// IIS configuration to diagnose with (`--config`), besides the configuration files found
+    /// under the roots.
+    pub iis_config: Vec<crate::iis::paths::Input>,
 }
 
 /// `scan`.
@@ -92,6 +106,8 @@ pub struct Show {
     pub diagnosis: diagnose::Options,
     /// How to print.
     pub view: ShowOptions,
+    /// IIS configuration to diagnose with (`--config`).
+    pub iis_config: Vec<crate::iis::paths::Input>,
     /// Write the traces to this HTML file instead of the terminal (`--html`).
     pub html: Option<PathBuf>,
 }
@@ -104,6 +120,7 @@ impl Config {
         let format = match self {
             Config::Scan(scan) => &scan.format,
             Config::Requests(requests) => &requests.format,
+            Config::Config(audit) => &audit.format,
             Config::Show(_) => return false,
         };
         matches!(format, Format::Json | Format::Csv(Target::Stdout))

@@ -39,6 +39,7 @@ pub mod duration;
 pub mod error;
 mod event_names;
 pub mod filter;
+pub mod iis;
 pub mod model;
 pub mod parse;
 pub mod report;

@@ -16,6 +16,7 @@ use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
 use crate::error::FileError;
+use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
 use crate::report::csv::CsvReporter;
@@ -54,11 +55,13 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
         Config::Scan(scan) => run_scan(scan, streams),
         Config::Requests(requests) => run_requests(requests, streams),
         Config::Show(show) => run_show(show, streams),
+        Config::Config(audit) => run_config(audit, streams),
     }
 }
 
 /// Everything read from the inputs.
 struct Collected {
+    farm: iis::diagnosis::FarmConfig,
     traces: Vec<Trace>,
     skipped: Vec<FileError>,
     analysis: diagnose::Analysis,
@@ -92,8 +95,10 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let (farm, config_errors) = load_iis_config(&input.iis_config, &input.roots, err)?;
+    skipped.extend(config_errors);
     let diagnosing = Instant::now();
-    let analysis = diagnose::analyze(&traces, diagnosis);
+    let analysis = analyze(&traces, diagnosis, &farm);
     let matched = traces
         .iter()
         .enumerate()
@@ -108,6 +113,7 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         diagnose: diagnosing.elapsed(),
     };
     Ok(Collected {
+        farm,
         traces,
         skipped,
         analysis,
@@ -223,7 +229,16 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     let groups = aggregate::group(traces, diagnoses, matched, scan.by);
     // Traces outside the filters were only read as far as their head and have no verdict,
     // so the hints of all traces are the hints of the matched ones.
-    let hints = diagnose::hints(traces, analysis);
+    let mut hints = diagnose::hints(traces, analysis);
+    if !collected.farm.servers.is_empty() {
+        hints = iis::diagnosis::hints(
+            &collected.farm,
+            traces,
+            analysis,
+            hints,
+            &scan.input.filters.status,
+        );
+    }
     let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
         suggest::show_line(
             suggest::platform_shell(),
@@ -293,6 +308,7 @@ fn write_html(
     err: &mut dyn Write,
 ) -> Result<()> {
     let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let findings = html_findings(&collected.farm);
     let reporter = HtmlReporter {
         run: html::RunData {
             traces: &collected.traces,
@@ -304,7 +320,7 @@ fn write_html(
         },
         options,
         markers: &markers,
-        findings: &[],
+        findings: &findings,
     };
     let path = &options.path;
     let mut file = create(path)?;
@@ -500,6 +516,7 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
 /// (process generations, ARR links) give the verdict `scan` gives. Each named trace is then
 /// read in full and printed.
 fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let (farm, config_errors) = load_iis_config(&config.iis_config, &[], streams.err)?;
     let targets = discover::discover(&config.files);
     warn_empty_patterns(&targets.empty_patterns, streams.err)?;
     if targets.files.is_empty() && targets.errors.is_empty() {
@@ -537,8 +554,12 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
             Err(e) => skipped_neighbours.push(e),
         }
     }
-    let diagnoses = diagnose::diagnose(&traces, &config.diagnosis);
-    let mut status = RunStatus::Complete;
+    let diagnoses = analyze(&traces, &config.diagnosis, &farm).diagnoses;
+    let mut status = if config_errors.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    };
     let shown: Vec<(&Trace, &Diagnosis)> =
         traces.iter().zip(&diagnoses).take(shown_count).collect();
     if let Some(target) = &config.html {
@@ -638,4 +659,138 @@ fn roots_text(roots: &[Root]) -> String {
 /// `--context`) is read once.
 fn identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Diagnoses with the configured timeouts where the configuration of a trace's server is known.
+fn analyze(
+    traces: &[Trace],
+    base: &diagnose::Options,
+    farm: &iis::diagnosis::FarmConfig,
+) -> diagnose::Analysis {
+    if farm.servers.is_empty() {
+        return diagnose::analyze(traces, base);
+    }
+    diagnose::analyze_configured(traces, base, &|t| farm.options_for(t, base))
+}
+
+/// The IIS configuration of a run: `--config` inputs and configuration files under the
+/// folders read. Files that could not be read come back as skipped entries (exit 2).
+fn load_iis_config(
+    given: &[iis::paths::Input],
+    roots: &[Root],
+    err: &mut dyn Write,
+) -> Result<(iis::diagnosis::FarmConfig, Vec<FileError>)> {
+    let mut inputs = given.to_vec();
+    for root in roots {
+        if let Root::Dir(dir) = root {
+            let (found, _) = iis::paths::walk(dir);
+            inputs.extend(
+                found
+                    .into_iter()
+                    .map(|path| iis::paths::Input { server: None, path }),
+            );
+        }
+    }
+    if inputs.is_empty() {
+        return Ok((iis::diagnosis::FarmConfig::default(), Vec::new()));
+    }
+    let loaded = iis::load(&inputs);
+    for note in &loaded.notes {
+        writeln!(err, "frebscope: config: {}", terminal(note))?;
+    }
+    let errors = loaded
+        .files
+        .iter()
+        .filter_map(|f| {
+            f.error.as_ref().map(|e| FileError {
+                path: PathBuf::from(&f.path),
+                reason: crate::error::SkipReason::Malformed,
+                detail: e.clone(),
+            })
+        })
+        .collect();
+    Ok((
+        iis::diagnosis::FarmConfig {
+            servers: loaded.servers,
+        },
+        errors,
+    ))
+}
+
+/// `frebscope config`: the audit as a table, JSON or CSV; exit 2 when a file was not read.
+fn run_config(config: &config::ConfigAudit, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let audit = iis::audit(&config.inputs);
+    match &config.format {
+        Format::Table => iis::report::write_table(&audit, streams.width, streams.out)?,
+        Format::Json => iis::report::write_json(&audit, streams.out)?,
+        Format::Csv(Target::Stdout) => iis::report::write_csv(&audit, streams.out)?,
+        Format::Csv(Target::File(path)) => {
+            iis::report::write_table(&audit, streams.width, streams.out)?;
+            let mut file = create(path)?;
+            iis::report::write_csv(&audit, &mut file)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            file.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+            writeln!(
+                streams.err,
+                "frebscope: wrote {}",
+                terminal(&path.display().to_string())
+            )?;
+        }
+    }
+    streams.out.flush()?;
+    for note in &audit.notes {
+        writeln!(streams.err, "frebscope: {}", terminal(note))?;
+    }
+    let failed: Vec<_> = audit.files.iter().filter(|f| f.error.is_some()).collect();
+    for f in &failed {
+        writeln!(
+            streams.err,
+            "frebscope: not read: {}",
+            terminal(f.error.as_deref().unwrap_or(""))
+        )?;
+    }
+    Ok(if failed.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Partial
+    })
+}
+
+/// The configuration findings of the servers a scan read configuration for, for the HTML
+/// report.
+fn html_findings(farm: &iis::diagnosis::FarmConfig) -> Vec<html::ConfigFinding> {
+    use iis::findings::Severity;
+    iis::servers_findings(&farm.servers)
+        .into_iter()
+        .map(|f| {
+            let place: Vec<String> = [("server", &f.server), ("pool", &f.pool), ("site", &f.site)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+                .collect();
+            let command = f
+                .fix
+                .iter()
+                .map(|x| format!("{}> {}", x.shell.as_str(), x.command))
+                .collect::<Vec<_>>()
+                .join("\n");
+            html::ConfigFinding {
+                level: match f.severity {
+                    Severity::High => html::FindingLevel::Error,
+                    Severity::Medium => html::FindingLevel::Warning,
+                    Severity::Low | Severity::Info => html::FindingLevel::Info,
+                },
+                title: format!(
+                    "{} ({}): {} = {}",
+                    f.id,
+                    place.join(", "),
+                    f.setting,
+                    f.value
+                ),
+                detail: f.why,
+                source: f.source,
+                command: (!command.is_empty()).then_some(command),
+            }
+        })
+        .collect()
 }

@@ -477,6 +477,7 @@ fn reports_escape_without_the_guard() {
         progress: false,
         stats: true,
         skipped_csv: None,
+        iis_config: Vec::new(),
     };
     let scan = |by| {
         Config::Scan(Scan {
@@ -509,6 +510,7 @@ fn reports_escape_without_the_guard() {
                 color: false,
             },
             html: None,
+            iis_config: Vec::new(),
         }),
     ];
     for config in configs {

@@ -96,8 +96,28 @@ pub fn diagnose(traces: &[Trace], options: &Options) -> Vec<Diagnosis> {
     analyze(traces, options).diagnoses
 }
 
+/// The options of one trace when the servers' configuration is known, and for each rule the
+/// note that names where its configured timeout came from (appended to that rule's evidence).
+#[derive(Debug, Clone, Default)]
+pub struct TraceOptions {
+    /// The options with the configured timeouts.
+    pub options: Options,
+    /// Rule id -> note (` [configured proxy@timeout 30 s on ARR01: ...]`).
+    pub notes: std::collections::BTreeMap<&'static str, String>,
+}
+
 /// [`diagnose`], keeping the process generations for [`hints`].
 pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
+    analyze_configured(traces, options, &|_| None)
+}
+
+/// [`analyze`] with per-trace options (the configured timeouts of the trace's server, site
+/// and application) where `configured` knows them.
+pub fn analyze_configured(
+    traces: &[Trace],
+    options: &Options,
+    configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
+) -> Analysis {
     // The rules run after every file is read, while no other work is left: spread over the
     // cores, they no longer add their time to the run's.
     let (processes, backends) = rayon::join(
@@ -108,6 +128,7 @@ pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
         .par_iter()
         .enumerate()
         .map(|(index, trace)| {
+            let own = configured(trace);
             let facts = rules::Facts {
                 trace,
                 process: &processes[index],
@@ -115,9 +136,13 @@ pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
                     trace: &traces[b],
                     process: &processes[b],
                 }),
-                options,
+                options: own.as_ref().map_or(options, |o| &o.options),
             };
-            diagnose_one(&facts)
+            let mut diagnosis = diagnose_one(&facts);
+            if let Some(note) = own.as_ref().and_then(|o| o.notes.get(diagnosis.rule)) {
+                diagnosis.evidence.push_str(note);
+            }
+            diagnosis
         })
         .collect();
     Analysis {

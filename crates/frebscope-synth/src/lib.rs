@@ -24,6 +24,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, Utc};
 
 pub mod events;
+pub mod iis_config;
 pub mod recipes;
 
 /// An HTTP status with the IIS substatus, written as IIS writes it (`502.3`, `404`).

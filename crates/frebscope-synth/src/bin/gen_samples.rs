@@ -956,6 +956,14 @@ fn main() -> std::io::Result<()> {
         fs::write(&full, xml)?;
         paths[i] = rel;
     }
+    let configs = frebscope_synth::iis_config::demo_farm();
+    for file in &configs {
+        let full = out.join(&file.path);
+        if let Some(parent) = full.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&full, &file.text)?;
+    }
     fs::write(out.join("README.md"), readme(&farm, &paths, total))?;
     eprintln!(
         "wrote {} traces, {} bytes, to {}",
@@ -992,6 +1000,21 @@ fn readme(farm: &Farm, paths: &[PathBuf], total: usize) -> String {
     s.push_str("  AspNetCoreModuleV2, requestTimeout 2 min) and `Catalog` (ASP.NET 4.8,\n");
     s.push_str("  ManagedPipelineHandler). Pool idle timeout 20 min. Tracing rule: status 400-599, or time\n");
     s.push_str("  taken >= 10 s.\n\n");
+    s.push_str("Each server's configuration sits where an admin share would show it:\n");
+    s.push_str(
+        "`<SERVER>/c$/Windows/System32/inetsrv/config/applicationHost.config`, and the Orders\n",
+    );
+    s.push_str(
+        "application's web.config at `WEB0x/d$/sites/shop/orders/web.config` (its physicalPath\n",
+    );
+    s.push_str("`D:\\sites\\shop\\orders`). They tell the same story as the traces: the backend pools are\n");
+    s.push_str("OnDemand with the default 20 min idle timeout and nothing preloaded, Orders runs ASP.NET\n");
+    s.push_str(
+        "Core out of process with requestTimeout 2 min (set in its web.config), and ARR01 routes\n",
+    );
+    s.push_str("`/orders` to `orders-farm` (protocol timeout 30 s, written) and `/catalog` to\n");
+    s.push_str("`catalog-farm` (30 s, the farm's schema default). `frebscope config samples/` audits them;\n");
+    s.push_str("`frebscope scan samples/` reads them too and states its hints in their terms.\n\n");
     s.push_str(
         "Worker processes (w3wp PIDs) per pool, with the gaps that made IIS shut them down:\n\n",
     );
