@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use frebscope::aggregate::GroupBy;
 use frebscope::config::{
-    self, ColorChoice, Config, ConfigAudit, Environment, Input, Requests, Scan, Show,
+    self, ColorChoice, Config, ConfigAudit, Environment, EventInput, Events, Input, Requests, Scan,
+    Show, Timeline,
 };
 use frebscope::diagnose;
 use frebscope::discover::Root;
@@ -34,7 +35,11 @@ Examples:
     frebscope requests D:\\logs --since 2h --app-pool Orders --csv -
 
   Read one trace in depth:
-    frebscope show D:\\logs\\W3SVC2\\fr000123.xml";
+    frebscope show D:\\logs\\W3SVC2\\fr000123.xml
+
+  With the servers' event logs, and each worker process's life:
+    frebscope scan D:\\logs --events D:\\exports
+    frebscope timeline D:\\logs --events D:\\exports";
 
 /// Read IIS Failed Request Tracing (FREB) logs in bulk: group the failures and say, for each,
 /// whether the worker process, the proxy layer (ARR, URL Rewrite, ANCM) or startup caused it.
@@ -70,6 +75,24 @@ enum Subcommands {
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml --context D:\\logs --context \\\\web02\\logs$
   frebscope show fr000123.xml fr000124.xml --html traces.html")]
     Show(ShowArgs),
+    /// List the WAS, ANCM and crash events read from event logs (.evtx, wevtutil XML,
+    /// PowerShell CSV or JSON).
+    #[command(after_help = "Examples:
+  frebscope events D:\\exports\\WEB01-System.evtx D:\\exports\\WEB01-Application.evtx
+  frebscope events samples/events --json
+  frebscope events web02-events.csv --events-utc-offset +01:00 --csv -
+
+Export them on the server with, for example:
+  wevtutil epl System WEB01-System.evtx
+  wevtutil qe System /q:\"*[System[Provider[@Name='Microsoft-Windows-WAS']]]\" /f:xml > was.xml
+  Get-WinEvent -LogName System,Application | Export-Csv events.csv")]
+    Events(EventsArgs),
+    /// Show the life of each worker process (start, end and why) with its failures on it.
+    #[command(after_help = "Examples:
+  frebscope timeline samples/ --events samples/events
+  frebscope timeline D:\\logs --events D:\\exports --app-pool Orders
+  frebscope timeline D:\\logs --events D:\\exports --json > timeline.json")]
+    Timeline(TimelineArgs),
     /// Audit IIS configuration: which settings cause 502s, and the fix for this pool and site.
     #[command(after_help = "Examples:
   frebscope config '\\\\web01\\c$\\Windows\\System32\\inetsrv\\config' '\\\\arr01\\c$\\Windows\\System32\\inetsrv\\config'
@@ -82,6 +105,78 @@ The server is SERVER in SERVER=PATH, else the host of a \\\\SERVER\\... path, el
 holding a copied admin share (SERVER/c$/...). A web.config belongs to the site whose
 physicalPath holds it (\\\\SERVER\\d$\\Sites\\Orders\\web.config or SERVER/d$/Sites/Orders/...).")]
     Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+struct EventsArgs {
+    /// Event log files or folders (walked for *.evtx, *.xml, *.csv, *.json).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// UTC offset of local times in PowerShell exports (TimeCreated), e.g. +01:00.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    events_utc_offset: Option<String>,
+    /// Also write the events as CSV to FILE (`-`: to stdout, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<OsString>,
+    /// Write the events as JSON on stdout instead of the table.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Name every file that was not wholly read, not only the first 20.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+}
+
+#[derive(Debug, Args)]
+struct TimelineArgs {
+    /// Write the timeline as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// The servers' event logs, read with the traces.
+#[derive(Debug, Args)]
+struct EventLogArgs {
+    /// Event logs of the servers (.evtx, wevtutil XML, PowerShell CSV/JSON): files or
+    /// folders. They prove idle shutdowns, recycles, crashes and application starts. Put it
+    /// after the trace paths: it takes every path that follows.
+    #[arg(long = "events", value_name = "PATH", num_args = 1..)]
+    events: Vec<PathBuf>,
+    /// UTC offset of local times in PowerShell exports (TimeCreated), e.g. +01:00.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    events_utc_offset: Option<String>,
+}
+
+impl EventLogArgs {
+    fn into_input(self, resolve: Resolve<'_>) -> Result<EventInput, ConfigError> {
+        event_input(self.events, self.events_utc_offset, resolve)
+    }
+}
+
+/// Checks the offset, then that every event path exists (with the roots' resolver).
+fn event_input(
+    paths: Vec<PathBuf>,
+    offset: Option<String>,
+    resolve: Resolve<'_>,
+) -> Result<EventInput, ConfigError> {
+    let utc_offset = match offset {
+        Some(text) => Some(frebscope::events::parse_offset(&text).ok_or_else(|| {
+            ConfigError::InvalidFilter {
+                flag: "--events-utc-offset",
+                value: text.clone(),
+                expected: "an offset from UTC such as +01:00, -05:00, +0530 or UTC".into(),
+            }
+        })?),
+        None => None,
+    };
+    for path in &paths {
+        resolve(path.as_os_str())?;
+    }
+    Ok(EventInput {
+        paths,
+        options: frebscope::events::ReadOptions { utc_offset },
+    })
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +265,8 @@ struct ShowArgs {
     #[command(flatten)]
     color: ColorArgs,
     #[command(flatten)]
+    event_logs: EventLogArgs,
+    #[command(flatten)]
     diagnosis: DiagnosisArgs,
 }
 
@@ -242,6 +339,8 @@ struct InputArgs {
     no_progress: bool,
     #[command(flatten)]
     color: ColorArgs,
+    #[command(flatten)]
+    event_logs: EventLogArgs,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
 }
@@ -424,11 +523,22 @@ impl Cli {
                     view,
                     iis_config: args.diagnosis.iis_config(resolve)?,
                     html: args.html,
+                    events: args.event_logs.into_input(resolve)?,
                 })
             }
             Subcommands::Config(args) => Config::Config(ConfigAudit {
                 inputs: config_inputs(&args.paths, resolve)?,
                 format: format_of(args.csv, args.json),
+            }),
+            Subcommands::Events(args) => Config::Events(Events {
+                format: format_of(args.csv, args.json),
+                verbose: args.verbose,
+                input: event_input(args.paths, args.events_utc_offset, resolve)?,
+            }),
+            Subcommands::Timeline(args) => Config::Timeline(Timeline {
+                diagnosis: args.input.diagnosis.options()?,
+                json: args.json,
+                input: args.input.into_input(env, resolve)?,
             }),
         })
     }
@@ -482,6 +592,7 @@ impl InputArgs {
             .iter()
             .map(|p| resolve(p))
             .collect::<Result<Vec<_>, _>>()?;
+        let events = self.event_logs.into_input(resolve)?;
         Ok(Input {
             roots,
             filters,
@@ -491,6 +602,7 @@ impl InputArgs {
             stats: self.stats,
             skipped_csv,
             iis_config,
+            events,
         })
     }
 }

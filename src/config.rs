@@ -30,6 +30,10 @@ pub enum Config {
     Requests(Requests),
     /// `show`: traces in depth.
     Show(Show),
+    /// `events`: what the event logs hold.
+    Events(Events),
+    /// `timeline`: the life of every worker process, with the failures placed on it.
+    Timeline(Timeline),
     /// `config`: the audit of IIS configuration files.
     Config(ConfigAudit),
 }
@@ -63,6 +67,39 @@ pub struct Input {
     /// IIS configuration to diagnose with (`--config`), besides the configuration files found
     /// under the roots.
     pub iis_config: Vec<crate::iis::paths::Input>,
+    /// The servers' event logs, read with the traces (`--events`).
+    pub events: EventInput,
+}
+
+/// Event logs given with `--events` (or to `frebscope events`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventInput {
+    /// Files and folders of `.evtx`, wevtutil XML, PowerShell CSV or JSON exports.
+    pub paths: Vec<PathBuf>,
+    /// How to read local times.
+    pub options: crate::events::ReadOptions,
+}
+
+/// `events`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Events {
+    /// What to read.
+    pub input: EventInput,
+    /// Output format.
+    pub format: Format,
+    /// Name every file that was not wholly read.
+    pub verbose: bool,
+}
+
+/// `timeline`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeline {
+    /// What to read.
+    pub input: Input,
+    /// Timeouts and windows of the diagnosis.
+    pub diagnosis: diagnose::Options,
+    /// JSON instead of the text view.
+    pub json: bool,
 }
 
 /// `scan`.
@@ -110,6 +147,8 @@ pub struct Show {
     pub iis_config: Vec<crate::iis::paths::Input>,
     /// Write the traces to this HTML file instead of the terminal (`--html`).
     pub html: Option<PathBuf>,
+    /// The servers' event logs (`--events`).
+    pub events: EventInput,
 }
 
 impl Config {
@@ -122,6 +161,8 @@ impl Config {
             Config::Requests(requests) => &requests.format,
             Config::Config(audit) => &audit.format,
             Config::Show(_) => return false,
+            Config::Events(events) => &events.format,
+            Config::Timeline(timeline) => return timeline.json,
         };
         matches!(format, Format::Json | Format::Csv(Target::Stdout))
     }

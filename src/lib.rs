@@ -38,6 +38,7 @@ pub mod discover;
 pub mod duration;
 pub mod error;
 mod event_names;
+pub mod events;
 pub mod filter;
 pub mod iis;
 pub mod model;
@@ -47,5 +48,6 @@ pub mod run;
 mod sanitize;
 pub mod shell;
 pub mod show;
+pub mod timeline;
 
 pub use sanitize::TerminalGuard;

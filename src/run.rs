@@ -16,6 +16,7 @@ use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
 use crate::error::FileError;
+use crate::events::{self, EventLog};
 use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
 use crate::parse;
@@ -26,6 +27,7 @@ use crate::report::table::TableReporter;
 use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
+use crate::timeline;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,8 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
         Config::Requests(requests) => run_requests(requests, streams),
         Config::Show(show) => run_show(show, streams),
         Config::Config(audit) => run_config(audit, streams),
+        Config::Events(events) => run_events(events, streams),
+        Config::Timeline(timeline) => run_timeline(timeline, streams),
     }
 }
 
@@ -67,6 +71,7 @@ struct Collected {
     analysis: diagnose::Analysis,
     matched: Vec<usize>,
     stats: Stats,
+    events: EventLog,
 }
 
 #[derive(Default)]
@@ -97,8 +102,9 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let (farm, config_errors) = load_iis_config(&input.iis_config, &input.roots, err)?;
     skipped.extend(config_errors);
+    let events = read_events(&input.events);
     let diagnosing = Instant::now();
-    let analysis = analyze(&traces, diagnosis, &farm);
+    let analysis = analyze(&traces, &events.events, diagnosis, &farm);
     let matched = traces
         .iter()
         .enumerate()
@@ -119,7 +125,99 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         analysis,
         matched,
         stats,
+        events,
     })
+}
+
+/// The event logs of `--events`; nothing without it.
+fn read_events(input: &config::EventInput) -> EventLog {
+    if input.paths.is_empty() {
+        return EventLog::default();
+    }
+    events::read_paths(&input.paths, &input.options)
+}
+
+/// Names the event files that were not wholly read; true when there were any.
+fn report_event_problems(log: &EventLog, verbose: bool, err: &mut dyn Write) -> Result<bool> {
+    if log.problems.is_empty() {
+        return Ok(false);
+    }
+    let n = log.problems.len();
+    writeln!(
+        err,
+        "frebscope: {n} event file{} not wholly read:",
+        if n == 1 { "" } else { "s" }
+    )?;
+    let shown = if verbose { n } else { SKIPPED_SHOWN };
+    for p in log.problems.iter().take(shown) {
+        writeln!(
+            err,
+            "  {}: {}: {}",
+            terminal(&p.path.display().to_string()),
+            p.reason,
+            terminal(&p.detail)
+        )?;
+    }
+    if n > shown {
+        writeln!(
+            err,
+            "  ... and {} more (all of them with --verbose)",
+            n - shown
+        )?;
+    }
+    Ok(true)
+}
+
+/// `frebscope events`: what the event logs hold.
+fn run_events(config: &config::Events, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let log = read_events(&config.input);
+    // Like the timeline, the listing fits 100 columns wherever it goes.
+    let width = 100;
+    match &config.format {
+        Format::Table => events::listing::table(&log, width, streams.out)?,
+        Format::Json => events::listing::json(&log, streams.out)?,
+        Format::Csv(Target::Stdout) => {
+            events::listing::csv(&log, streams.out)?;
+            writeln!(streams.err, "frebscope: {}", events::listing::summary(&log))?;
+        }
+        Format::Csv(Target::File(path)) => {
+            events::listing::table(&log, width, streams.out)?;
+            let mut file = create(path)?;
+            events::listing::csv(&log, &mut file)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            file.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+        }
+    }
+    streams.out.flush()?;
+    let partial = report_event_problems(&log, config.verbose, streams.err)?;
+    Ok(if partial {
+        RunStatus::Partial
+    } else {
+        RunStatus::Complete
+    })
+}
+
+/// `frebscope timeline`: each worker process's life, with its failures.
+fn run_timeline(config: &config::Timeline, streams: &mut Streams<'_>) -> Result<RunStatus> {
+    let reporting = Instant::now();
+    let mut files = OutputFiles::create(&Format::Table, &config.input)?;
+    let collected = collect(&config.input, &config.diagnosis, streams.err)?;
+    let timeline = timeline::build(
+        &collected.traces,
+        &collected.analysis.diagnoses,
+        &collected.analysis.processes,
+        &collected.matched,
+        &collected.events.events,
+    );
+    if config.json {
+        serde_json::to_writer_pretty(&mut *streams.out, &timeline)?;
+        writeln!(streams.out)?;
+    } else {
+        timeline::render(&timeline, 100, streams.out)?;
+    }
+    streams.out.flush()?;
+    finish(&config.input, collected, reporting, &mut files, streams)
 }
 
 /// Reads every file on a pool of `--threads` threads; results come back in file order.
@@ -354,10 +452,18 @@ fn finish(
     if let (Some(path), Some(file)) = (&input.skipped_csv, files.skipped_csv.as_mut()) {
         write_skipped_csv(path, &collected.skipped, file)?;
     }
+    let events_partial = report_event_problems(&collected.events, input.verbose, streams.err)?;
+    if !input.events.paths.is_empty() {
+        writeln!(
+            streams.err,
+            "frebscope: events: {}",
+            events::listing::summary(&collected.events)
+        )?;
+    }
     if input.stats {
         write_stats(&collected.stats, reporting.elapsed(), streams.err)?;
     }
-    let status = if collected.skipped.is_empty() {
+    let status = if collected.skipped.is_empty() && !events_partial {
         RunStatus::Complete
     } else {
         RunStatus::Partial
@@ -554,12 +660,16 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
             Err(e) => skipped_neighbours.push(e),
         }
     }
-    let diagnoses = analyze(&traces, &config.diagnosis, &farm).diagnoses;
+    let event_log = read_events(&config.events);
+    let diagnoses = analyze(&traces, &event_log.events, &config.diagnosis, &farm).diagnoses;
     let mut status = if config_errors.is_empty() {
         RunStatus::Complete
     } else {
         RunStatus::Partial
     };
+    if report_event_problems(&event_log, false, streams.err)? {
+        status = RunStatus::Partial;
+    }
     let shown: Vec<(&Trace, &Diagnosis)> =
         traces.iter().zip(&diagnoses).take(shown_count).collect();
     if let Some(target) = &config.html {
@@ -664,13 +774,14 @@ fn identity(path: &Path) -> PathBuf {
 /// Diagnoses with the configured timeouts where the configuration of a trace's server is known.
 fn analyze(
     traces: &[Trace],
+    events: &[events::ServerEvent],
     base: &diagnose::Options,
     farm: &iis::diagnosis::FarmConfig,
 ) -> diagnose::Analysis {
     if farm.servers.is_empty() {
-        return diagnose::analyze(traces, base);
+        return diagnose::analyze_with_events(traces, events, base);
     }
-    diagnose::analyze_configured(traces, base, &|t| farm.options_for(t, base))
+    diagnose::analyze_in_context(traces, events, base, &|t| farm.options_for(t, base))
 }
 
 /// The IIS configuration of a run: `--config` inputs and configuration files under the

@@ -478,6 +478,7 @@ fn reports_escape_without_the_guard() {
         stats: true,
         skipped_csv: None,
         iis_config: Vec::new(),
+        events: Default::default(),
     };
     let scan = |by| {
         Config::Scan(Scan {
@@ -511,6 +512,7 @@ fn reports_escape_without_the_guard() {
             },
             html: None,
             iis_config: Vec::new(),
+            events: Default::default(),
         }),
     ];
     for config in configs {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 
+use super::event_join;
 use super::generations::ProcessInfo;
 use crate::codes;
 use crate::model::{ErrorCode, Status, Trace};
@@ -97,14 +98,17 @@ fn or_unnamed(text: &str) -> &str {
 }
 
 /// The life of the trace's process as the inputs show it, e.g. `first trace of process 4312 in
-/// pool Orders on WEB01, 34.0 s after process 3920's last trace`.
+/// pool Orders on WEB01, 34.0 s after process 3920's last trace`; with the event logs, `...; a
+/// new process after WAS 5186 at 12:08:30 ended the idle process 3920`.
 pub(super) fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
-    let Some(prev) = &info.previous else {
-        return format!(
-            "{} (no earlier process of the pool in the inputs)",
-            process_name(trace)
-        );
-    };
+    let traces = traces_story(trace, info);
+    match &info.started_after {
+        Some(event) => format!("{traces}; {}", event_join::restart_story(event)),
+        None => traces,
+    }
+}
+
+fn traces_story(trace: &Trace, info: &ProcessInfo) -> String {
     let opening = if info.first_for_pid {
         format!("first trace of {}", process_name(trace))
     } else {
@@ -113,6 +117,15 @@ pub(super) fn process_story(trace: &Trace, info: &ProcessInfo) -> String {
             "{}, whose first trace was {age} earlier",
             process_name(trace)
         )
+    };
+    let Some(prev) = &info.previous else {
+        if info.started_after.is_some() {
+            return opening;
+        }
+        return format!(
+            "{} (no earlier process of the pool in the inputs)",
+            process_name(trace)
+        );
     };
     if prev.gap < TimeDelta::zero() {
         format!(

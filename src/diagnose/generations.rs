@@ -22,6 +22,9 @@ pub struct ProcessInfo {
     pub age: Option<TimeDelta>,
     /// The process this one replaced, when the inputs show one.
     pub previous: Option<PreviousProcess>,
+    /// The event that ended the process before this one (WAS 5186, a recycle, a crash), when
+    /// the servers' event logs show one: the process is new even without an earlier trace.
+    pub started_after: Option<crate::events::ServerEvent>,
 }
 
 /// The process seen last before a new one appeared in the same pool.
@@ -42,7 +45,8 @@ impl ProcessInfo {
         let Some(window) = TimeDelta::from_std(window).ok() else {
             return false;
         };
-        self.previous.is_some() && self.age.is_some_and(|age| age <= window)
+        (self.previous.is_some() || self.started_after.is_some())
+            && self.age.is_some_and(|age| age <= window)
     }
 }
 

@@ -9,11 +9,12 @@
 //! function each in `rules`, are documented in `docs/rules.md`; [`hints`] then turns groups of
 //! verdicts into configuration advice.
 
+pub(crate) mod event_join;
 mod evidence;
-mod generations;
+pub(crate) mod generations;
 mod hints;
 mod link;
-mod rules;
+pub(crate) mod rules;
 
 use std::time::Duration;
 
@@ -108,7 +109,7 @@ pub struct TraceOptions {
 
 /// [`diagnose`], keeping the process generations for [`hints`].
 pub fn analyze(traces: &[Trace], options: &Options) -> Analysis {
-    analyze_configured(traces, options, &|_| None)
+    analyze_in_context(traces, &[], options, &|_| None)
 }
 
 /// [`analyze`] with per-trace options (the configured timeouts of the trace's server, site
@@ -118,12 +119,36 @@ pub fn analyze_configured(
     options: &Options,
     configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
 ) -> Analysis {
+    analyze_in_context(traces, &[], options, configured)
+}
+
+/// [`analyze`] with the servers' event logs: events prove process starts and ends, crashes,
+/// hangs and application starts that the traces alone can only infer ([`event_join`]).
+pub fn analyze_with_events(
+    traces: &[Trace],
+    events: &[crate::events::ServerEvent],
+    options: &Options,
+) -> Analysis {
+    analyze_in_context(traces, events, options, &|_| None)
+}
+
+/// [`analyze`] with all that the servers say besides their traces: their event logs, and the
+/// per-trace options their configuration gives (`configured`).
+pub fn analyze_in_context(
+    traces: &[Trace],
+    events: &[crate::events::ServerEvent],
+    options: &Options,
+    configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
+) -> Analysis {
     // The rules run after every file is read, while no other work is left: spread over the
     // cores, they no longer add their time to the run's.
-    let (processes, backends) = rayon::join(
+    let (mut processes, backends) = rayon::join(
         || generations::process_generations(traces),
         || link::link_backends(traces),
     );
+    let event_index = event_join::EventIndex::new(events);
+    event_join::apply(traces, &mut processes, &event_index, options.startup_window);
+    let pools = (!event_index.is_empty()).then(|| event_join::PoolGuess::new(traces));
     let diagnoses = traces
         .par_iter()
         .enumerate()
@@ -137,6 +162,8 @@ pub fn analyze_configured(
                     process: &processes[b],
                 }),
                 options: own.as_ref().map_or(options, |o| &o.options),
+                events: &event_index,
+                pools: pools.as_ref(),
             };
             let mut diagnosis = diagnose_one(&facts);
             if let Some(note) = own.as_ref().and_then(|o| o.notes.get(diagnosis.rule)) {

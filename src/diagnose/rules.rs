@@ -10,7 +10,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use super::Options;
+use super::event_join::{self as ej, EventIndex, PoolGuess};
 use super::evidence as ev;
 use super::generations::ProcessInfo;
 use crate::model::{ArrRoute, Confidence, ErrorCode, Status, Trace, Verdict};
@@ -25,6 +28,10 @@ pub(super) struct Facts<'a> {
     pub backend: Option<Linked<'a>>,
     /// The timeouts to compare with.
     pub options: &'a Options,
+    /// The servers' event logs, by server (empty without `--events`).
+    pub events: &'a EventIndex<'a>,
+    /// Which pool an ARR front end's backend request went to, when no backend trace says.
+    pub pools: Option<&'a PoolGuess>,
 }
 
 /// A linked trace with its own process facts.
@@ -121,7 +128,7 @@ const WARMUP_USER_AGENT: &str = "IIS Application Initialization";
 // ---- facts about a trace -------------------------------------------------------------------
 
 /// The status the verdict is about: the root status, or the module's when the root had none.
-pub(super) fn effective_status(trace: &Trace) -> Status {
+pub(crate) fn effective_status(trace: &Trace) -> Status {
     match (&trace.error, trace.status.code) {
         (Some(error), 0) => error.status,
         _ => trace.status,
@@ -227,6 +234,103 @@ fn forwarder_confidence(trace: &Trace, confidence: Confidence) -> Confidence {
     }
 }
 
+/// Medium for a process inferred new from the traces; high when an event proves it.
+fn startup_confidence(process: &ProcessInfo) -> Confidence {
+    if process.started_after.is_some() {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    }
+}
+
+/// The trace's own process, for the event logs.
+fn own_target(t: &Trace) -> Option<ej::Target<'_>> {
+    ej::Target::of(t)
+}
+
+/// What the event logs say about the application process behind ANCM at the time of the
+/// failure: `Startup` when ANCM started it within `startupTimeLimit` (either side), `Worker`
+/// when it or its w3wp died.
+fn ancm_events(f: &Facts) -> Option<(Verdict, String)> {
+    let target = own_target(f.trace)?;
+    if let Some(e) = ej::app_start(f.events, &target, f.options.startup_time_limit) {
+        return Some((Verdict::Startup, ej::failure_story(e, &target)));
+    }
+    ej::app_failure(f.events, &target)
+        .or_else(|| ej::worker_failure(f.events, &target))
+        .map(|e| (Verdict::Worker, ej::failure_story(e, &target)))
+}
+
+/// The backend an ARR failure went to, as the event logs see it: the linked backend trace's
+/// process, or else the routed server and the pool its traces of the same path ran in.
+fn arr_backend_target<'a>(f: &Facts<'a>) -> Option<(ej::Target<'a>, Option<DateTime<Utc>>)> {
+    if let Some(b) = f.backend {
+        return ej::Target::of(b.trace).map(|t| (t, None));
+    }
+    let t = f.trace;
+    let start = t.start_time?;
+    let server = ej::target_host(t.proxy_target.as_deref()?);
+    let pool = f.pools.and_then(|g| g.pool_for(server, &t.url));
+    let last_seen = pool.and_then(|p| f.pools?.last_seen_before(server, p, start));
+    let target = ej::Target {
+        server,
+        pool,
+        pid: None,
+        site_id: None,
+        start,
+        end: t.end_time.unwrap_or(start).max(start),
+    };
+    Some((target, last_seen))
+}
+
+/// What the backend's event logs say about an ARR failure: its worker process crashed or
+/// hung then (`Worker`), or it had been restarted before the request (`Startup`; a restart
+/// counts within `restart_window` before the failure, or any time after the pool's last sign
+/// of life when the window is `None`).
+fn arr_backend_events(
+    f: &Facts,
+    restart_window: Option<TimeDelta>,
+) -> Option<(Verdict, Confidence, String)> {
+    if f.events.is_empty() {
+        return None;
+    }
+    let (target, last_seen) = arr_backend_target(f)?;
+    if let Some(e) =
+        ej::worker_failure(f.events, &target).or_else(|| ej::app_failure(f.events, &target))
+    {
+        return Some((
+            Verdict::Worker,
+            Confidence::High,
+            ej::failure_story(e, &target),
+        ));
+    }
+    if f.backend.is_some() {
+        // A linked backend's own process facts carry its restart.
+        return None;
+    }
+    let from = match restart_window {
+        Some(window) => Some(target.start - window),
+        None => last_seen,
+    };
+    let restart = ej::ended_before(f.events, &target, target.start, from)?;
+    let recent = target.start - restart.time <= ej::RECENT_RESTART;
+    let pool_known = target.pool.is_some();
+    let confidence = if recent && pool_known {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let pool = target.pool.map_or_else(
+        || " (pool not known from the trace)".to_string(),
+        |p| format!(" in pool {p}"),
+    );
+    Some((
+        Verdict::Startup,
+        confidence,
+        format!("on {}{pool}, {}", target.server, ej::restart_story(restart)),
+    ))
+}
+
 // ---- the rules -----------------------------------------------------------------------------
 
 /// R1: the Application Initialization warm-up request itself failed.
@@ -274,6 +378,16 @@ fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
         return None;
     };
     let detail = failure.map_or_else(String::new, |d| format!(": \"{}\"", d.trim()));
+    if let Some(seen) = ancm_start_failure_event(f, status) {
+        return Some(Finding::new(
+            Verdict::Startup,
+            Confidence::High,
+            format!(
+                "{reason}{detail}, {}; {seen}: the application failed to start (usually deterministic)",
+                ev::code(t.error_code()),
+            ),
+        ));
+    }
     let events = if aspnet_init {
         "the ASP.NET events (source ASP.NET 4.0.30319.0)"
     } else if is_http_platform(t) {
@@ -290,6 +404,20 @@ fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
             t.server
         ),
     ))
+}
+
+/// The ANCM event that says why the application did not start: 1000/1020 for a 502.5,
+/// 1010 (and the in-process start failures) for a 500.0/500.3x.
+fn ancm_start_failure_event(f: &Facts, status: Status) -> Option<String> {
+    let target = own_target(f.trace)?;
+    let ids: &[u32] = if status == Status::new(502, 5) {
+        &[1000, 1020]
+    } else {
+        &[1010, 1007, 1008, 1009, 1029, 1031]
+    };
+    let limit = f.options.startup_time_limit;
+    let event = ej::app_start_failure(f.events, &target, ids, limit)?;
+    Some(ej::failure_story(event, &target))
 }
 
 /// A 502.5 is ARR's WebSocket failure only when ARR set it (HSC lists 502.5 under both ARR and
@@ -357,15 +485,32 @@ fn r4_ancm_request_timeout(f: &Facts) -> Option<Finding> {
         ev::code(t.error_code()),
     );
     let started_app = t.has_event("ANCM_START_APPLICATION_SUCCESS");
+    if !started_app && let Some((verdict, seen)) = ancm_events(f) {
+        let reading = if verdict == Verdict::Startup {
+            "a cold start that outlasted requestTimeout"
+        } else {
+            "the application process hung or died"
+        };
+        return Some(Finding::new(
+            verdict,
+            Confidence::High,
+            format!("{facts}; {seen}: {reading}"),
+        ));
+    }
     if started_app || is_startup_candidate(f.process, f.options) {
         let why = if started_app {
             "ANCM started the application in this request".to_string()
         } else {
             ev::process_story(t, f.process)
         };
+        let confidence = if started_app {
+            Confidence::Medium
+        } else {
+            startup_confidence(f.process)
+        };
         return Some(Finding::new(
             Verdict::Startup,
-            Confidence::Medium,
+            confidence,
             format!("{facts}; {why}: likely a cold start that outlasted requestTimeout"),
         ));
     }
@@ -404,10 +549,22 @@ fn r5_ancm_cannot_connect(f: &Facts) -> Option<Finding> {
             ),
         ));
     }
+    if let Some((verdict, seen)) = ancm_events(f) {
+        let reading = if verdict == Verdict::Startup {
+            "the application was not listening yet while it started"
+        } else {
+            "the application process was down"
+        };
+        return Some(Finding::new(
+            verdict,
+            Confidence::High,
+            format!("{facts}; {seen}: {reading}"),
+        ));
+    }
     if is_startup_candidate(f.process, f.options) {
         return Some(Finding::new(
             Verdict::Startup,
-            Confidence::Medium,
+            startup_confidence(f.process),
             format!("{facts}: likely the application was not listening yet after a restart"),
         ));
     }
@@ -426,7 +583,7 @@ fn crash_events(t: &Trace) -> &'static str {
     if is_http_platform(t) {
         "check the process's stdout log (httpPlatform@stdoutLogFile) and Application Error events in the Application log"
     } else {
-        "check ANCM events 1002/1003 in the Application log"
+        "check ANCM events 1030 (V2) / 1002 (V1) and Application Error 1000 in the Application log"
     }
 }
 
@@ -442,20 +599,30 @@ fn r6_ancm_backend_aborted(f: &Facts) -> Option<Finding> {
     if !(is_process_forwarder(t) && status_is(t, 502, 3) && code_is(t, &codes)) {
         return None;
     }
+    let lost = format!(
+        "{} lost the application process mid-request ({}) after {}",
+        ev::module(t),
+        ev::code(t.error_code()),
+        ev::seconds(waited_ms(t)),
+    );
+    let seen = own_target(t).and_then(|target| {
+        ej::app_failure(f.events, &target)
+            .or_else(|| ej::worker_failure(f.events, &target))
+            .map(|e| ej::failure_story(e, &target))
+    });
+    let look = if is_http_platform(t) {
+        "look for Application Error 1000 for the process httpPlatform@processPath names"
+    } else {
+        "look for ANCM event 1030 (V2) / 1002 (V1) or Application Error 1000 for dotnet.exe"
+    };
+    let evidence = match seen {
+        Some(seen) => format!("{lost}; {seen}: the application process crashed"),
+        None => format!("{lost}: it closed the connection or crashed; {look}"),
+    };
     Some(Finding::new(
         Verdict::Worker,
         forwarder_confidence(t, Confidence::High),
-        format!(
-            "{} lost the application process mid-request ({}) after {}: it closed the connection or crashed; {}",
-            ev::module(t),
-            ev::code(t.error_code()),
-            ev::seconds(waited_ms(t)),
-            if is_http_platform(t) {
-                "look for Application Error 1000 for the process httpPlatform@processPath names"
-            } else {
-                "look for ANCM event 1002 or Application Error 1000 for dotnet.exe"
-            },
-        ),
+        evidence,
     ))
 }
 
@@ -503,6 +670,18 @@ fn r8_arr_timeout(f: &Facts) -> Option<Finding> {
         timeout,
         ev::code(t.error_code()),
     );
+    if let Some((verdict, confidence, seen)) = arr_backend_events(f, None) {
+        let reading = if verdict == Verdict::Startup {
+            "the backend was starting"
+        } else {
+            "the backend's worker process failed"
+        };
+        let mut finding = Finding::new(verdict, confidence, format!("{facts}; {seen}: {reading}"));
+        if let Some(b) = f.backend {
+            finding = finding.linked(b.trace);
+        }
+        return Some(finding);
+    }
     Some(match f.backend {
         Some(backend) => arr_timeout_with_backend(f, backend, facts, waited),
         None => Finding::new(
@@ -576,9 +755,14 @@ fn arr_timeout_with_backend(f: &Facts, b: Linked, facts: String, waited: u64) ->
             "the backend finished sooner, so the time was lost between ARR and the backend",
         )
     };
+    let confidence = if verdict == Verdict::Startup {
+        startup_confidence(b.process)
+    } else {
+        Confidence::Medium
+    };
     Finding::new(
         verdict,
-        Confidence::Medium,
+        confidence,
         format!("{facts}; {backend}: {reading}"),
     )
     .linked(b.trace)
@@ -601,6 +785,24 @@ fn r9_arr_cannot_reach_backend(f: &Facts) -> Option<Finding> {
         Some(WINHTTP_SECURE_FAILURE) => "could not set up TLS with",
         _ => "could not connect to",
     };
+    let window = TimeDelta::from_std(f.options.startup_window).unwrap_or(TimeDelta::MAX);
+    if let Some((verdict, confidence, seen)) = arr_backend_events(f, Some(window)) {
+        let reading = if verdict == Verdict::Startup {
+            "the backend was restarting"
+        } else {
+            "the backend's worker process failed"
+        };
+        return Some(Finding::new(
+            verdict,
+            confidence,
+            format!(
+                "ARR {action} {} ({}) after {}; {seen}: {reading}",
+                ev::target(t),
+                ev::code(t.error_code()),
+                ev::seconds(waited_ms(t)),
+            ),
+        ));
+    }
     Some(Finding::new(
         Verdict::Proxy,
         Confidence::High,
@@ -625,12 +827,15 @@ fn r10_arr_backend_aborted(f: &Facts) -> Option<Finding> {
     {
         return None;
     }
-    let base = format!(
+    let mut base = format!(
         "{} aborted the connection or sent an invalid response to ARR ({}) after {}: the backend closed mid-request or crashed",
         ev::target(t),
         ev::code(t.error_code()),
         ev::seconds(waited_ms(t)),
     );
+    if let Some((Verdict::Worker, _, seen)) = arr_backend_events(f, Some(TimeDelta::zero())) {
+        base = format!("{base}; {seen}");
+    }
     Some(match f.backend {
         Some(b) => Finding::new(
             Verdict::Worker,
@@ -827,6 +1032,16 @@ fn r17_application_restarting(f: &Facts) -> Option<Finding> {
     } else {
         format!("{status} with ANCM_INPROC_REQUEST_SHUTDOWN")
     };
+    let recycle = own_target(t).and_then(|target| {
+        ej::recycle_near(f.events, &target).map(|e| ej::failure_story(e, &target))
+    });
+    if let Some(seen) = recycle {
+        return Some(Finding::new(
+            Verdict::Startup,
+            Confidence::High,
+            format!("{what}; {seen}: the application was shutting down or restarting (recycle)"),
+        ));
+    }
     Some(Finding::new(
         Verdict::Startup,
         Confidence::High,
@@ -859,14 +1074,26 @@ fn r18_capacity(f: &Facts) -> Option<Finding> {
 /// See R19 in docs/rules.md.
 fn r19_new_process(f: &Facts) -> Option<Finding> {
     let t = f.trace;
-    if !is_startup_candidate(f.process, f.options) || t.time_taken_ms < COLD_START_MIN_MS {
+    if !is_startup_candidate(f.process, f.options) {
         return None;
     }
+    // A fast failure counts when WAS ended the previous process just before it.
+    let recent_restart = f.process.started_after.as_ref().is_some_and(|e| {
+        t.start_time
+            .is_some_and(|start| start - e.time <= ej::RECENT_RESTART)
+    });
+    if t.time_taken_ms < COLD_START_MIN_MS && !recent_restart {
+        return None;
+    }
+    let reading = match &f.process.started_after {
+        Some(event) => format!("a cold start after the {}", event.kind),
+        None => "likely a cold start after an idle shutdown, recycle or crash".to_string(),
+    };
     Some(Finding::new(
         Verdict::Startup,
-        Confidence::Medium,
+        startup_confidence(f.process),
         format!(
-            "{}; {} set by {} took {}: likely a cold start after an idle shutdown, recycle or crash",
+            "{}; {} set by {} took {}: {reading}",
             ev::process_story(t, f.process),
             effective_status(t),
             ev::module(t),

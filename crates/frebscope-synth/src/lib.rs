@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub mod event_export;
 pub mod events;
 pub mod iis_config;
 pub mod recipes;

@@ -964,7 +964,10 @@ fn main() -> std::io::Result<()> {
         }
         fs::write(&full, &file.text)?;
     }
-    fs::write(out.join("README.md"), readme(&farm, &paths, total))?;
+    write_events(&out)?;
+    let mut text = readme(&farm, &paths, total);
+    text.push_str(EVENTS_README);
+    fs::write(out.join("README.md"), text)?;
     eprintln!(
         "wrote {} traces, {} bytes, to {}",
         farm.samples.len(),
@@ -1093,3 +1096,132 @@ fn readme(farm: &Farm, paths: &[PathBuf], total: usize) -> String {
     s.push_str("\nAll dates are 2025-03-11. No `freb.xsl` is included; open the files with frebscope or any\nXML viewer.\n");
     s
 }
+
+/// The servers' event logs over the same day, as their admins exported them: WEB01's System
+/// and Application logs with `wevtutil qe ... /f:xml`, WEB02's with `Get-WinEvent | Export-Csv`
+/// from Windows PowerShell 5.1 on a machine an hour ahead of UTC (CET).
+fn write_events(out: &Path) -> std::io::Result<()> {
+    use frebscope_synth::event_export::{
+        self as ex, ancm_process_exit, ancm_process_start, application_crash, was_idle_shutdown,
+        was_scheduled_recycle,
+    };
+    let web01 = "WEB01.shop.local";
+    let web02 = "WEB02.shop.local";
+    let orders_root = "C:\\inetpub\\shop\\orders\\";
+    let dotnet = "C:\\Program Files\\dotnet\\dotnet.exe";
+    let mut web01_system = vec![
+        // Idle timeout 20 min after each process's last request.
+        was_idle_shutdown(day(10, 42, 3, 410), web01, 5220, "Catalog", 20),
+        was_idle_shutdown(day(12, 8, 30, 655), web01, 4812, "Orders", 20),
+        was_idle_shutdown(day(14, 18, 2, 120), web01, 10448, "Catalog", 20),
+        was_idle_shutdown(day(17, 48, 40, 905), web01, 9304, "Orders", 20),
+        was_idle_shutdown(day(19, 51, 10, 330), web01, 11876, "Orders", 20),
+        // A pool no trace comes from: its recycle concerns nothing.
+        was_scheduled_recycle(day(3, 0, 0, 12), web01, 2920, "Reports"),
+    ];
+    let mut web01_application = vec![
+        // The morning start of Orders, hours before any failure.
+        ancm_process_start(day(8, 4, 58, 201), web01, 2, 3176, 21744, 4812),
+        // The dotnet process of Orders crashes mid-request at 10:41:27 and ANCM starts another.
+        application_crash(
+            day(10, 41, 30, 512),
+            web01,
+            "dotnet.exe",
+            dotnet,
+            3176,
+            0xe043_4352,
+        ),
+        ancm_process_exit(
+            day(10, 41, 30, 790),
+            web01,
+            2,
+            orders_root,
+            3176,
+            21744,
+            4812,
+        ),
+        ancm_process_start(day(10, 41, 33, 64), web01, 2, 6004, 25318, 4812),
+        // The cold starts of 13:10 and 19:05.
+        ancm_process_start(day(13, 10, 38, 845), web01, 2, 7720, 15507, 9304),
+        ancm_process_start(day(19, 6, 6, 118), web01, 2, 12440, 30112, 11876),
+    ];
+    let mut web02 = vec![
+        was_idle_shutdown(day(15, 10, 10, 577), web02, 3904, "Orders", 20),
+        // Written when the start completed, after the request that waited for it had failed.
+        ancm_process_start(day(15, 42, 58, 402), web02, 2, 9040, 18223, 8716),
+        ancm_process_start(day(8, 19, 40, 16), web02, 2, 2616, 17002, 3904),
+        // After the day's last failure of the pool: concerns none of them.
+        was_idle_shutdown(day(17, 17, 30, 240), web02, 8716, "Orders", 20),
+    ];
+    ex::number(&mut web01_system, 48_211);
+    ex::number(&mut web01_application, 130_977);
+    let mut web02_system: Vec<_> = web02
+        .iter()
+        .filter(|e| e.channel == "System")
+        .cloned()
+        .collect();
+    let mut web02_application: Vec<_> = web02
+        .iter()
+        .filter(|e| e.channel == "Application")
+        .cloned()
+        .collect();
+    ex::number(&mut web02_system, 51_004);
+    ex::number(&mut web02_application, 88_410);
+    web02 = web02_system.into_iter().chain(web02_application).collect();
+    // Get-WinEvent lists newest first.
+    web02.sort_by_key(|e| std::cmp::Reverse(e.time));
+    let dir = out.join("events");
+    if dir.exists() {
+        fs::remove_dir_all(&dir)?;
+    }
+    fs::create_dir_all(&dir)?;
+    fs::write(
+        dir.join("WEB01-System.xml"),
+        ex::wevtutil_xml(&web01_system),
+    )?;
+    fs::write(
+        dir.join("WEB01-Application.xml"),
+        ex::wevtutil_xml(&web01_application),
+    )?;
+    let cet = chrono::FixedOffset::east_opt(3600).expect("a valid offset");
+    fs::write(
+        dir.join("WEB02-events.csv"),
+        ex::powershell_csv(&web02, cet),
+    )?;
+    Ok(())
+}
+
+const EVENTS_README: &str = r#"
+## Event logs
+
+`events/` holds the backends' event logs for the same day, as their admins exported them:
+
+* `WEB01-System.xml`, `WEB01-Application.xml`: `wevtutil qe System /f:xml` and
+  `wevtutil qe Application /f:xml` (one event per line, no root element);
+* `WEB02-events.csv`: `Get-WinEvent -LogName System,Application | Export-Csv` from Windows
+  PowerShell 5.1 on a machine set to CET, so its local times need `--events-utc-offset +01:00`.
+
+What they say:
+
+| time (UTC) | server | event | what it proves |
+|---|---|---|---|
+| 03:00:00 | WEB01 | WAS 5076, pool Reports | a scheduled recycle of a pool no trace comes from: changes nothing |
+| 08:04:58 | WEB01 | ANCM 1001, w3wp 4812 | the morning start of Orders, hours before any failure: changes nothing |
+| 08:19:40 | WEB02 | ANCM 1001, w3wp 3904 | the morning start of Orders on WEB02: changes nothing |
+| 10:41:30 | WEB01 | Application Error 1000 dotnet.exe, ANCM 1030 | the crash behind the 10:41:27 ANCM 502.3 (0x80072EFE) |
+| 10:41:33 | WEB01 | ANCM 1001 | ANCM started a new dotnet process in the same w3wp |
+| 10:42:03 | WEB01 | WAS 5186, Catalog 5220 | idle shutdown: the Catalog process of 13:10 is new |
+| 12:08:30 | WEB01 | WAS 5186, Orders 4812 | idle shutdown: the Orders process of 13:10 is new |
+| 13:10:38 | WEB01 | ANCM 1001, w3wp 9304 | the cold start of 13:10 completed |
+| 14:18:02 | WEB01 | WAS 5186, Catalog 10448 | idle shutdown after the day's Catalog use |
+| 15:10:10 | WEB02 | WAS 5186, Orders 3904 | idle shutdown: the Orders process of 15:42 is new |
+| 15:42:58 | WEB02 | ANCM 1001 | written 3 s after the 15:42:18 502.3 (0x80072EFD) that waited for it |
+| 17:17:30 | WEB02 | WAS 5186, Orders 8716 | after the pool's last failure: changes nothing |
+| 17:48:40 | WEB01 | WAS 5186, Orders 9304 | idle shutdown: the Orders process of 19:05 is new |
+| 19:06:06 | WEB01 | ANCM 1001, w3wp 11876 | the cold start of 19:05 completed |
+| 19:51:10 | WEB01 | WAS 5186, Orders 11876 | after the pool's last failure: changes nothing |
+
+`frebscope scan samples/ --events samples/events --events-utc-offset +01:00` gives the same
+verdicts as without the events; the startup and crash verdicts then name the event that proves
+them and are `high` instead of `medium`.
+"#;
