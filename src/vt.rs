@@ -20,8 +20,8 @@ pub(crate) fn prepare(config: &mut Config) {
         Config::Scan(scan) => &mut scan.color,
         Config::Requests(requests) => &mut requests.color,
         Config::Show(show) => &mut show.view.color,
-        // The configuration audit writes no colour.
-        Config::Config(_) => return,
+        // The configuration audit and the event listings write no colour.
+        Config::Config(_) | Config::Events(_) | Config::Timeline(_) => return,
     };
     if *color && std::io::stdout().is_terminal() && !stdout_takes_ansi() {
         *color = false;
