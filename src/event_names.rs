@@ -10,7 +10,9 @@
 use serde::Serialize;
 
 /// Event names from the FREB event catalogue (IIS core, ASP.NET, ASP, ISAPI, URL Rewrite, ARR,
-/// FastCGI, ANCM), in byte order for binary search.
+/// FastCGI, ANCM), in byte order for binary search. A `static`, not a `const`: `insert` hands
+/// back references into it, and only a static has one address (each use of a const may be a
+/// copy, and on Windows the copies' strings sit at different addresses).
 static CATALOGUE: [&str; 169] = [
     "ABORT_REQUEST_ACTION",
     "ABORT_REQUEST_FROM_CACHE_ACTION",

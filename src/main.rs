@@ -5,6 +5,7 @@
 //! (`frebscope requests ... | head`) ends the run quietly with 0, as ripgrep does.
 
 mod cli;
+mod vt;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -30,13 +31,14 @@ fn main() -> ExitCode {
     // Everything for people goes through the terminal guard: standard error always, standard
     // output unless it carries CSV or JSON to a file or a pipe.
     let mut err = TerminalGuard::new(io::stderr().lock());
-    let config = match cli.into_config(&Environment::current(), &resolve_root) {
+    let mut config = match cli.into_config(&Environment::current(), &resolve_root) {
         Ok(config) => config,
         Err(error) => {
             let _ = writeln!(err, "frebscope: {error}");
             return ExitCode::from(1);
         }
     };
+    vt::prepare(&mut config);
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let width = table_width(terminal);
@@ -88,6 +90,38 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause
             .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            .is_some_and(is_closed_pipe)
     })
+}
+
+/// The reader of stdout went away. Windows reports it as 232 (`ERROR_NO_DATA`, which std calls
+/// `BrokenPipe`), 109 (`ERROR_BROKEN_PIPE`, likewise) or, under Wine, 233
+/// (`ERROR_PIPE_NOT_CONNECTED`, which std leaves uncategorized).
+fn is_closed_pipe(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::BrokenPipe
+        || (cfg!(windows) && matches!(error.raw_os_error(), Some(109 | 232 | 233)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_is_recognised_through_the_context() {
+        let closed = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+            .context("writing the report");
+        assert!(is_broken_pipe(&closed));
+        let other = anyhow::Error::new(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(!is_broken_pipe(&other.context("writing the report")));
+    }
+
+    #[test]
+    fn windows_pipe_codes_are_closed_pipes() {
+        for code in [109, 232, 233] {
+            let error = io::Error::from_raw_os_error(code);
+            assert_eq!(is_closed_pipe(&error), cfg!(windows), "os error {code}");
+        }
+        // ERROR_ACCESS_DENIED is not.
+        assert!(!is_closed_pipe(&io::Error::from_raw_os_error(5)));
+    }
 }

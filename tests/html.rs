@@ -191,11 +191,34 @@ fn redacted(html: &str) -> String {
             if line.contains("Content-Security-Policy") {
                 "<meta http-equiv=\"Content-Security-Policy\" content=\"[hashes]\">".into()
             } else {
-                line.to_owned()
+                portable_paths(line)
             }
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// On Windows the paths found under a root are written with `\` (`farm\ARR01\fr000002.xml`);
+/// the snapshot holds `/`. Only the paths under the test's root are rewritten: any other `\` is
+/// the page's own.
+fn portable_paths(line: &str) -> String {
+    const ROOT: &str = "tests/cases/diagnosis/farm";
+    if !cfg!(windows) {
+        return line.to_owned();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find(ROOT) {
+        let (before, path) = rest.split_at(at);
+        out.push_str(before);
+        let end = path
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "._-/\\".contains(c)))
+            .unwrap_or(path.len());
+        out.push_str(&path[..end].replace('\\', "/"));
+        rest = &path[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn cut_between(text: &str, open: &str, close: &str) -> String {

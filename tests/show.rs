@@ -30,7 +30,25 @@ fn show(args: &[&str]) -> String {
         "frebscope show {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("show prints UTF-8")
+    portable_paths(String::from_utf8(output.stdout).expect("show prints UTF-8"))
+}
+
+/// On Windows the paths found under a root are printed with `\` (`samples\WEB01\...`); the
+/// snapshots hold `/`. Only words that are paths under the test's roots are rewritten: any other
+/// `\` is the program's own output, which the snapshot must see as it is.
+fn portable_paths(out: String) -> String {
+    if !cfg!(windows) {
+        return out;
+    }
+    out.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            if ["samples\\", "tests\\"].iter().any(|r| word.starts_with(r)) {
+                word.replace('\\', "/")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
 }
 
 /// `show` on one real trace; `None` when the real traces are absent (the test then skips).

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The test suite as a Windows program: builds it for x86_64-pc-windows-gnu with MinGW-w64, runs
+# it under Wine in a fresh prefix, with a test share at \\ci\logs$, then builds the release zip
+# and runs its frebscope.exe. Called by .ci/run; runs alone too (bash .ci/windows/run.sh).
+#
+# Fails when a test fails. Prints SKIPPED, and succeeds, only when Wine or the Windows target
+# cannot be installed on this machine at all.
+#
+# Writes the Windows test counts to $CARGO_TARGET_DIR/ci-windows-summary.txt, for CI's closing
+# lines.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+target=x86_64-pc-windows-gnu
+target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+summary="$target_dir/ci-windows-summary.txt"
+mkdir -p "$target_dir"
+rm -f "$summary"
+
+step() { printf '\n== %s  [%d s]\n' "$*" "$SECONDS"; }
+skip() {
+    echo "SKIPPED: $*" | tee "$summary"
+    exit 0
+}
+
+step "Windows: MinGW-w64 and Wine"
+apt_packages=(gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine wine64 zip unzip)
+have_tools() {
+    command -v x86_64-w64-mingw32-gcc && command -v wine && command -v wineboot \
+        && command -v wineserver && command -v zip && command -v unzip
+}
+if ! have_tools >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        skip "Wine and MinGW-w64 are not installed, and this is not a Debian machine run as root"
+    fi
+    # Another apt run may hold the lock for a while: wait for it rather than fail.
+    export DEBIAN_FRONTEND=noninteractive
+    apt_log="$target_dir/ci-windows-apt.log"
+    if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq \
+        && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+            "${apt_packages[@]}"; } >"$apt_log" 2>&1; then
+        tail -n 20 "$apt_log" >&2
+        skip "apt-get could not install ${apt_packages[*]} (log: $apt_log)"
+    fi
+fi
+if ! rustup target list --installed 2>/dev/null | grep -qx "$target" \
+    && ! rustup target add "$target"; then
+    skip "the $target standard library could not be installed (rustup target add $target)"
+fi
+wine --version
+x86_64-w64-mingw32-gcc --version | head -n 1
+
+step "Windows: a fresh Wine prefix"
+export WINEPREFIX="$target_dir/wine/prefix"
+export WINEDEBUG=-all
+export WINEARCH=win64
+# No Mono or Gecko installer dialogs: nothing here needs .NET or a browser engine.
+export WINEDLLOVERRIDES="mscoree,mshtml="
+# Whatever happens next, no Wine process outlives this script.
+trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
+rm -rf "$WINEPREFIX"
+mkdir -p "$WINEPREFIX"
+wineboot -i >/dev/null 2>&1
+# One server for the whole run: left to itself it exits a few seconds after its last program,
+# and a test binary starting just then loses it ("recvmsg: Connection reset by peer").
+wineserver -w
+wineserver -p
+system32="$WINEPREFIX/drive_c/windows/system32"
+# Rust's standard library (1.78 and later) imports ProcessPrng from bcryptprimitives.dll, which
+# Wine ships from 8.13 on. For an older Wine, a stand-in built from .ci/windows.
+if [ -e "$system32/bcryptprimitives.dll" ]; then
+    echo "bcryptprimitives.dll: Wine's own"
+else
+    x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -Werror -shared -s -nostdlib -e DllMain \
+        -o "$system32/bcryptprimitives.dll" \
+        .ci/windows/bcryptprimitives.c .ci/windows/bcryptprimitives.def -ladvapi32
+    echo "bcryptprimitives.dll: stand-in from .ci/windows/bcryptprimitives.c (this Wine lacks it)"
+fi
+
+step 'Windows: test share \\ci\logs$'
+# Wine serves \\server\share\... from dosdevices/unc/server/share.
+share="$target_dir/wine/share-logs"
+rm -rf "$share"
+mkdir -p "$share" "$WINEPREFIX/dosdevices/unc/ci"
+cp -R samples/ARR01 samples/WEB01 samples/WEB02 "$share/"
+ln -s "$share" "$WINEPREFIX/dosdevices/unc/ci/logs\$"
+echo "\\\\ci\\logs\$ -> $share ($(find "$share" -name 'fr*.xml' | wc -l) traces copied from samples/)"
+export FREBSCOPE_TEST_SHARE='\\ci\logs$'
+# The share tests skip when the share is missing; here that is a failure.
+export FREBSCOPE_REQUIRE_SHARE=1
+
+step "Windows: cargo test under Wine ($target)"
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
+# The same static C runtime as the release build, so the tests run what users run; warnings in
+# code only Windows compiles are errors, as clippy makes them for the rest.
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C target-feature=+crt-static -D warnings"
+log="$target_dir/ci-windows-test.log"
+status=0
+started=$SECONDS
+# xtask generates the man page and completions on the build machine: not a Windows program.
+cargo test --locked --target "$target" --workspace --exclude xtask 2>&1 | tee "$log" || status=$?
+test_seconds=$((SECONDS - started))
+counts=$(awk '/^test result:/ {
+        for (i = 1; i <= NF; i++) {
+            if ($(i + 1) ~ /^passed/) p += $i
+            if ($(i + 1) ~ /^failed/) f += $i
+            if ($(i + 1) ~ /^ignored/) g += $i
+        }
+        n++
+    }
+    END { printf "%d passed, %d failed, %d ignored, in %d test runs", p, f, g, n }' "$log")
+echo "Windows tests under Wine: $counts (build and run: $test_seconds s)" | tee "$summary"
+if [ "$status" != 0 ]; then
+    echo "Windows tests failed (exit $status); the log is $log" | tee -a "$summary" >&2
+    exit "$status"
+fi
+
+step "Windows: release zip, run under Wine"
+started=$SECONDS
+scripts/build-windows-zip.sh | tee "$target_dir/ci-windows-zip.log"
+zip_path=$(realpath "$(tail -n 1 "$target_dir/ci-windows-zip.log")")
+unpacked="$target_dir/wine/zip"
+rm -rf "$unpacked"
+mkdir -p "$unpacked"
+unzip -q "$zip_path" -d "$unpacked"
+exe=$(find "$unpacked" -name frebscope.exe)
+version_line=$(wine "$exe" --version | tr -d '\r')
+echo "$version_line"
+expected="frebscope $(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
+if [ "$version_line" != "$expected" ]; then
+    echo "frebscope.exe --version printed '$version_line', not '$expected'" >&2
+    exit 1
+fi
+scan_out="$target_dir/ci-windows-scan.txt"
+wine "$exe" scan 'samples\' --no-progress >"$scan_out"
+head -n 3 "$scan_out"
+if ! grep -q "WEB01" "$scan_out"; then
+    echo "frebscope.exe scan samples\\ did not name WEB01; output in $scan_out" >&2
+    exit 1
+fi
+echo "$(basename "$zip_path"): frebscope.exe --version and scan samples\\ ran under Wine" \
+    "(build and run: $((SECONDS - started)) s); the Windows step took $SECONDS s" | tee -a "$summary"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds the Windows release: target/dist/frebscope-<version>-x86_64-pc-windows-gnu.zip, holding
+# frebscope.exe, README.md, LICENSE-MIT and LICENSE-APACHE in one folder.
+#
+# The executable is linked statically (`+crt-static`: no libgcc or libwinpthread DLL beside it),
+# so it runs on a bare Windows Server 2016 or later; the script refuses to package it if it
+# imports anything but Windows' own DLLs. No build path and no link time reach the executable,
+# and the zip's file times are the commit's. The executable is not yet the same to the byte from
+# one build to the next: rustc makes the import libraries of its raw-dylib imports in randomly
+# named temporary folders, whose names the linker keeps and orders the import tables by.
+#
+# Needs: rustup or the x86_64-pc-windows-gnu standard library, the MinGW-w64 toolchain
+# (Debian: apt-get install gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64) and zip.
+# Prints the path of the zip on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=x86_64-pc-windows-gnu
+name=frebscope
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+stem="$name-$version-$target"
+target_dir=${CARGO_TARGET_DIR:-target}
+dist="$target_dir/dist"
+
+for tool in x86_64-w64-mingw32-gcc x86_64-w64-mingw32-objdump zip; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "build-windows-zip: $tool not found; on Debian or Ubuntu:" >&2
+        echo "  apt-get install gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 zip" >&2
+        exit 1
+    fi
+done
+if command -v rustup >/dev/null 2>&1; then
+    rustup target add "$target" >/dev/null
+fi
+
+# The commit's time stands for every file time, so that rebuilding a commit gives the same zip.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 315532800)}
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+flags=(
+    -C target-feature=+crt-static
+    # GNU ld writes the link time into the PE header unless told not to.
+    -C link-arg=-Wl,--no-insert-timestamp
+    # Panic messages name source files: name them relative to stable roots, not this machine.
+    "--remap-path-prefix=$PWD=$name"
+    "--remap-path-prefix=$cargo_home=cargo"
+)
+# The encoded form keeps paths with spaces whole; with --target it applies to the target only.
+CARGO_ENCODED_RUSTFLAGS="$(IFS=$'\x1f'; printf '%s' "${flags[*]}")" \
+    cargo build --locked --release --target "$target" --bin "$name"
+exe="$target_dir/$target/release/$name.exe"
+
+# Only Windows' own DLLs may be imported: a MinGW runtime DLL (libgcc_s_seh-1, libwinpthread-1,
+# libstdc++-6) would be missing on a server.
+imports=$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n 's/^[[:space:]]*DLL Name: //p' | sort -uf)
+echo "imports of $name.exe:" $imports
+for dll in $imports; do
+    case "$(printf '%s' "$dll" | tr '[:upper:]' '[:lower:]')" in
+        kernel32.dll | ntdll.dll | advapi32.dll | bcrypt.dll | bcryptprimitives.dll | userenv.dll \
+            | ws2_32.dll | msvcrt.dll | ucrtbase.dll | shell32.dll | ole32.dll | oleaut32.dll \
+            | user32.dll | secur32.dll | synchronization.dll | api-ms-win-*.dll) ;;
+        *)
+            echo "build-windows-zip: $name.exe imports $dll, which a bare Windows lacks" >&2
+            exit 1
+            ;;
+    esac
+done
+
+staging="$dist/$stem"
+rm -rf "$staging" "$dist/$stem.zip"
+mkdir -p "$staging"
+cp "$exe" README.md LICENSE-MIT LICENSE-APACHE "$staging/"
+touch -d "@$SOURCE_DATE_EPOCH" "$staging" "$staging"/*
+# -X: no extra attributes (owner ids, access times); -D: no directory entries; names in order.
+(cd "$dist" && TZ=UTC LC_ALL=C zip -q -X -D "$stem.zip" "$stem/$name.exe" "$stem/LICENSE-APACHE" \
+    "$stem/LICENSE-MIT" "$stem/README.md")
+rm -rf "$staging"
+echo "$dist/$stem.zip"
