@@ -516,7 +516,8 @@ fn write_html(
     report: &ScanReport<'_>,
     err: &mut dyn Write,
 ) -> Result<()> {
-    let markers = html::process_markers(&collected.traces, &collected.analysis);
+    let mut markers = html::process_markers(&collected.traces, &collected.analysis);
+    markers.extend(event_markers(&collected.events.events));
     let findings = html_findings(&collected.farm);
     let reporter = HtmlReporter {
         run: html::RunData {
@@ -543,6 +544,37 @@ fn write_html(
         terminal(&path.display().to_string())
     )?;
     Ok(())
+}
+
+/// The events worth a line on the report's time axis: idle shutdowns, recycles, crashes and
+/// hangs. Event logs name a server by its full DNS name, traces by its short one.
+fn event_markers(events: &[events::ServerEvent]) -> Vec<html::Marker> {
+    use events::EventKind;
+    events
+        .iter()
+        .filter_map(|e| {
+            let kind = match e.kind {
+                EventKind::IdleShutdown => html::MarkerKind::IdleShutdown,
+                EventKind::Recycle => html::MarkerKind::Recycle,
+                EventKind::Crash | EventKind::Hang | EventKind::AppCrash => html::MarkerKind::Crash,
+                EventKind::RapidFail | EventKind::AppStartFailed => html::MarkerKind::Other,
+                _ => return None,
+            };
+            let mut label = format!("{} {}", e.label(), e.kind.as_str());
+            if let Some(pool) = &e.pool {
+                label.push_str(&format!(": pool {pool}"));
+            }
+            if let Some(pid) = e.pid {
+                label.push_str(&format!(", process {pid}"));
+            }
+            Some(html::Marker {
+                server: e.server.split('.').next().unwrap_or(&e.server).to_owned(),
+                time: e.time,
+                kind,
+                label,
+            })
+        })
+        .collect()
 }
 
 impl Collected {

@@ -151,6 +151,35 @@ fn samples_page_has_every_part() {
 }
 
 #[test]
+fn event_logs_mark_idle_shutdowns_recycles_and_crashes_on_the_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = html_of(&["scan", "samples", "--no-progress"], tmp.path()).0;
+    assert_eq!(count(&plain, "class=\"marker m-idle\""), 0);
+    let (html, output) = html_of(
+        &[
+            "scan",
+            "samples",
+            "--no-progress",
+            "--events-utc-offset",
+            "+01:00",
+            "--events",
+            "samples/events",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        count(&html, "class=\"marker m-idle\"") > 0,
+        "idle shutdowns marked"
+    );
+    assert!(
+        count(&html, "class=\"marker m-crash\"") > 0,
+        "the crash marked"
+    );
+    assert!(html.contains("WAS 5186 idle-shutdown: pool Orders"));
+}
+
+#[test]
 fn trace_sections_stop_at_the_cap_and_the_rest_are_listed_by_file() {
     let tmp = tempfile::tempdir().unwrap();
     let (html, _) = html_of(
