@@ -7,7 +7,9 @@ mod common;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
+#[cfg(unix)]
 use std::process::Command;
+#[cfg(unix)]
 use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin_cmd;
