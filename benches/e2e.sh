@@ -19,6 +19,9 @@
 #   scan   target/release/frebscope scan DIR
 #   scan502  target/release/frebscope scan DIR --status 502
 #   peer   python3 ../shared/bench/peer_etree.py DIR   (only when that file exists)
+#   lxml   $PYTHON ../shared/bench/peer_lxml.py DIR    (only when $PYTHON, default python3,
+#          imports lxml: `python3 -m venv /tmp/v && /tmp/v/bin/pip install lxml`, then
+#          PYTHON=/tmp/v/bin/python benches/e2e.sh)
 set -uo pipefail
 
 traces=4500
@@ -33,7 +36,7 @@ while [ $# -gt 0 ]; do
         --keep) keep=1; shift ;;
         --runs) runs="$2"; shift 2 ;;
         --peer-runs) peer_runs="$2"; shift 2 ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -43,6 +46,8 @@ cd "$root" || exit 1
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 bin="$target_dir/release/frebscope"
 peer="$root/../shared/bench/peer_etree.py"
+peer_lxml="$root/../shared/bench/peer_lxml.py"
+python="${PYTHON:-python3}"
 [ -n "$out" ] || out="${TMPDIR:-/tmp}/frebscope-e2e-$traces"
 
 echo "== build (release)"
@@ -115,8 +120,8 @@ have_bin=0
 for _ in $(seq "$runs"); do
     run read bash -c "find '$out' -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null"
     if [ "$have_bin" -eq 1 ]; then
-        run scan "$bin" scan "$out"
-        run scan502 "$bin" scan "$out" --status 502
+        run scan "$bin" scan "$out" --no-cache
+        run scan502 "$bin" scan "$out" --status 502 --no-cache
     fi
 done
 if [ -f "$peer" ] && command -v python3 >/dev/null 2>&1; then
@@ -127,6 +132,14 @@ if [ -f "$peer" ] && command -v python3 >/dev/null 2>&1; then
 else
     echo "== peer script $peer not found: skipping"
 fi
+if [ -f "$peer_lxml" ] && "$python" -c 'import lxml' 2>/dev/null; then
+    echo "== lxml peer: $python $peer_lxml DIR, $peer_runs runs"
+    for _ in $(seq "$peer_runs"); do
+        run lxml "$python" "$peer_lxml" "$out"
+    done
+else
+    echo "== lxml peer skipped: $python cannot import lxml (set PYTHON to one that can)"
+fi
 for name in "${!walls[@]}"; do
     secs[$name]=$(echo "${walls[$name]}" | median)
 done
@@ -134,7 +147,7 @@ done
 echo
 echo "Corpus: $files files, $mib MiB ($out)"
 printf '%-9s %9s %10s %11s  %-5s %s\n' "run" "median s" "MB/s" "peak MiB" "exit" "every run (s)"
-for name in read scan scan502 peer; do
+for name in read scan scan502 peer lxml; do
     [ -n "${secs[$name]:-}" ] || continue
     mbs=$(awk -v b="$bytes" -v s="${secs[$name]}" 'BEGIN {if (s>0) printf "%.0f", b/1e6/s; else print "-"}')
     all=$(echo "${walls[$name]}" | awk '{for (i=1;i<=NF;i++) printf "%s%.3f", (i>1?" ":""), $i}')
@@ -147,6 +160,7 @@ ratio() { # ratio A B: A's time over B's
 }
 echo
 [ -n "$(ratio scan peer)" ] && echo "peer / scan time:        $(ratio scan peer)x  (how much faster frebscope is than the peer)"
+[ -n "$(ratio scan lxml)" ] && echo "lxml / scan time:        $(ratio scan lxml)x  (how much faster frebscope is than the lxml peer)"
 [ -n "$(ratio read scan)" ] && echo "scan / read time:        $(ratio read scan)x  (cost of scanning over just reading)"
 [ -n "$(ratio scan502 scan)" ] && echo "scan / scan --status 502: $(ratio scan502 scan)x  (what the status filter saves)"
 
@@ -155,7 +169,7 @@ for name in scan scan502; do
         echo "note: $name took a median ${secs[$name]} s with $(wc -c <"$logdir/$name.out") bytes of output: this build's scan did no real work" >&2
     fi
 done
-for name in scan scan502 peer; do
+for name in scan scan502 peer lxml; do
     if [ -n "${status[$name]:-}" ] && [ "${status[$name]}" -ne 0 ]; then
         echo "note: $name exited with ${status[$name]}; its time is not a valid measurement" >&2
     fi

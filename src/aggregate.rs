@@ -36,6 +36,13 @@ pub struct Totals {
     pub analyzed: usize,
     /// Files and directories that could not be used.
     pub skipped: usize,
+    /// `.xml` files whose first bytes are not a trace's: looked at, ignored, not counted in
+    /// `found` (they are not failures).
+    pub not_traces: usize,
+    /// Symbolic links met and not followed (without `--follow`).
+    pub links_not_followed: usize,
+    /// Traces read with values that could not be parsed (named on stderr).
+    pub warnings: usize,
     /// `skipped`, by reason.
     pub skipped_by_reason: BTreeMap<SkipReason, usize>,
     /// Traces that passed the filters.
@@ -47,8 +54,10 @@ pub struct Totals {
     /// Servers (`System/Computer`) among the matched traces.
     pub servers: Vec<String>,
     /// First event of the earliest matched trace.
+    #[serde(serialize_with = "crate::report::rfc3339_opt")]
     pub first_seen: Option<DateTime<Utc>>,
     /// First event of the latest matched trace.
+    #[serde(serialize_with = "crate::report::rfc3339_opt")]
     pub last_seen: Option<DateTime<Utc>>,
 }
 
@@ -69,6 +78,9 @@ impl Totals {
             found: traces.len() + skipped.len(),
             analyzed: traces.len(),
             skipped: skipped.len(),
+            not_traces: 0,
+            links_not_followed: 0,
+            warnings: traces.iter().filter(|t| !t.unparsed.is_empty()).count(),
             skipped_by_reason: by_reason,
             matched: matched.len(),
             partial: picked().filter(|t| t.partial).count(),
@@ -113,6 +125,7 @@ pub enum GroupKey {
     /// `--by hour`.
     Hour {
         /// Start of the hour, UTC.
+        #[serde(serialize_with = "crate::report::rfc3339_ser")]
         hour: DateTime<Utc>,
     },
 }
@@ -131,8 +144,10 @@ pub struct Group {
     /// Pools they ran in.
     pub app_pools: Vec<String>,
     /// Earliest first event.
+    #[serde(serialize_with = "crate::report::rfc3339_opt")]
     pub first_seen: Option<DateTime<Utc>>,
     /// Latest first event.
+    #[serde(serialize_with = "crate::report::rfc3339_opt")]
     pub last_seen: Option<DateTime<Utc>>,
     /// Median `timeTaken`.
     pub time_taken_p50_ms: u64,
@@ -256,9 +271,17 @@ fn fill_quiet_hours(buckets: &mut BTreeMap<GroupKey, Vec<usize>>) {
     }
 }
 
-fn summarize(key: GroupKey, members: &[usize], traces: &[Trace], diagnoses: &[Diagnosis]) -> Group {
+pub(crate) fn summarize(
+    key: GroupKey,
+    members: &[usize],
+    traces: &[Trace],
+    diagnoses: &[Diagnosis],
+) -> Group {
     let picked = || members.iter().map(|&i| &traces[i]);
-    let mut times: Vec<u64> = picked().map(|t| t.time_taken_ms).collect();
+    let mut times: Vec<u64> = picked()
+        .filter(|t| !t.is_unparsed("timeTaken"))
+        .map(|t| t.time_taken_ms)
+        .collect();
     times.sort_unstable();
     let mut verdicts = BTreeMap::new();
     for &i in members {

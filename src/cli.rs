@@ -12,15 +12,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use frebscope::aggregate::GroupBy;
 use frebscope::config::{
     self, ColorChoice, Config, ConfigAudit, Environment, EventInput, Events, Input, Requests, Scan,
-    Show, Timeline,
+    Show, Timeline, Watch,
 };
 use frebscope::diagnose;
 use frebscope::discover::Root;
 use frebscope::duration;
 use frebscope::error::ConfigError;
 use frebscope::filter::{self, Filters};
+use frebscope::model::Verdict;
 use frebscope::report::html;
-use frebscope::report::{Format, Target};
+use frebscope::report::{Format, RowSelection, SortBy, TableOptions, Target};
 use frebscope::show::ShowOptions;
 
 const EXAMPLES: &str = "\
@@ -105,6 +106,35 @@ The server is SERVER in SERVER=PATH, else the host of a \\\\SERVER\\... path, el
 holding a copied admin share (SERVER/c$/...). A web.config belongs to the site whose
 physicalPath holds it (\\\\SERVER\\d$\\Sites\\Orders\\web.config or SERVER/d$/Sites/Orders/...).")]
     Config(ConfigArgs),
+    /// Follow live shares: diagnose each new trace as it lands, keep copies, summarize at the end.
+    #[command(after_help = "Examples:
+  frebscope watch '\\\\web01\\logs$\\FailedReqLogFiles' '\\\\arr01\\logs$\\FailedReqLogFiles' --status 5xx
+  frebscope watch D:\\logs --status 502 --archive D:\\incident --for 2h
+  frebscope watch D:\\logs --interval 10s --json | jq -r 'select(.verdict==\"startup\") | .file'
+
+Lists the folders every interval (no change notifications: they are unreliable on SMB), reads
+each new trace once it is complete, and prints its verdict with the context of everything seen
+so far. With --archive, each new trace is copied to DIR/SERVER/W3SVCn/<time>_frNNNNNN.xml before
+IIS can rotate it away; `frebscope scan DIR` reads the whole incident later.")]
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Copy each new trace into DIR/SERVER/W3SVCn/<time>_frNNNNNN.xml (same content: once).
+    #[arg(long, value_name = "DIR")]
+    archive: Option<PathBuf>,
+    /// Time between listings of the folders.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    interval: String,
+    /// Stop after this long and print the summary [default: until Ctrl-C].
+    #[arg(long = "for", value_name = "DURATION")]
+    duration: Option<String>,
+    /// One JSON object per new trace and line (the requests --json fields and `update`).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +234,12 @@ struct ScanArgs {
     /// Write the summary as JSON on stdout instead of the table.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// List the statuses below 500 in the table too, not only counted in one line.
+    #[arg(long)]
+    all_statuses: bool,
+    /// Full module names, error codes and URLs in the tables (short ones by default).
+    #[arg(long)]
+    wide: bool,
     #[command(flatten)]
     html: HtmlArgs,
     // Last: its diagnosis options end the help under their own heading.
@@ -243,6 +279,23 @@ struct RequestsArgs {
     /// Write one JSON object per trace and line on stdout (the last line holds the totals).
     #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print each trace's evidence on an indented line below it (-v does the same).
+    #[arg(long)]
+    evidence: bool,
+    /// Order the traces: time (oldest first), duration (slowest first), status (highest
+    /// first) [default: as found].
+    #[arg(long, value_enum, value_name = "KEY")]
+    sort: Option<SortKey>,
+    /// At most N traces (after --sort).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Only these verdicts, comma-separated: startup, proxy, worker, config, unknown, - (below
+    /// 500).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    verdict: Vec<String>,
+    /// Full module names and URLs (short ones by default).
+    #[arg(long)]
+    wide: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -268,6 +321,45 @@ struct ShowArgs {
     event_logs: EventLogArgs,
     #[command(flatten)]
     diagnosis: DiagnosisArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortKey {
+    Time,
+    Duration,
+    Status,
+}
+
+impl From<SortKey> for SortBy {
+    fn from(key: SortKey) -> SortBy {
+        match key {
+            SortKey::Time => SortBy::Time,
+            SortKey::Duration => SortBy::Duration,
+            SortKey::Status => SortBy::Status,
+        }
+    }
+}
+
+/// `--verdict startup,proxy`.
+fn verdict_list(words: &[String]) -> Result<Vec<Verdict>, ConfigError> {
+    words
+        .iter()
+        .map(|w| w.trim())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            Verdict::FAILURES
+                .iter()
+                .chain([&Verdict::NotApplicable])
+                .find(|v| v.as_str().eq_ignore_ascii_case(w))
+                .copied()
+                .ok_or_else(|| ConfigError::InvalidFilter {
+                    flag: "--verdict",
+                    value: w.to_owned(),
+                    expected: "use startup, proxy, worker, config, unknown or - (below 500)"
+                        .to_owned(),
+                })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -298,16 +390,19 @@ impl From<By> for GroupBy {
 
 #[derive(Debug, Args)]
 struct InputArgs {
-    /// Folders (walked for fr*.xml), trace files or patterns; `\\server\share\...` works.
+    /// Folders (walked for fr*.xml and renamed traces), trace files or patterns;
+    /// `\\server\share\...` works.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<OsString>,
     /// Status codes: 502, 502.3, 5xx, 500-599, or a comma list of these.
     #[arg(long, value_name = "LIST")]
     status: Option<String>,
-    /// Only traces from this time on: RFC 3339 (2026-06-08T19:00:00Z) or a time ago (2h, 1.5d).
+    /// Only traces from this time on: a date (2026-06-08) or a date and time without a zone
+    /// ("2026-06-08 13:00"), both in local time; RFC 3339 (2026-06-08T19:00:00Z); or a time
+    /// ago (2h, 1.5d).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Only traces before this time: RFC 3339 or a time ago (30m).
+    /// Only traces before this time, in the forms of --since (2026-06-09, 30m).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Only these servers (System/Computer), comma-separated.
@@ -322,7 +417,8 @@ struct InputArgs {
     /// Only URLs containing this text (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     url: Option<String>,
-    /// Reader threads [default: 4 per core, 4 to 32]. Raise it for slow shares.
+    /// Reader threads, the requests in flight on a share [default: 64, 4 per core past 16].
+    /// Lower it (-j 8) on a local disk to save memory.
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
     /// Name every skipped file on stderr, not only the first 20.
@@ -334,9 +430,20 @@ struct InputArgs {
     /// Print files, bytes read, throughput and time per phase on stderr.
     #[arg(long)]
     stats: bool,
+    /// Follow symbolic links (and junctions) under the folders given; without it they are
+    /// counted and left alone, so a link to another tree is never walked by surprise.
+    #[arg(long, short = 'L')]
+    follow: bool,
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Keep what each trace yielded in DIR, so that a rescan reads only new and changed files
+    /// [default: the user's cache folder, or $FREBSCOPE_CACHE].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache: Option<PathBuf>,
+    /// Read every trace; neither read nor write the rescan cache.
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     color: ColorArgs,
     #[command(flatten)]
@@ -486,6 +593,11 @@ impl Cli {
                     by: args.by.into(),
                     format: format_of(args.csv, args.json),
                     color,
+                    table: TableOptions {
+                        wide: args.wide,
+                        all_statuses: args.all_statuses,
+                        evidence: false,
+                    },
                     html: args.html.options(),
                     input: args.input.into_input(env, resolve)?,
                 })
@@ -493,11 +605,52 @@ impl Cli {
             Subcommands::Requests(args) => {
                 let diagnosis = args.input.diagnosis.options()?;
                 let color = args.input.color.enabled(env);
+                let rows = RowSelection {
+                    verdicts: verdict_list(&args.verdict)?,
+                    sort: args.sort.map(SortBy::from),
+                    limit: args.limit,
+                };
                 Config::Requests(Requests {
                     diagnosis,
                     format: format_of(args.csv, args.json),
                     color,
+                    table: TableOptions {
+                        wide: args.wide,
+                        all_statuses: false,
+                        evidence: args.evidence || args.input.verbose,
+                    },
+                    rows,
                     input: args.input.into_input(env, resolve)?,
+                })
+            }
+            Subcommands::Watch(args) => {
+                let interval = duration::parse("--interval", &args.interval)?;
+                if interval < std::time::Duration::from_millis(10) {
+                    return Err(ConfigError::Invalid(
+                        "--interval must be at least 10ms (5s suits a share)".into(),
+                    ));
+                }
+                let duration = args
+                    .duration
+                    .as_deref()
+                    .map(|d| duration::parse("--for", d))
+                    .transpose()?;
+                let options = frebscope::watch::Options {
+                    interval,
+                    duration,
+                    archive: args.archive,
+                    json: args.json,
+                };
+                let diagnosis = args.input.diagnosis.options()?;
+                let color = args.input.color.enabled(env);
+                let mut input = args.input.into_input(env, resolve)?;
+                // Each trace is read once, as it lands: the rescan cache has nothing to add.
+                input.cache = None;
+                Config::Watch(Watch {
+                    input,
+                    diagnosis,
+                    options,
+                    color,
                 })
             }
             Subcommands::Show(args) => {
@@ -601,8 +754,14 @@ impl InputArgs {
             progress: !self.no_progress,
             stats: self.stats,
             skipped_csv,
+            follow: self.follow,
             iis_config,
             events,
+            cache: match (self.no_cache, self.cache) {
+                (true, _) => None,
+                (false, Some(dir)) => Some(dir),
+                (false, None) => env.cache_dir.clone(),
+            },
         })
     }
 }
@@ -639,6 +798,7 @@ mod tests {
             no_color: false,
             term_is_dumb: false,
             cores: 2,
+            cache_dir: None,
         }
     }
 
@@ -723,9 +883,64 @@ mod tests {
     fn defaults_are_the_iis_defaults() {
         let s = scan(&["scan", "logs"]);
         assert_eq!(s.diagnosis, diagnose::Options::default());
-        assert_eq!(s.input.threads, 8);
+        assert_eq!(s.input.threads, 64);
         assert_eq!(s.format, Format::Table);
         assert!(s.input.filters.is_empty());
+        assert_eq!(s.input.cache, None, "the environment's default: off here");
+    }
+
+    #[test]
+    fn the_cache_follows_its_flags_and_the_environment() {
+        let dir = PathBuf::from("/var/cache/frebscope");
+        let with_default = Environment {
+            cache_dir: Some(dir.clone()),
+            ..env()
+        };
+        let input = |env: &Environment, args: &[&str]| {
+            let Ok(Config::Scan(s)) = config_in(env, args) else {
+                panic!("not scan");
+            };
+            s.input.cache
+        };
+        assert_eq!(input(&with_default, &["scan", "x"]), Some(dir.clone()));
+        assert_eq!(input(&with_default, &["scan", "x", "--no-cache"]), None);
+        assert_eq!(
+            input(&env(), &["scan", "x", "--cache", "/tmp/c"]),
+            Some(PathBuf::from("/tmp/c"))
+        );
+        assert!(
+            Cli::try_parse_from(["frebscope", "scan", "x", "--cache", "c", "--no-cache"]).is_err()
+        );
+    }
+
+    #[test]
+    fn watch_gets_its_options_and_no_cache() {
+        let with_default = Environment {
+            cache_dir: Some(PathBuf::from("/c")),
+            ..env()
+        };
+        let Ok(Config::Watch(w)) = config_in(
+            &with_default,
+            &[
+                "watch",
+                "x",
+                "--interval",
+                "2s",
+                "--for",
+                "1h",
+                "--archive",
+                "a",
+                "--json",
+            ],
+        ) else {
+            panic!("not watch");
+        };
+        assert_eq!(w.options.interval, Duration::from_secs(2));
+        assert_eq!(w.options.duration, Some(Duration::from_secs(3600)));
+        assert_eq!(w.options.archive, Some(PathBuf::from("a")));
+        assert!(w.options.json);
+        assert_eq!(w.input.cache, None);
+        assert!(config_in(&env(), &["watch", "x", "--interval", "1ms"]).is_err());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! The diagnosis asks which events a trace holds (`ANCM_START_APPLICATION_FAIL`, `ARR_*`, ...),
 //! so every trace keeps that set. Held as strings it cost a few kilobytes per trace, which made
 //! memory grow with the size of the share; the names IIS writes come from a fixed catalogue,
-//! so a known name is one bit here, and only names outside the catalogue are kept as text.
+//! so a known name is one bit here, and only names outside the catalogue are kept as text:
+//! at most [`MAX_OTHER_NAMES`] of them, each cut at [`MAX_NAME_BYTES`], so that a trace of a
+//! million made-up names costs what a real one costs, and each name is added in constant time.
 
 use serde::Serialize;
 
@@ -183,13 +185,19 @@ static CATALOGUE: [&str; 169] = [
     "VIRTUAL_MODULE_UNRESOLVED",
 ];
 
-const WORDS: usize = CATALOGUE.len().div_ceil(64);
+const WORDS: usize = 169_usize.div_ceil(64);
+
+/// How many names outside the catalogue a set keeps. Real traces hold none or a few (a
+/// module's own events); the diagnosis asks only about catalogue names and prefixes.
+pub(crate) const MAX_OTHER_NAMES: usize = 16;
+/// How much of a name outside the catalogue is kept.
+pub(crate) const MAX_NAME_BYTES: usize = 64;
 
 /// A set of event names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct EventNames {
     known: [u64; WORDS],
-    /// Names outside the catalogue, sorted, without duplicates.
+    /// Names outside the catalogue, sorted, without duplicates, at most [`MAX_OTHER_NAMES`].
     other: Vec<Box<str>>,
 }
 
@@ -203,7 +211,10 @@ impl EventNames {
                 Some(CATALOGUE[i])
             }
             Err(_) => {
-                if let Err(at) = self.other.binary_search_by(|n| n.as_ref().cmp(name)) {
+                let name = cut(name);
+                if self.other.len() < MAX_OTHER_NAMES
+                    && let Err(at) = self.other.binary_search_by(|n| n.as_ref().cmp(name))
+                {
                     self.other.insert(at, name.into());
                 }
                 None
@@ -217,7 +228,7 @@ impl EventNames {
             Ok(i) => self.known[i / 64] & (1 << (i % 64)) != 0,
             Err(_) => self
                 .other
-                .binary_search_by(|n| n.as_ref().cmp(name))
+                .binary_search_by(|n| n.as_ref().cmp(cut(name)))
                 .is_ok(),
         }
     }
@@ -254,6 +265,18 @@ impl EventNames {
     }
 }
 
+/// `name` cut at [`MAX_NAME_BYTES`], on a character boundary.
+fn cut(name: &str) -> &str {
+    if name.len() <= MAX_NAME_BYTES {
+        return name;
+    }
+    let mut end = MAX_NAME_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 impl<'a> FromIterator<&'a str> for EventNames {
     fn from_iter<I: IntoIterator<Item = &'a str>>(names: I) -> Self {
         let mut set = EventNames::default();
@@ -288,6 +311,19 @@ mod tests {
         assert!(std::ptr::eq(kept.unwrap(), CATALOGUE[CATALOGUE.len() - 2]));
         assert_eq!(set.insert("MY_OTHER_EVENT"), None);
         assert_eq!(set.len(), 2);
+    }
+
+    /// A million distinct made-up names: linear time, and a set no larger than a real one.
+    #[test]
+    fn made_up_names_are_kept_few_and_short() {
+        let mut set = EventNames::default();
+        for i in 0..1_000_000 {
+            set.insert(&format!("MADE_UP_{i:07}_{}", "X".repeat(i % 200)));
+        }
+        set.insert("NOTIFY_MODULE_START");
+        assert_eq!(set.len(), MAX_OTHER_NAMES + 1);
+        assert!(set.iter().all(|n| n.len() <= MAX_NAME_BYTES));
+        assert!(set.contains("NOTIFY_MODULE_START"));
     }
 
     #[test]

@@ -84,7 +84,8 @@ fn parse_status_term(term: &str) -> Option<StatusFilter> {
     valid(code).then_some(StatusFilter::Code(code))
 }
 
-const TIME_ACCEPTED: &str = "use an RFC 3339 time (2026-06-08T19:54:51Z, 2026-06-08T21:54:51+02:00) \
+const TIME_ACCEPTED: &str = "use a date (2026-06-08), a local date and time (\"2026-06-08 13:00\"), \
+     an RFC 3339 time (2026-06-08T19:54:51Z, 2026-06-08T21:54:51+02:00) \
      or a time ago, as a duration (90m, 1.5h, 3d, 1w)";
 
 /// Parses `--since`/`--until`: RFC 3339, or a time ago before `now` in the duration grammar
@@ -103,6 +104,9 @@ pub fn parse_time(
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
+    if let Some(local) = local_date_time(text) {
+        return local.ok_or_else(|| invalid("that local time does not exist (a clock change)"));
+    }
     let too_far = || invalid("that is further back than a time can be");
     let ago = match duration::parse_duration(text) {
         Ok(ago) => ago,
@@ -111,6 +115,32 @@ pub fn parse_time(
     };
     let ago = TimeDelta::from_std(ago).map_err(|_| too_far())?;
     now.checked_sub_signed(ago).ok_or_else(too_far)
+}
+
+/// A date (`2026-06-08`, its midnight) or a date and time without a zone
+/// (`2026-06-08 13:00`, `2026-06-08T13:00:05`), in the viewer's local time zone: how people
+/// type a time. `Some(None)` for a local time a clock change skips.
+fn local_date_time(text: &str) -> Option<Option<DateTime<Utc>>> {
+    use chrono::{Local, NaiveDate, NaiveDateTime, TimeZone};
+    let naive = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .or_else(|| {
+            [
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%dT%H:%M:%S",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        })?;
+    Some(
+        Local
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+    )
 }
 
 /// All filters of a run. Empty lists and `None` mean "no restriction".
@@ -222,6 +252,9 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2026-06-08T10:00:00+00:00");
         let t = parse_time("--since", "2026-06-08T14:00:00+02:00", now).unwrap();
         assert_eq!(t, now);
+        let day = parse_time("--since", "2026-06-08", now).unwrap();
+        let minute = parse_time("--since", "2026-06-08 13:00", now).unwrap();
+        assert_eq!(minute - day, TimeDelta::hours(13), "both local");
         let err = parse_time("--since", "yesterday", now).unwrap_err();
         assert!(err.to_string().contains("RFC 3339"));
         let t = parse_time("--since", "1.5h", now).unwrap();

@@ -27,10 +27,13 @@
 //! The command line is built on the same stages: [`config`] holds its validated form, one
 //! configuration per command; [`filter`] and [`duration`] read the values of its options;
 //! [`run`] wires the stages together. [`error`] holds the error types of all of them.
+//! [`cache`] keeps what each trace yielded, so that rescans read only what changed, and
+//! [`watch`] follows live shares, diagnosing each new trace as it lands.
 
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod aggregate;
+pub mod cache;
 mod codes;
 pub mod config;
 pub mod diagnose;
@@ -42,6 +45,7 @@ pub mod events;
 pub mod filter;
 pub mod iis;
 pub mod model;
+pub mod overview;
 pub mod parse;
 pub mod report;
 pub mod run;
@@ -49,5 +53,6 @@ mod sanitize;
 pub mod shell;
 pub mod show;
 pub mod timeline;
+pub mod watch;
 
 pub use sanitize::TerminalGuard;

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     vt::prepare(&mut config);
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
-    let width = (!terminal).then_some(160);
+    let width = table_width(terminal);
     let guarded = terminal || !config.stdout_is_data();
     let mut plain;
     let mut guard;
@@ -69,6 +69,21 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The terminal's width (`COLUMNS` when set, as for other tools, else what comfy-table
+/// detects); `None` for a pipe or a file without `COLUMNS`, which gets the fixed layout.
+fn table_width(terminal: bool) -> Option<u16> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&c| c >= 20);
+    columns.or_else(|| {
+        terminal
+            .then(|| comfy_table::Table::new().width())
+            .flatten()
+            .or(terminal.then_some(100))
+    })
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

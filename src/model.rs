@@ -28,17 +28,19 @@ impl Status {
         Status { code, sub }
     }
 
-    /// Parses `502.3`, `404` or `0`; `None` for anything else.
+    /// Parses `502.3`, `404` or `0`; `None` for anything else, an HTTP status outside
+    /// 100–999 (`70000`) or a negative substatus (`502.-1`) included.
     pub fn parse(text: &str) -> Option<Status> {
         let text = text.trim();
         let (code, sub) = match text.split_once('.') {
             Some((c, s)) => (c, s.parse().ok()?),
             None => (text, 0),
         };
-        Some(Status {
-            code: code.parse().ok()?,
-            sub,
-        })
+        let code: u16 = code.parse().ok()?;
+        if code != 0 && !(100..=999).contains(&code) {
+            return None;
+        }
+        Some(Status { code, sub })
     }
 
     /// True for 500 and above, the statuses a verdict is given for.
@@ -327,6 +329,9 @@ pub struct Trace {
     pub depth: Depth,
     /// Number of complete events read.
     pub event_count: u32,
+    /// Root attributes whose values could not be read (`statusCode="502.-1"`): reported as
+    /// unknown, never as a made-up number. At most a few, each value cut short.
+    pub unparsed: Vec<Unparsed>,
     /// The names (`RenderingInfo/Opcode`) of the events present.
     pub events: EventNames,
 }
@@ -345,6 +350,22 @@ impl Trace {
     /// The module that set the error, or `""`.
     pub fn module(&self) -> &str {
         self.error.as_ref().map_or("", |e| e.module.as_str())
+    }
+}
+
+/// A value of a trace that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unparsed {
+    /// The attribute, e.g. `statusCode`.
+    pub field: &'static str,
+    /// What the trace held, cut short.
+    pub value: String,
+}
+
+impl Trace {
+    /// True when the attribute `field` could not be parsed.
+    pub fn is_unparsed(&self, field: &str) -> bool {
+        self.unparsed.iter().any(|u| u.field == field)
     }
 }
 
@@ -387,6 +408,9 @@ mod tests {
         assert_eq!(Status::parse("500.0").unwrap().to_string(), "500");
         assert_eq!(Status::parse("x"), None);
         assert_eq!(Status::parse("502."), None);
+        for bad in ["502.-1", "70000", "", "-1", "5e2"] {
+            assert_eq!(Status::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
+use crate::cache::{Cache, Stamp};
 use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
@@ -19,6 +20,7 @@ use crate::error::FileError;
 use crate::events::{self, EventLog};
 use crate::iis;
 use crate::model::{Depth, Diagnosis, Trace};
+use crate::overview;
 use crate::parse;
 use crate::report::csv::CsvReporter;
 use crate::report::html::{self, HtmlOptions, HtmlReporter};
@@ -47,7 +49,7 @@ pub struct Streams<'a> {
     pub out: &'a mut dyn Write,
     /// Standard error.
     pub err: &'a mut dyn Write,
-    /// Table width when standard output is not a terminal.
+    /// The terminal's width; `None` when standard output is a pipe or a file (fixed layouts).
     pub width: Option<u16>,
 }
 
@@ -60,6 +62,7 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
         Config::Config(audit) => run_config(audit, streams),
         Config::Events(events) => run_events(events, streams),
         Config::Timeline(timeline) => run_timeline(timeline, streams),
+        Config::Watch(watch) => crate::watch::run_until_interrupted(watch, streams),
     }
 }
 
@@ -68,6 +71,7 @@ struct Collected {
     farm: iis::diagnosis::FarmConfig,
     traces: Vec<Trace>,
     skipped: Vec<FileError>,
+    ignored: Vec<discover::Ignored>,
     analysis: diagnose::Analysis,
     matched: Vec<usize>,
     stats: Stats,
@@ -81,28 +85,58 @@ struct Stats {
     discover: Duration,
     read: Duration,
     diagnose: Duration,
+    /// Traces taken from the rescan cache, and the cache file.
+    cached: Option<(usize, PathBuf)>,
+    threads: usize,
 }
 
 fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
-    let found = discover::discover(&input.roots);
+    let options = discover::Options {
+        follow: input.follow,
+        threads: input.threads,
+    };
+    let found = discover::discover_with(&input.roots, &options);
     warn_empty_patterns(&found.empty_patterns, err)?;
     let discovered = started.elapsed();
+    wait_at_test_gate();
     let bytes = AtomicU64::new(0);
+    let cache = open_cache(input, err)?;
+    let hits = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(input, &found.files, &bytes)?;
+    let results = read_all(input, &found.files, &bytes, cache.as_ref(), &hits)?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
+    let ignored = found.ignored;
     // Collected in place, reusing the results' memory: on a big share the traces are most of
     // what a run holds.
+    let mut stamps = Vec::new();
     let traces: Vec<Trace> = results
         .into_iter()
-        .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
+        .filter_map(|(result, stamp)| {
+            let trace = result.map_err(|e| skipped.push(e)).ok()?;
+            stamps.push(stamp);
+            Some(trace)
+        })
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let (farm, config_errors) = load_iis_config(&input.iis_config, &input.roots, err)?;
     skipped.extend(config_errors);
     let events = read_events(&input.events);
+    if let Some(cache) = &cache {
+        let stamped = traces
+            .iter()
+            .zip(&stamps)
+            .filter_map(|(t, s)| Some((t, (*s)?)));
+        if let Err(e) = cache.save(stamped, hits.load(Ordering::Relaxed) as usize) {
+            writeln!(
+                err,
+                "frebscope: warning: could not write the cache {}: {e}",
+                terminal(&cache.file().display().to_string())
+            )?;
+        }
+    }
+    drop(stamps);
     let diagnosing = Instant::now();
     let analysis = analyze(&traces, &events.events, diagnosis, &farm);
     let matched = traces
@@ -117,16 +151,33 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         discover: discovered,
         read,
         diagnose: diagnosing.elapsed(),
+        cached: cache.map(|c| {
+            (
+                hits.load(Ordering::Relaxed) as usize,
+                c.file().to_path_buf(),
+            )
+        }),
+        threads: input.threads,
     };
     Ok(Collected {
         farm,
         traces,
         skipped,
+        ignored,
         analysis,
         matched,
         stats,
         events,
     })
+}
+
+/// The race tests change a folder between discovery and reading: with
+/// `FREBSCOPE_TEST_GATE` naming a pipe, the run waits here until the test has written to it
+/// and closed it. Unset, this does nothing.
+fn wait_at_test_gate() {
+    if let Some(gate) = std::env::var_os("FREBSCOPE_TEST_GATE") {
+        let _ = std::fs::read(gate);
+    }
 }
 
 /// The event logs of `--events`; nothing without it.
@@ -220,23 +271,59 @@ fn run_timeline(config: &config::Timeline, streams: &mut Streams<'_>) -> Result<
     finish(&config.input, collected, reporting, &mut files, streams)
 }
 
-/// Reads every file on a pool of `--threads` threads; results come back in file order.
+/// The rescan cache, when the run has one; a cache folder that cannot be used is a warning,
+/// and the run goes on without it.
+fn open_cache(input: &Input, err: &mut dyn Write) -> Result<Option<Cache>> {
+    let Some(dir) = &input.cache else {
+        return Ok(None);
+    };
+    match Cache::open(dir, &input.roots, err) {
+        Ok(cache) => Ok(Some(cache)),
+        Err(e) => {
+            writeln!(
+                err,
+                "frebscope: warning: not using the cache in {}: {e}",
+                terminal(&dir.display().to_string())
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// One file's summary, or why it could not be read, with the stamp the cache keys it by.
+type ReadResult = (Result<Trace, FileError>, Option<Stamp>);
+
+/// Reads every file on a pool of `--threads` threads; results come back in file order. With
+/// a cache, an unchanged file's summary comes from it and the file is not opened.
 fn read_all(
     input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
-) -> Result<Vec<Result<Trace, FileError>>> {
+    cache: Option<&Cache>,
+    hits: &AtomicU64,
+) -> Result<Vec<ReadResult>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(input.threads)
         .build()
         .context("could not start the reader threads")?;
     let progress = Progress::new(input.progress, files.len());
     let keep = |head: &Trace| input.filters.matches(head);
+    let read_one = |path: &PathBuf| -> ReadResult {
+        let Some(cache) = cache else {
+            return (parse::parse_file_counted(path, &keep, bytes), None);
+        };
+        let stamp = Stamp::of(path);
+        if let Some(trace) = stamp.and_then(|s| cache.lookup(path, s, &input.filters)) {
+            hits.fetch_add(1, Ordering::Relaxed);
+            return (Ok(trace), stamp);
+        }
+        (parse::parse_file_counted(path, &keep, bytes), stamp)
+    };
     let results = pool.install(|| {
         files
             .par_iter()
             .map(|path| {
-                let result = parse::parse_file_counted(path, &keep, bytes);
+                let result = read_one(path);
                 progress.tick();
                 result
             })
@@ -337,10 +424,13 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
             &scan.input.filters.status,
         );
     }
-    let open_example = groups.iter().find(|g| !g.example_file.is_empty()).map(|g| {
+    let overview = overview::overview(traces, diagnoses, matched, &scan.input.filters);
+    // The most telling failure of the top group; none without failures (never a 404).
+    let example = overview.example.as_ref().map(|p| p.display().to_string());
+    let open_example = example.map(|file| {
         suggest::show_line(
             suggest::platform_shell(),
-            &g.example_file,
+            &file,
             &scan.input.roots,
             &scan.diagnosis,
         )
@@ -352,11 +442,18 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
         groups: &groups,
         hints: &hints,
         elapsed: started.elapsed(),
+        overview: &overview,
         open_example,
+    };
+    let table = TableReporter {
+        color: scan.color,
+        width: streams.width,
+        options: scan.table,
     };
     emit(
         &scan.format,
-        scan.color,
+        &table,
+        true,
         streams,
         &mut files,
         &totals,
@@ -375,19 +472,33 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     let totals = collected.totals();
     let reporting = Instant::now();
     let diagnoses = &collected.analysis.diagnoses;
-    let rows: Vec<RequestRow> = collected
+    let mut rows: Vec<RequestRow> = collected
         .matched
         .iter()
         .map(|&i| RequestRow::new(&collected.traces[i], &diagnoses[i]))
         .collect();
+    requests.rows.apply(&mut rows);
+    let overview = overview::overview(
+        &collected.traces,
+        diagnoses,
+        &collected.matched,
+        &requests.input.filters,
+    );
     let report = RequestsReport {
         totals: &totals,
         rows: &rows,
         elapsed: started.elapsed(),
+        overview: &overview,
+    };
+    let table = TableReporter {
+        color: requests.color,
+        width: streams.width,
+        options: requests.table,
     };
     emit(
         &requests.format,
-        requests.color,
+        &table,
+        false,
         streams,
         &mut files,
         &totals,
@@ -436,7 +547,10 @@ fn write_html(
 
 impl Collected {
     fn totals(&self) -> Totals {
-        Totals::new(&self.traces, &self.matched, &self.skipped)
+        let mut totals = Totals::new(&self.traces, &self.matched, &self.skipped);
+        totals.not_traces = count_ignored(&self.ignored, discover::Why::NotATrace);
+        totals.links_not_followed = count_ignored(&self.ignored, discover::Why::LinkNotFollowed);
+        totals
     }
 }
 
@@ -449,6 +563,10 @@ fn finish(
     streams: &mut Streams<'_>,
 ) -> Result<RunStatus> {
     report_skipped(input.verbose, &collected.skipped, streams.err)?;
+    report_unparsed(input, &collected.traces, streams.err)?;
+    if input.verbose {
+        report_ignored(&collected.ignored, streams.err)?;
+    }
     if let (Some(path), Some(file)) = (&input.skipped_csv, files.skipped_csv.as_mut()) {
         write_skipped_csv(path, &collected.skipped, file)?;
     }
@@ -482,28 +600,31 @@ fn release(collected: Collected) {
 }
 
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
-/// JSON; CSV to its file or stdout.
+/// JSON; CSV to its file or stdout. With a CSV file, the terminal gets the table when it is
+/// a summary (`scan`) and only the totals when it would repeat the file row by row
+/// (`requests`).
 fn emit(
     format: &Format,
-    color: bool,
+    table: &TableReporter,
+    table_with_file: bool,
     streams: &mut Streams<'_>,
     files: &mut OutputFiles,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    let table = TableReporter {
-        color,
-        width: streams.width,
-    };
     match format {
-        Format::Table => write(&table, streams.out)?,
+        Format::Table => write(table, streams.out)?,
         Format::Json => write(&JsonReporter, streams.out)?,
         Format::Csv(Target::Stdout) => {
             write(&CsvReporter, streams.out)?;
             writeln!(streams.err, "{}", totals_line(totals))?;
         }
         Format::Csv(Target::File(path)) => {
-            write(&table, streams.out)?;
+            if table_with_file {
+                write(table, streams.out)?;
+            } else {
+                writeln!(streams.out, "{}", totals_line(totals))?;
+            }
             let Some(file) = files.csv.as_mut() else {
                 anyhow::bail!("{} was not created", path.display());
             };
@@ -594,11 +715,65 @@ fn write_skipped_csv(path: &Path, skipped: &[FileError], file: &mut BufWriter<Fi
     Ok(())
 }
 
+/// Names the traces holding values that could not be parsed, and what they held.
+fn report_unparsed(input: &Input, traces: &[Trace], err: &mut dyn Write) -> Result<()> {
+    let with: Vec<&Trace> = traces.iter().filter(|t| !t.unparsed.is_empty()).collect();
+    let shown = if input.verbose {
+        with.len()
+    } else {
+        SKIPPED_SHOWN
+    };
+    for trace in with.iter().take(shown) {
+        let values: Vec<String> = trace
+            .unparsed
+            .iter()
+            .map(|u| format!("{} \"{}\"", u.field, terminal(&u.value)))
+            .collect();
+        writeln!(
+            err,
+            "frebscope: warning: {}: unparseable {} (left empty)",
+            terminal(&trace.file.display().to_string()),
+            values.join(", ")
+        )?;
+    }
+    if with.len() > shown {
+        writeln!(
+            err,
+            "frebscope: warning: ... and {} more traces with unparseable values (--verbose names them)",
+            with.len() - shown
+        )?;
+    }
+    Ok(())
+}
+
+fn count_ignored(ignored: &[discover::Ignored], why: discover::Why) -> usize {
+    ignored.iter().filter(|i| i.why == why).count()
+}
+
+/// Names, with `--verbose`, the files discovery looked at and left alone.
+fn report_ignored(ignored: &[discover::Ignored], err: &mut dyn Write) -> Result<()> {
+    if ignored.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "frebscope: ignored {} file{}:",
+        ignored.len(),
+        if ignored.len() == 1 { "" } else { "s" }
+    )?;
+    for i in ignored {
+        let path = i.path.display().to_string();
+        writeln!(err, "  {}: {}", terminal(&path), i.why.describe())?;
+    }
+    Ok(())
+}
+
 fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<()> {
     let mib = stats.bytes as f64 / (1024.0 * 1024.0);
     let read = stats.read.as_secs_f64();
     writeln!(err, "frebscope stats:")?;
     writeln!(err, "  files        {}", stats.files)?;
+    writeln!(err, "  threads      {}", stats.threads)?;
     writeln!(err, "  bytes read   {:.1} MiB", mib)?;
     writeln!(
         err,
@@ -614,6 +789,14 @@ fn write_stats(stats: &Stats, report: Duration, err: &mut dyn Write) -> Result<(
     writeln!(err, "  read+parse   {:.3} s", read)?;
     writeln!(err, "  diagnose     {:.3} s", stats.diagnose.as_secs_f64())?;
     writeln!(err, "  report       {:.3} s", report.as_secs_f64())?;
+    if let Some((hits, file)) = &stats.cached {
+        writeln!(
+            err,
+            "  cache        {hits} of {} traces unchanged, from {}",
+            stats.files,
+            terminal(&file.display().to_string())
+        )?;
+    }
     Ok(())
 }
 
@@ -738,9 +921,10 @@ fn show_html(
 }
 
 /// One trace in full, every event, for printing.
+/// `show` reads the trace with the full reader, streamed and bounded; a pipe or a device is
+/// refused before it is opened.
 fn read_document(path: &Path) -> Result<parse::full::Document, FileError> {
-    let bytes = std::fs::read(path).map_err(|e| FileError::io(path, &e))?;
-    parse::full::read_document(&bytes).map_err(|e| FileError::parse(path, &e))
+    parse::read_file_full(path)
 }
 
 fn warn_empty_patterns(patterns: &[String], err: &mut dyn Write) -> Result<()> {
@@ -832,11 +1016,13 @@ fn load_iis_config(
 fn run_config(config: &config::ConfigAudit, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let audit = iis::audit(&config.inputs);
     match &config.format {
-        Format::Table => iis::report::write_table(&audit, streams.width, streams.out)?,
+        Format::Table => {
+            iis::report::write_table(&audit, streams.width.or(Some(160)), streams.out)?
+        }
         Format::Json => iis::report::write_json(&audit, streams.out)?,
         Format::Csv(Target::Stdout) => iis::report::write_csv(&audit, streams.out)?,
         Format::Csv(Target::File(path)) => {
-            iis::report::write_table(&audit, streams.width, streams.out)?;
+            iis::report::write_table(&audit, streams.width.or(Some(160)), streams.out)?;
             let mut file = create(path)?;
             iis::report::write_csv(&audit, &mut file)
                 .with_context(|| format!("could not write {}", path.display()))?;

@@ -20,6 +20,7 @@ pub(crate) fn prepare(config: &mut Config) {
         Config::Scan(scan) => &mut scan.color,
         Config::Requests(requests) => &mut requests.color,
         Config::Show(show) => &mut show.view.color,
+        Config::Watch(watch) => &mut watch.color,
         // The configuration audit and the event listings write no colour.
         Config::Config(_) | Config::Events(_) | Config::Timeline(_) => return,
     };

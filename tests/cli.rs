@@ -117,7 +117,7 @@ fn scan_filters_by_status_and_writes_the_summary_csv() {
         .stdout(predicate::str::contains(
             "3 files found · 3 read · 0 skipped · 2 matched the filters",
         ))
-        .stdout(predicate::str::contains("0x80072EFD"));
+        .stdout(predicate::str::contains("WINHTTP_CANNOT"));
     let text = fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     assert!(lines.next().unwrap().starts_with(SUMMARY_HEADER));

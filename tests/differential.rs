@@ -7,6 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{crate_dir, real_corpus, samples, xml_files};
+use frebscope::model::Trace;
 use frebscope::parse::{parse_bytes, parse_bytes_full};
 
 fn assert_readers_agree(dir: &Path) -> usize {
@@ -36,7 +37,8 @@ fn fast_reader_equals_full_reader_on_samples() {
 
 #[test]
 fn fast_reader_equals_full_reader_on_test_inputs() {
-    assert_readers_agree(&crate_dir().join("tests"));
+    let compared = assert_readers_agree(&crate_dir().join("tests"));
+    assert!(compared >= 2, "only {compared} traces under tests/");
 }
 
 #[test]
@@ -45,4 +47,125 @@ fn fast_reader_equals_full_reader_on_real_traces() {
         return;
     };
     assert_eq!(assert_readers_agree(&real), 53);
+}
+
+/// The error event of the common trace, wrapped in `before` and `after`.
+fn with_error_event_wrapped(before: &str, after: &str) -> String {
+    let events = common::events("WEB01");
+    let start = events.find("<Event ").unwrap();
+    let error = events.find("MODULE_SET_RESPONSE_ERROR_STATUS").unwrap();
+    let error_start = events[..error].rfind("<Event ").unwrap();
+    let error_end = error + events[error..].find("</Event>").unwrap() + "</Event>".len();
+    let mut text = common::head(&common::Root::default());
+    text.push_str(&events[start..error_start]);
+    text.push_str(before);
+    text.push_str(&events[error_start..error_end]);
+    text.push_str(after);
+    text.push_str(&events[error_end..]);
+    text.push_str("</failedRequest>");
+    text
+}
+
+/// A forged error event, as a comment or CDATA section would carry it.
+fn forged_error() -> String {
+    let events = common::events("WEB01");
+    let error = events.find("MODULE_SET_RESPONSE_ERROR_STATUS").unwrap();
+    let start = events[..error].rfind("<Event ").unwrap();
+    let end = error + events[error..].find("</Event>").unwrap() + "</Event>".len();
+    events[start..end].replace("AspNetCoreModuleV2", "ForgedModule")
+}
+
+/// A trace whose real events are those of `common::trace()` with no error, and `markup`
+/// after its first event.
+fn with_markup_after_first_event(markup: &str) -> String {
+    let text = with_error_event_wrapped("<!--", "-->");
+    let first_end = text.find("</Event>").unwrap() + "</Event>".len();
+    format!("{}{markup}{}", &text[..first_end], &text[first_end..])
+}
+
+fn both(text: &str) -> (Trace, Trace) {
+    let path = Path::new("fr000001.xml");
+    let fast = parse_bytes(path, text.as_bytes()).expect("fast reader");
+    let full = parse_bytes_full(path, text.as_bytes()).expect("full reader");
+    assert_eq!(fast, full, "readers disagree on:\n{text}");
+    (fast, full)
+}
+
+/// Comments, CDATA sections and processing instructions can hold `</Event>`, `<Event>` and
+/// `<failedRequest`: what they hold is not an event, in either reader.
+#[test]
+fn markup_cannot_hide_or_forge_an_event() {
+    // A 502.3 hidden in a comment is hidden for both readers.
+    let (hidden, _) = both(&with_error_event_wrapped("<!--", "-->"));
+    assert_eq!(hidden.error, None);
+    assert_eq!(hidden.event_count, 2);
+    // Forged events inside comments, CDATA and instructions are not events.
+    let forged = forged_error();
+    for markup in [
+        format!("<!-- {forged} -->"),
+        format!("<?frebscope {forged} ?>"),
+        "<!-- </Event> -->".to_owned(),
+        "<?x </Event><Event> ?>".to_owned(),
+    ] {
+        let (trace, _) = both(&with_markup_after_first_event(&markup));
+        assert_eq!(trace.error, None, "{markup}");
+        assert_eq!(trace.event_count, 2, "{markup}");
+    }
+    // Inside a value, CDATA is text: the event around it is one event.
+    let cdata = format!("<![CDATA[</Data></EventData></Event>{forged}]]>");
+    let text = common::trace().replace(
+        "<Data Name=\"HttpReason\">Bad Gateway</Data>",
+        &format!("<Data Name=\"HttpReason\">{cdata}</Data>"),
+    );
+    let (trace, _) = both(&text);
+    assert_eq!(trace.module(), "AspNetCoreModuleV2");
+    assert_eq!(trace.event_count, 3);
+    // A fake root in a comment before the real one is not the root.
+    let text = common::trace().replacen(
+        "<failedRequest",
+        "<!-- <failedRequest statusCode=\"200\" url=\"/forged\"> --><failedRequest",
+        1,
+    );
+    let (trace, _) = both(&text);
+    assert_eq!(trace.status.to_string(), "502.3");
+    assert!(!trace.url.contains("forged"));
+}
+
+/// What `requests` reports agrees with the full reader on the same hostile traces.
+#[test]
+fn requests_reports_what_the_xml_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hidden = tmp.path().join("fr000001.xml");
+    common::write(&hidden, with_error_event_wrapped("<!--", "-->"));
+    let forged = tmp.path().join("fr000002.xml");
+    common::write(
+        &forged,
+        with_markup_after_first_event(&format!("<!-- {} -->", forged_error())),
+    );
+    let out = common::requests_json(&[tmp.path().as_os_str()]);
+    out.assert_accounted();
+    for name in ["fr000001.xml", "fr000002.xml"] {
+        assert_eq!(out.row(name)["module"], "", "{name}");
+        assert_eq!(out.row(name)["error_code"], "", "{name}");
+    }
+}
+
+/// A DOCTYPE is refused by both readers, wherever it is.
+#[test]
+fn a_doctype_is_not_freb_in_both_readers() {
+    let path = Path::new("fr000001.xml");
+    let trace = common::trace();
+    let at = trace.find("<failedRequest").unwrap();
+    let before = format!("{}<!DOCTYPE failedRequest>{}", &trace[..at], &trace[at..]);
+    let inside = with_markup_after_first_event("<!DOCTYPE x>");
+    for text in [before, inside] {
+        for result in [
+            parse_bytes(path, text.as_bytes()),
+            parse_bytes_full(path, text.as_bytes()),
+        ] {
+            let err = result.expect_err("a DOCTYPE is refused");
+            assert_eq!(err.reason().as_str(), "not-freb");
+            assert!(err.to_string().contains("DOCTYPE"), "{err}");
+        }
+    }
 }

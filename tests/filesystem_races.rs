@@ -22,7 +22,7 @@ fn binary() -> &'static Path {
 #[test]
 fn files_deleted_truncated_or_rewritten_during_the_scan_are_accounted_for() {
     let tmp = tempfile::tempdir().unwrap();
-    let gate = tmp.path().join("a-gate.xml");
+    let gate = tmp.path().join("gate");
     let made = Command::new("mkfifo").arg(&gate).status();
     if !made.is_ok_and(|s| s.success()) {
         eprintln!("skipped: mkfifo is not available");
@@ -35,13 +35,14 @@ fn files_deleted_truncated_or_rewritten_during_the_scan_are_accounted_for() {
     }
     let child = Command::new(binary())
         .args(["requests", "--json", "--no-progress", "--threads", "1"])
-        .arg(&gate)
         .arg(&logs)
+        .env("FREBSCOPE_TEST_GATE", &gate)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Blocks until the scan opens the gate, which it does only once discovery is done.
+    // Blocks until the scan opens the gate, which it does only once discovery is done (a pipe
+    // given as a root is refused, never opened, so the gate is a hook of its own).
     let mut writer = OpenOptions::new().write(true).open(&gate).unwrap();
     fs::remove_file(logs.join("fr000001.xml")).unwrap();
     fs::remove_file(logs.join("fr000002.xml")).unwrap();
@@ -60,21 +61,20 @@ fn files_deleted_truncated_or_rewritten_during_the_scan_are_accounted_for() {
     // Replaced by a directory of the same name.
     fs::remove_file(logs.join("fr000006.xml")).unwrap();
     fs::create_dir(logs.join("fr000006.xml")).unwrap();
-    writer.write_all(text.as_bytes()).unwrap();
+    writer.write_all(b"go").unwrap();
     drop(writer);
     let output = child.wait_with_output().unwrap();
     let out = common::parse_outcome(&output);
     out.assert_accounted();
-    assert_eq!(out.total("found"), 9, "{}", out.stderr);
+    assert_eq!(out.total("found"), 8, "{}", out.stderr);
     assert_eq!(out.skipped("vanished"), 2, "{}", out.stderr);
     assert_eq!(out.skipped("empty"), 1, "{}", out.stderr);
     assert_eq!(out.skipped("unreadable"), 1, "{}", out.stderr);
-    assert_eq!(out.total("analyzed"), 5, "{}", out.stderr);
+    assert_eq!(out.total("analyzed"), 4, "{}", out.stderr);
     out.assert_said("fr000001.xml: vanished");
     out.assert_said("fr000006.xml: unreadable");
     assert_eq!(out.row("fr000004.xml")["partial"], true);
     assert_eq!(out.row("fr000005.xml")["status"], "503");
-    assert_eq!(out.row("a-gate.xml")["status"], "502.3");
 }
 
 /// How to run the binary as someone the permission bits apply to, if there is a way.

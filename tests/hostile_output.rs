@@ -477,8 +477,10 @@ fn reports_escape_without_the_guard() {
         progress: false,
         stats: true,
         skipped_csv: None,
+        follow: false,
         iis_config: Vec::new(),
         events: Default::default(),
+        cache: None,
     };
     let scan = |by| {
         Config::Scan(Scan {
@@ -487,6 +489,7 @@ fn reports_escape_without_the_guard() {
             by,
             format: Format::Table,
             color: false,
+            table: Default::default(),
             html: None,
         })
     };
@@ -501,6 +504,8 @@ fn reports_escape_without_the_guard() {
             diagnosis: Default::default(),
             format: Format::Table,
             color: false,
+            table: Default::default(),
+            rows: Default::default(),
         }),
         Config::Show(Show {
             files: input.roots.clone(),

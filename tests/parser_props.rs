@@ -58,6 +58,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
                 Just(b"<![CDATA[".to_vec()),
                 Just(b"<!DOCTYPE x [<!ENTITY a \"&a;\">]>".to_vec()),
                 Just(b"</failedRequest>".to_vec()),
+                Just(b"<!--".to_vec()),
+                Just(b"-->".to_vec()),
+                Just(b"<?x ".to_vec()),
+                Just(b"?>".to_vec()),
+                Just(b"]]>".to_vec()),
                 Just(vec![0xFF, 0xFE]),
                 Just(vec![0xEF, 0xBB, 0xBF]),
                 Just(vec![0xF0, 0x9F]),
@@ -153,6 +158,52 @@ proptest! {
             apply(&mut bytes, m);
         }
         both(&bytes);
+    }
+}
+
+/// Markup that can hold what ends or starts an event.
+fn hostile_markup() -> impl Strategy<Value = String> {
+    let inner = prop_oneof![
+        Just("</Event>".to_owned()),
+        Just("<Event>".to_owned()),
+        Just("<failedRequest statusCode=\"200\">".to_owned()),
+        Just(common::events("FORGED")),
+    ];
+    (0usize..3, inner).prop_map(|(kind, inner)| match kind {
+        0 => format!("<!-- {} -->", inner.replace("--", "- -")),
+        1 => format!("<?frebscope {} ?>", inner.replace("?>", "? >")),
+        _ => format!("<![CDATA[{}]]>", inner.replace("]]>", "]] >")),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Markup holding `</Event>`, `<Event>` or whole events, put between events or inside a
+    /// value: both readers read the same trace from it.
+    #[test]
+    fn markup_anywhere_after_the_root_reads_the_same_in_both_readers(
+        markup in hostile_markup(),
+        at in any::<usize>(),
+        large_body in any::<bool>(),
+    ) {
+        let text = if large_body { String::from_utf8(large(70_000)).unwrap() } else { common::trace() };
+        let root_end = text.find("<Event ").unwrap();
+        // Between two elements or inside the text of one: where markup may legally stand.
+        let spots: Vec<usize> = text[root_end..]
+            .match_indices('>')
+            .map(|(i, _)| root_end + i + 1)
+            .collect();
+        let spot = spots[at % spots.len()];
+        let bytes = format!("{}{markup}{}", &text[..spot], &text[spot..]).into_bytes();
+        let path = Path::new("fr000001.xml");
+        let fast = parse_bytes(path, &bytes);
+        let full = parse_bytes_full(path, &bytes);
+        match (&fast, &full) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a.reason(), b.reason()),
+            _ => prop_assert!(false, "fast {:?} full {:?}", fast, full),
+        }
     }
 }
 

@@ -4,6 +4,10 @@
 //! the fast reader with the XML events of the few `<Event>` elements it selected. Writing it
 //! once is what makes the two agree.
 
+use std::io::{BufReader, Read};
+
+use super::input::Decoding;
+
 use chrono::{DateTime, Utc};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -64,11 +68,14 @@ pub(crate) fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<
         .map(|(_, v)| v.as_str())
 }
 
-/// Parses `2026-06-08T19:54:59.674Z`.
+/// Parses `2026-06-08T19:54:59.674Z`. A time outside the years 1–9999 once in UTC
+/// (`9999-12-31T23:00:00-02:00`) is refused: it has no RFC 3339 form to be written in.
 pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(|t| (1..=9999).contains(&t.year()))
 }
 
 /// Where in an `<Event>` the builder is; only the places whose text is kept.
@@ -305,6 +312,59 @@ pub(crate) fn trace_reader(text: &str) -> Reader<&[u8]> {
     config.check_end_names = false;
     config.allow_dangling_amp = true;
     reader
+}
+
+/// A streaming XML reader over a trace, configured as [`trace_reader`]. Invalid UTF-8 becomes
+/// U+FFFD, as where the fast reader reads text. It reads through
+/// [`TokenGuard`], so that no single XML token (a text run, a tag) can make it buffer more
+/// than [`MAX_TOKEN_BYTES`]: quick-xml holds a whole token in memory.
+pub fn xml_stream<R: Read>(input: R) -> Reader<BufReader<TokenGuard<Decoding<R>>>> {
+    let mut reader = Reader::from_reader(BufReader::with_capacity(
+        64 * 1024,
+        TokenGuard::new(Decoding::utf8(input)),
+    ));
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_dangling_amp = true;
+    reader
+}
+
+/// Longest run of bytes without a `>` that the streaming reader accepts. Every XML token ends
+/// with `>` or is text followed by one; IIS writes captured bodies in chunks far below this.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024 * 1024;
+
+/// Fails a read once more than [`MAX_TOKEN_BYTES`] have passed without a `>`: what stops a
+/// file of zeros or a sparse file from being buffered whole as one XML text token.
+pub struct TokenGuard<R> {
+    inner: R,
+    since_gt: usize,
+}
+
+impl<R> TokenGuard<R> {
+    /// Wraps a reader.
+    pub fn new(inner: R) -> Self {
+        TokenGuard { inner, since_gt: 0 }
+    }
+}
+
+impl<R: Read> Read for TokenGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.since_gt = match memchr::memrchr(b'>', &buf[..n]) {
+            Some(at) => n - at - 1,
+            None => self.since_gt + n,
+        };
+        if self.since_gt > MAX_TOKEN_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "more than {} MiB without a '>': not XML as IIS writes it",
+                    MAX_TOKEN_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// Resolves `&amp;`, `&#x41;` and friends; keeps anything else as written.

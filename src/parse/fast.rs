@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::io::Read;
+use std::io::{Cursor, Read};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -21,10 +21,11 @@ use chrono::{DateTime, Utc};
 use memchr::memmem::Finder;
 use quick_xml::events::Event;
 
-use super::event::{EventBuilder, EventRecord, parse_time, trace_reader};
-use super::full::{root_attributes, visit_root_attributes};
+use super::event::{EventBuilder, EventRecord, parse_time, trace_reader, xml_stream};
+use super::full::visit_root_attributes;
 use super::input::read_full;
-use super::summary::{SummaryBuilder, reads_data, reads_descriptions};
+use super::sniff::{self, DOCTYPE_REASON, Prolog};
+use super::summary::{SummaryBuilder, is_detail_event, reads_data, reads_descriptions};
 use crate::error::ParseError;
 use crate::model::Trace;
 
@@ -43,7 +44,6 @@ pub(super) const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 /// How much of an oversized event is kept: its end, where the name is.
 const TAIL_BYTES: usize = 64 * 1024;
 
-static ROOT_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"<failedRequest"));
 static ROOT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</failedRequest"));
 static EVENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</Event>"));
 static SYSTEM_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</System>"));
@@ -84,12 +84,25 @@ const KEPT_CAPACITY: usize = 4 * CHUNK_BYTES;
 
 /// The bytes read and not yet consumed. `buf` stays initialized up to its length, so reading
 /// into it never zeroes memory again; `len` is how much of it holds data.
-struct Window {
+pub(crate) struct Window {
     buf: Vec<u8>,
     len: usize,
 }
 
 impl Window {
+    /// An empty window.
+    pub(crate) fn new() -> Window {
+        Window {
+            buf: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The bytes read and not consumed.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.data()
+    }
+
     fn data(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -118,28 +131,20 @@ fn summarize_in(
     keep: &dyn Fn(&Trace) -> bool,
     window: &mut Window,
 ) -> Result<Trace, ParseError> {
-    let mut eof = window.fill(input, HEAD_STEP)?;
-    let root = loop {
-        if window.data().iter().all(u8::is_ascii_whitespace) {
-            if eof {
-                return Err(ParseError::Empty);
-            }
-            // Leading blank space means nothing; dropping it keeps memory bounded.
-            window.consume(window.len);
-            eof = window.fill(input, HEAD_STEP)?;
-            continue;
-        }
-        match find_root(path, window.data(), eof)? {
-            Some(root) => break root,
-            None => eof = window.fill(input, next_read(window.len))?,
-        }
-    };
+    let (start, end, mut eof) = read_to_root(input, window)?;
+    let root = read_root(path, &window.data()[start..end], start)?;
     let mut summary = root.summary;
     let mut scanner = Scanner::default();
     if root.self_closing {
         return Ok(summary.finish(true));
     }
-    let mut pos = root.end;
+    let mut pos = end;
+    // Comments, CDATA sections and processing instructions can hold anything, `</Event>` and
+    // `<failedRequest` included, and IIS writes none of them past the root's start tag: a
+    // trace holding one is read on as XML, as the full reader reads it.
+    if has_markup(&window.data()[pos..]) {
+        return read_rest_as_xml(&window.data()[pos..], input, summary, &scanner);
+    }
     // The filters read the server and the time of the first event: only that much of the
     // trace is looked at before they decide.
     scanner.until_identified = true;
@@ -149,12 +154,18 @@ fn summarize_in(
         && window.len < HEAD_BYTES
     {
         eof = window.fill(input, next_read(window.len))?;
+        if has_markup(&window.data()[pos..]) {
+            return read_rest_as_xml(&window.data()[pos..], input, summary, &scanner);
+        }
         pos += scanner.scan(&window.data()[pos..], &mut summary);
     }
     if !keep(summary.so_far(scanner.first_time())) {
         // Rejected: read on only for the request headers (X-ARR-LOG-ID links ARR front ends
         // to this trace), within the head, and look at nothing else.
         while !summary.headers_seen() {
+            if has_markup(&window.data()[pos..]) {
+                return read_rest_as_xml(&window.data()[pos..], input, summary, &scanner);
+            }
             if let Some(event) = find_request_headers(&window.data()[pos..]) {
                 if let Some(record) = parse_event(event, "GENERAL_REQUEST_HEADERS") {
                     summary.detail(&record);
@@ -176,7 +187,14 @@ fn summarize_in(
         if window.len > MAX_EVENT_BYTES {
             scanner.skip_oversized(window);
         }
+        let kept = window.len;
         eof = window.fill(input, CHUNK_BYTES)?;
+        // The tail of an oversized event was looked at already; anything else kept is the
+        // start of an event cut at the end of the last window, and is looked at again.
+        let fresh = if scanner.oversized { kept } else { 0 };
+        if !scanner.oversized && has_markup(&window.data()[fresh..]) {
+            return read_rest_as_xml(window.data(), input, summary, &scanner);
+        }
         pos += scanner.scan(window.data(), &mut summary);
     }
     let complete = !scanner.oversized && root_closed(&window.data()[pos..]);
@@ -208,49 +226,70 @@ fn next_read(len: usize) -> usize {
 struct Root {
     /// The trace, started from the root element's attributes.
     summary: SummaryBuilder,
-    /// Offset just past the start tag's `>`.
-    end: usize,
     self_closing: bool,
 }
 
-/// Finds and reads `<failedRequest ...>`. `Ok(None)` asks for more input.
-fn find_root(path: &Path, buf: &[u8], eof: bool) -> Result<Option<Root>, ParseError> {
-    let Some(start) = ROOT_START.find(buf) else {
-        if eof {
-            return Err(without_root(buf));
+/// Reads until the root element's start tag is in the window; returns where it starts and
+/// ends, and whether the input has ended. Both readers find the root this way.
+pub(crate) fn read_to_root(
+    input: &mut dyn Read,
+    window: &mut Window,
+) -> Result<(usize, usize, bool), ParseError> {
+    let mut eof = window.fill(input, HEAD_STEP)?;
+    loop {
+        if window.data().iter().all(u8::is_ascii_whitespace) {
+            if eof {
+                return Err(ParseError::Empty);
+            }
+            // Leading blank space means nothing; dropping it keeps memory bounded.
+            window.consume(window.len);
+            eof = window.fill(input, HEAD_STEP)?;
+            continue;
         }
-        if buf.len() >= HEAD_BYTES {
-            return Err(not_freb(buf));
+        match root_span(window.data(), eof)? {
+            Some((start, end)) => return Ok((start, end, eof)),
+            None => eof = window.fill(input, next_read(window.len))?,
         }
-        return Ok(None);
-    };
-    let Some(close) = tag_end(&buf[start..]) else {
-        if eof {
-            return Err(ParseError::Malformed {
+    }
+}
+
+/// Where `<failedRequest ...>` is in `buf`. `Ok(None)` asks for more input.
+fn root_span(buf: &[u8], eof: bool) -> Result<Option<(usize, usize)>, ParseError> {
+    match sniff::find_root(buf, eof)? {
+        Prolog::Root { start, end } => Ok(Some((start, end))),
+        Prolog::More { in_root_tag: true } if buf.len() > MAX_EVENT_BYTES => {
+            Err(ParseError::Malformed {
                 offset: buf.len() as u64,
-                message: "the file ends inside the <failedRequest> start tag".into(),
-            });
-        }
-        if buf.len() > MAX_EVENT_BYTES {
-            return Err(ParseError::Malformed {
-                offset: start as u64,
                 message: format!(
                     "the <failedRequest> start tag does not end within {} MiB",
                     MAX_EVENT_BYTES >> 20
                 ),
-            });
+            })
         }
-        return Ok(None);
-    };
-    let end = start + close + 1;
-    let tag = utf8(&buf[start..end]);
+        Prolog::More { in_root_tag: false } if buf.len() >= HEAD_BYTES => {
+            Err(ParseError::NotFreb(format!(
+                "no <failedRequest> root element in the first {} KiB",
+                HEAD_BYTES >> 10
+            )))
+        }
+        Prolog::More { .. } => Ok(None),
+    }
+}
+
+/// Reads the attributes of the root's start tag.
+fn read_root(path: &Path, tag: &[u8], start: usize) -> Result<Root, ParseError> {
+    let tag = utf8(tag);
     let mut reader = trace_reader(&tag);
     let mut summary = SummaryBuilder::for_file(path);
     let mut apply = |name: &str, value| summary.root_attribute(name, value);
     let self_closing = match reader.read_event() {
         Ok(Event::Start(e)) => visit_root_attributes(&e, &mut apply).map(|()| false)?,
         Ok(Event::Empty(e)) => visit_root_attributes(&e, &mut apply).map(|()| true)?,
-        Ok(_) => return Err(not_freb(buf)),
+        Ok(_) => {
+            return Err(ParseError::NotFreb(
+                "no <failedRequest> root element".into(),
+            ));
+        }
         Err(err) => {
             return Err(ParseError::Malformed {
                 offset: start as u64 + reader.error_position(),
@@ -258,66 +297,64 @@ fn find_root(path: &Path, buf: &[u8], eof: bool) -> Result<Option<Root>, ParseEr
             });
         }
     };
-    Ok(Some(Root {
+    Ok(Root {
         summary,
-        end,
         self_closing,
-    }))
-}
-
-/// Why a whole file without `<failedRequest` is not a trace: XML cut before its root element
-/// (IIS still writing it, a copy cut short) is malformed, as the full reader says; anything
-/// else is not FREB.
-fn without_root(buf: &[u8]) -> ParseError {
-    let not_freb = not_freb(buf);
-    if !looks_like_xml(buf) {
-        return not_freb;
-    }
-    let text = String::from_utf8_lossy(buf);
-    let mut reader = trace_reader(&text);
-    loop {
-        match reader.read_event() {
-            Err(err) => {
-                return ParseError::Malformed {
-                    offset: reader.error_position(),
-                    message: err.to_string(),
-                };
-            }
-            Ok(Event::Start(e) | Event::Empty(e)) => {
-                return root_attributes(&e).err().unwrap_or(not_freb);
-            }
-            Ok(Event::Eof) => return not_freb,
-            Ok(_) => {}
-        }
-    }
-}
-
-fn looks_like_xml(buf: &[u8]) -> bool {
-    buf.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'<')
-}
-
-fn not_freb(buf: &[u8]) -> ParseError {
-    ParseError::NotFreb(if looks_like_xml(buf) {
-        "no <failedRequest> root element".into()
-    } else {
-        "the file is not XML".into()
     })
 }
 
-/// Offset of the `>` that ends the tag starting at `tag[0]`, skipping quoted values.
-fn tag_end(tag: &[u8]) -> Option<usize> {
-    let mut quote = None;
-    for (i, &b) in tag.iter().enumerate() {
-        match (quote, b) {
-            (None, b'"' | b'\'') => quote = Some(b),
-            (Some(q), _) if b == q => quote = None,
-            (None, b'>') => return Some(i),
-            _ => {}
+/// True when `bytes` hold a comment, a CDATA section, a DOCTYPE or a processing instruction.
+fn has_markup(bytes: &[u8]) -> bool {
+    static BANG: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"<!"));
+    static QUESTION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"<?"));
+    BANG.find(bytes).is_some() || QUESTION.find(bytes).is_some()
+}
+
+/// Reads the rest of a trace, from an event boundary, as the full reader reads it: every
+/// XML event through quick-xml, so that markup cannot hide or forge an event.
+fn read_rest_as_xml(
+    rest: &[u8],
+    input: &mut dyn Read,
+    mut summary: SummaryBuilder,
+    scanner: &Scanner,
+) -> Result<Trace, ParseError> {
+    let stream = Cursor::new(rest.to_vec()).chain(input);
+    let mut reader = xml_stream(stream);
+    // The root's start tag was read before: its end tag closes nothing this reader saw.
+    reader.config_mut().allow_unmatched_ends = true;
+    let mut builder = EventBuilder::default();
+    let (mut first, mut last) = (None, None);
+    let mut buf = Vec::new();
+    let mut complete = false;
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf) {
+            Err(_) | Ok(Event::Eof) => break,
+            Ok(Event::DocType(_)) => return Err(ParseError::NotFreb(DOCTYPE_REASON.into())),
+            Ok(Event::End(e))
+                if e.local_name().as_ref() == "failedRequest" && !builder.in_event() =>
+            {
+                complete = true;
+                break;
+            }
+            Ok(event) => {
+                if let Some(record) = builder.feed(&event) {
+                    summary.event(&record.name, &record.computer);
+                    if is_detail_event(&record.name) {
+                        summary.detail(&record);
+                    }
+                    if record.time.is_some() {
+                        first = first.or(record.time);
+                        last = record.time;
+                    }
+                }
+            }
         }
     }
-    None
+    let first = scanner.first_time().or(first);
+    let last = last.or_else(|| scanner.last_time());
+    summary.times(first, last);
+    Ok(summary.finish(complete))
 }
 
 /// Walks the events of a trace window by window.

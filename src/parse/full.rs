@@ -3,12 +3,15 @@
 //! This is the reference: a plain streaming quick-xml parse of the whole document. `show`
 //! uses it to print a trace, and the tests hold the fast reader to its results.
 
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use quick_xml::events::Event;
 
-use super::event::{EventBuilder, EventRecord, attribute_value, trace_reader};
-use super::input::decode_all;
+use super::event::{EventBuilder, EventRecord, attribute_value, xml_stream};
+use super::fast::{Window, read_to_root};
+use super::input::utf8_stream;
+use super::sniff::DOCTYPE_REASON;
 use super::summary::{SummaryBuilder, is_detail_event};
 use crate::error::ParseError;
 use crate::model::Trace;
@@ -48,39 +51,48 @@ impl Document {
     }
 }
 
+/// How much of a trace's events the full reader keeps, in bytes of text: `show` prints every
+/// event, and a trace with millions of them would otherwise hold them all. Past this, the
+/// document ends there and says so.
+pub const MAX_KEPT_BYTES: usize = 48 * 1024 * 1024;
+
 /// Reads a whole trace from its bytes (any supported encoding).
 pub fn read_document(bytes: &[u8]) -> Result<Document, ParseError> {
-    let text = decode_all(bytes).map_err(|e| ParseError::io(&e))?;
-    // ASCII whitespace only, as the fast reader counts it.
-    let start = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    if start.is_empty() {
-        return Err(ParseError::Empty);
-    }
-    // Text that neither starts as XML nor holds a root element is not a trace, as the fast
-    // reader says, however the XML reader would stumble over it.
-    if !start.starts_with('<') && !start.contains("<failedRequest") {
-        return Err(ParseError::NotFreb("the file is not XML".into()));
-    }
-    let mut reader = trace_reader(&text);
+    read_document_from(bytes)
+}
+
+/// Reads a trace from a stream (any supported encoding), in bounded memory: the file is never
+/// held whole, no XML token may exceed [`super::event::MAX_TOKEN_BYTES`], each value is capped
+/// at [`super::event::MAX_VALUE_BYTES`] and the events kept at [`MAX_KEPT_BYTES`].
+pub fn read_document_from<'a, R: Read + 'a>(raw: R) -> Result<Document, ParseError> {
+    let mut input = utf8_stream(raw).map_err(|e| ParseError::io(&e))?;
+    // The root is found as the fast reader finds it, so that both agree on what a trace is.
+    let mut window = Window::new();
+    let (start, _, _) = read_to_root(&mut input, &mut window)?;
+    let head = window.bytes()[start..].to_vec();
+    drop(window);
+    let mut reader = xml_stream(Cursor::new(head).chain(input));
     let mut doc = Document::default();
     let mut builder = EventBuilder::default();
     let mut in_root = false;
+    let mut kept = 0;
+    let mut buf = Vec::new();
     loop {
-        let event = match reader.read_event() {
+        buf.clear();
+        let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
             Err(err) => {
                 let message = err.to_string();
-                if !in_root && !doc.complete {
-                    return Err(ParseError::Malformed {
-                        offset: reader.error_position(),
-                        message,
-                    });
+                let offset = start as u64 + reader.error_position();
+                if !in_root {
+                    return Err(ParseError::Malformed { offset, message });
                 }
-                doc.stopped = Some(format!("byte {}: {message}", reader.error_position()));
+                doc.stopped = Some(format!("byte {offset}: {message}"));
                 break;
             }
         };
         match event {
+            Event::DocType(_) => return Err(ParseError::NotFreb(DOCTYPE_REASON.into())),
             Event::Start(e) if !in_root => {
                 doc.root = root_attributes(&e)?;
                 in_root = true;
@@ -95,16 +107,45 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, ParseError> {
                 break;
             }
             Event::Eof => {
-                if !in_root {
-                    return Err(ParseError::NotFreb("no <failedRequest> element".into()));
-                }
                 doc.stopped = Some("the file ends before </failedRequest>".into());
                 break;
             }
-            event => doc.events.extend(builder.feed(&event)),
+            event => {
+                if let Some(record) = builder.feed(&event) {
+                    kept += kept_bytes(&record);
+                    doc.events.push(record);
+                    if kept > MAX_KEPT_BYTES {
+                        doc.stopped = Some(format!(
+                            "only the first {} events are read: they hold {} MiB, as much as \
+                             frebscope keeps of one trace",
+                            doc.events.len(),
+                            MAX_KEPT_BYTES >> 20
+                        ));
+                        break;
+                    }
+                }
+            }
         }
     }
     Ok(doc)
+}
+
+/// About what an event costs in memory.
+fn kept_bytes(event: &EventRecord) -> usize {
+    let pairs =
+        |v: &[(String, String)]| -> usize { v.iter().map(|(a, b)| a.len() + b.len() + 48).sum() };
+    std::mem::size_of::<EventRecord>()
+        + event.provider.len()
+        + event.keywords.len()
+        + event.computer.len()
+        + event.name.len()
+        + pairs(&event.data)
+        + pairs(&event.descriptions)
+        + event
+            .keyword_names
+            .iter()
+            .map(|k| k.len() + 24)
+            .sum::<usize>()
 }
 
 /// The attributes of the root element, or why this is not a trace.

@@ -4,7 +4,8 @@
 //! writes UTF-16LE with a byte-order mark), and quick-xml reads UTF-16 bytes as garbage without
 //! any error. So the encoding is sniffed from the first bytes, never taken from the
 //! declaration (which a re-saved file keeps unchanged, and which may lie), and UTF-16 is
-//! decoded to UTF-8 before anything else looks at it.
+//! decoded to UTF-8 (by encoding_rs, which quick-xml already uses) before anything else looks
+//! at it.
 
 use std::io::{self, Cursor, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,21 +32,23 @@ pub(super) fn sniff(prefix: &[u8]) -> Encoding {
     }
 }
 
-/// Wraps a reader so that it yields UTF-8 without a byte-order mark.
+/// Wraps a reader so that it yields UTF-8 without a byte-order mark. UTF-8 passes through as
+/// it is (the fast reader replaces invalid sequences where it reads text); UTF-16 is decoded
+/// by encoding_rs.
 pub(super) fn utf8_stream<'a, R: Read + 'a>(mut inner: R) -> io::Result<Box<dyn Read + 'a>> {
     let mut prefix = [0u8; 4];
     let n = read_full(&mut inner, &mut prefix)?;
     let prefix = prefix[..n].to_vec();
     Ok(match sniff(&prefix) {
         Encoding::Utf16 => {
-            let (big_endian, bom) = match prefix.as_slice() {
-                [0xFF, 0xFE, ..] => (false, 2),
-                [0xFE, 0xFF, ..] => (true, 2),
-                [0, ..] => (true, 0),
-                _ => (false, 0),
+            let (encoding, bom) = match prefix.as_slice() {
+                [0xFF, 0xFE, ..] => (encoding_rs::UTF_16LE, 2),
+                [0xFE, 0xFF, ..] => (encoding_rs::UTF_16BE, 2),
+                [0, ..] => (encoding_rs::UTF_16BE, 0),
+                _ => (encoding_rs::UTF_16LE, 0),
             };
             let raw = Cursor::new(prefix[bom..].to_vec()).chain(inner);
-            Box::new(Utf16Lossy::new(raw, big_endian))
+            Box::new(Decoding::new(raw, encoding))
         }
         Encoding::Utf8 { bom } => Box::new(Cursor::new(prefix[bom..].to_vec()).chain(inner)),
     })
@@ -53,7 +56,8 @@ pub(super) fn utf8_stream<'a, R: Read + 'a>(mut inner: R) -> io::Result<Box<dyn 
 
 /// Decodes a whole buffer to UTF-8 text; invalid sequences become U+FFFD, as in the fast
 /// reader, so that a stray binary byte in a captured body does not end the trace.
-pub(super) fn decode_all(bytes: &[u8]) -> io::Result<String> {
+#[cfg(test)]
+fn decode_all(bytes: &[u8]) -> io::Result<String> {
     let mut stream = utf8_stream(bytes)?;
     let mut utf8 = Vec::with_capacity(bytes.len());
     stream.read_to_end(&mut utf8)?;
@@ -63,92 +67,92 @@ pub(super) fn decode_all(bytes: &[u8]) -> io::Result<String> {
     })
 }
 
-/// Decodes UTF-16 to UTF-8. A lone surrogate or an odd last byte becomes U+FFFD, as invalid
-/// UTF-8 does, so that a damaged or cut UTF-16 trace is read as far as it goes.
-struct Utf16Lossy<R> {
+/// Decodes a stream to UTF-8 with encoding_rs, a chunk at a time. Malformed input (a lone
+/// surrogate, an odd last byte, invalid UTF-8) becomes U+FFFD, so that a damaged or cut trace
+/// is read as far as it goes.
+pub struct Decoding<R> {
     inner: R,
-    big_endian: bool,
-    /// Bytes read but not decoded yet: an odd byte, or a high surrogate awaiting its pair.
-    pending: Vec<u8>,
-    /// Decoded bytes not handed out yet, from `out_pos`.
-    out: Vec<u8>,
+    decoder: encoding_rs::Decoder,
+    /// Bytes read and not decoded yet, from `raw_pos` to `raw_len`.
+    raw: Box<[u8]>,
+    raw_pos: usize,
+    raw_len: usize,
+    /// Decoded bytes not handed out yet, from `out_pos` to `out_len`.
+    out: Box<[u8]>,
     out_pos: usize,
+    out_len: usize,
     eof: bool,
+    done: bool,
 }
 
-impl<R: Read> Utf16Lossy<R> {
-    fn new(inner: R, big_endian: bool) -> Self {
-        Utf16Lossy {
+const DECODE_CHUNK: usize = 32 * 1024;
+
+impl<R: Read> Decoding<R> {
+    /// Decodes `inner`, which holds `encoding` without a byte-order mark.
+    pub fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Self {
+        let decoder = encoding.new_decoder_without_bom_handling();
+        // Room for any chunk: UTF-16 takes at most 3 bytes of UTF-8 per 2 bytes of input.
+        let out_room = decoder
+            .max_utf8_buffer_length(DECODE_CHUNK)
+            .unwrap_or(4 * DECODE_CHUNK);
+        Decoding {
             inner,
-            big_endian,
-            pending: Vec::new(),
-            out: Vec::new(),
+            decoder,
+            raw: vec![0; DECODE_CHUNK].into_boxed_slice(),
+            raw_pos: 0,
+            raw_len: 0,
+            out: vec![0; out_room].into_boxed_slice(),
             out_pos: 0,
+            out_len: 0,
             eof: false,
+            done: false,
         }
     }
 
-    fn unit(&self, pair: &[u8]) -> u16 {
-        let pair = [pair[0], pair[1]];
-        if self.big_endian {
-            u16::from_be_bytes(pair)
-        } else {
-            u16::from_le_bytes(pair)
-        }
+    /// Lossy UTF-8: what goes through comes out valid.
+    pub fn utf8(inner: R) -> Self {
+        Decoding::new(inner, encoding_rs::UTF_8)
     }
 
-    /// Decodes the next chunk into `out`; false at the end of the input.
+    /// Decodes the next chunk; false at the end of the input.
     fn refill(&mut self) -> io::Result<bool> {
-        self.out.clear();
         self.out_pos = 0;
-        while self.out.is_empty() {
-            if self.eof {
+        self.out_len = 0;
+        while self.out_len == 0 {
+            if self.done {
                 return Ok(false);
             }
-            let mut raw = [0u8; 16 * 1024];
-            let n = loop {
-                match self.inner.read(&mut raw) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    other => break other?,
-                }
-            };
-            if n == 0 {
-                self.eof = true;
-                if !self.pending.is_empty() {
-                    self.pending.clear();
-                    self.out.extend_from_slice("\u{FFFD}".as_bytes());
-                }
-                continue;
+            if self.raw_pos == self.raw_len && !self.eof {
+                self.raw_pos = 0;
+                self.raw_len = loop {
+                    match self.inner.read(&mut self.raw) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        other => break other?,
+                    }
+                };
+                self.eof = self.raw_len == 0;
             }
-            self.pending.extend_from_slice(&raw[..n]);
-            let mut usable = self.pending.len() & !1;
-            if usable >= 2
-                && (0xD800..=0xDBFF).contains(&self.unit(&self.pending[usable - 2..usable]))
-            {
-                usable -= 2;
+            let (_, read, written, _) = self.decoder.decode_to_utf8(
+                &self.raw[self.raw_pos..self.raw_len],
+                &mut self.out,
+                self.eof,
+            );
+            self.raw_pos += read;
+            self.out_len = written;
+            if self.eof && self.raw_pos == self.raw_len {
+                self.done = true;
             }
-            let units: Vec<u16> = self.pending[..usable]
-                .chunks_exact(2)
-                .map(|pair| self.unit(pair))
-                .collect();
-            for ch in char::decode_utf16(units) {
-                let ch = ch.unwrap_or(char::REPLACEMENT_CHARACTER);
-                let mut utf8 = [0u8; 4];
-                self.out
-                    .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
-            }
-            self.pending.drain(..usable);
         }
         Ok(true)
     }
 }
 
-impl<R: Read> Read for Utf16Lossy<R> {
+impl<R: Read> Read for Decoding<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.out_pos == self.out.len() && !self.refill()? {
+        if self.out_pos == self.out_len && !self.refill()? {
             return Ok(0);
         }
-        let n = buf.len().min(self.out.len() - self.out_pos);
+        let n = buf.len().min(self.out_len - self.out_pos);
         buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
         self.out_pos += n;
         Ok(n)

@@ -9,14 +9,19 @@ pub mod event;
 mod fast;
 pub mod full;
 mod input;
+pub(crate) mod sniff;
 mod summary;
 
 use std::fs::File;
+use std::io::BufReader;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
 use crate::error::{FileError, ParseError};
 use crate::model::Trace;
+
+/// The size of the first read of a file (see [`parse_file_counted`]).
+const FIRST_READ: usize = 16 * 1024;
 
 /// Reads one trace file. `keep` decides, from the root element and first events, whether the
 /// rest of the file is worth reading; a trace it rejects comes back read to its head
@@ -32,9 +37,37 @@ pub fn parse_file_counted(
     bytes_read: &AtomicU64,
 ) -> Result<Trace, FileError> {
     let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
-    let counted = input::Counting::new(file, bytes_read);
+    // On a share every read is a round trip: the encoding sniff and the head's first step
+    // come from one read of the head step's size (a 4-byte read would cost a round trip of
+    // its own). A trace the filters reject needs its request headers, 10-23 KB in: one or
+    // two such reads. Larger reads bypass the buffer.
+    let counted = BufReader::with_capacity(FIRST_READ, input::Counting::new(file, bytes_read));
     let mut input = input::utf8_stream(counted).map_err(|e| FileError::io(path, &e))?;
     fast::summarize(path, &mut input, keep).map_err(|e| FileError::parse(path, &e))
+}
+
+/// Reads one trace file with the full reader, in bounded memory. Anything but a regular file
+/// (a pipe would block for ever, a device never ends) is refused before it is opened.
+pub fn read_file_full(path: &Path) -> Result<full::Document, FileError> {
+    let meta = std::fs::metadata(path).map_err(|e| FileError::io(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
+    full::read_document_from(file).map_err(|e| FileError::parse(path, &e))
+}
+
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> FileError {
+    let what = if meta.is_dir() {
+        "a directory (give a trace file, or pass the folder to scan or requests)"
+    } else {
+        "not a regular file (a pipe, socket or device)"
+    };
+    FileError {
+        path: path.to_path_buf(),
+        reason: crate::error::SkipReason::Unreadable,
+        detail: what.into(),
+    }
 }
 
 /// Reads one trace from memory with the fast reader, keeping everything.

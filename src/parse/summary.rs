@@ -12,6 +12,50 @@ use super::event::EventRecord;
 use crate::codes;
 use crate::model::{ArrRoute, Depth, ErrorCode, ModuleError, ModuleWarning, Status, Trace};
 
+/// The longest value a trace keeps of each field, in bytes: a summary lives until the end of
+/// the run, and a hostile trace could otherwise make each one megabytes. Generous for what
+/// IIS writes (a URL is at most 4 KiB by default with its query, a computer name 15
+/// characters, a pool name 64), so that CSV and JSON keep every real value whole; a value cut
+/// ends with `…`.
+pub(super) mod caps {
+    /// `url`: as much as the readers keep of any value.
+    pub(super) const URL: usize = super::super::event::MAX_VALUE_BYTES;
+    /// `System/Computer`.
+    pub(super) const SERVER: usize = 16 * 1024;
+    /// Free text: descriptions, PHP errors, ANCM failures, configuration errors.
+    pub(super) const TEXT: usize = 1024;
+    /// `User-Agent`, proxy targets.
+    pub(super) const LONG_NAME: usize = 512;
+    /// Computer, pool, module, user names and other names.
+    pub(super) const NAME: usize = 256;
+    /// Identifiers: site id, verb, activity id, failure reason, `X-ARR-LOG-ID`.
+    pub(super) const ID: usize = 128;
+}
+
+/// `value` cut at `max` bytes on a character boundary, with `…` when cut.
+pub(super) fn capped(value: &str, max: usize) -> String {
+    if value.len() <= max {
+        return value.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + '…'.len_utf8());
+    out.push_str(&value[..end]);
+    out.push('…');
+    out
+}
+
+/// [`capped`] for an owned value, reusing it when it fits.
+fn capped_owned(value: String, max: usize) -> String {
+    if value.len() <= max {
+        value
+    } else {
+        capped(&value, max)
+    }
+}
+
 /// Name of the event IIS appends when it cut a trace at `maxLogFileSizeKB`.
 pub(super) const TRUNCATE_EVENT: &str = "LOG_FILE_MAX_SIZE_TRUNCATE";
 
@@ -98,7 +142,7 @@ impl SummaryBuilder {
         let trace = &mut self.trace;
         trace.event_count += 1;
         if trace.server.is_empty() && !computer.is_empty() {
-            trace.server = computer.to_owned();
+            trace.server = capped(computer, caps::SERVER);
         }
         if name == TRUNCATE_EVENT {
             trace.truncated = true;
@@ -167,7 +211,7 @@ impl SummaryBuilder {
             }
             "SET_RESPONSE_ERROR_DESCRIPTION" if trace.error_description.is_none() => {
                 let text = event.data("ErrorDescription").unwrap_or_default().trim();
-                trace.error_description = Some(text.to_owned());
+                trace.error_description = Some(capped(text, caps::TEXT));
             }
             "GENERAL_REQUEST_HEADERS" if !self.headers_seen => {
                 self.headers_seen = true;
@@ -179,32 +223,34 @@ impl SummaryBuilder {
                     && trace.arr_log_id_forwarded.is_none()
                 {
                     let value = event.data("HeaderValue").unwrap_or_default();
-                    trace.arr_log_id_forwarded = Some(value.trim().to_owned());
+                    trace.arr_log_id_forwarded = Some(capped(value.trim(), caps::ID));
                 }
             }
             "MODULE_WARNING" if trace.warning.is_none() => {
                 trace.warning = Some(ModuleWarning {
-                    module: owned(event.data("ModuleName")),
-                    data1: owned(event.data("Data1")),
-                    data2: owned(event.data("Data2")),
+                    module: owned(event.data("ModuleName"), caps::NAME),
+                    data1: owned(event.data("Data1"), caps::NAME),
+                    data2: owned(event.data("Data2"), caps::TEXT),
                     error_code: event.data("ErrorCode").and_then(ErrorCode::parse),
                 });
             }
             "HANDLER_CHANGED" => {
-                trace.handler = event.data("NewHandlerName").map(|v| v.trim().to_owned());
+                trace.handler = event
+                    .data("NewHandlerName")
+                    .map(|v| capped(v.trim(), caps::NAME));
             }
             "ARR_SERVER_ROUTED" | "ARR_REQUEST_ROUTED" => {
-                if let Some(server) = non_empty(event.data("Server")) {
+                if let Some(server) = non_empty(event.data("Server"), caps::LONG_NAME) {
                     self.routed_server = Some(server);
                 }
             }
             "ARR_WEBFARM_NOT_ROUTED" if self.farm_host.is_none() => {
-                self.farm_host = non_empty(event.data("HostName"));
+                self.farm_host = non_empty(event.data("HostName"), caps::LONG_NAME);
             }
             "REWRITE_ACTION" if self.rewrite_target.is_none() => {
                 let url = event.data("RewriteURL").unwrap_or_default().trim();
                 if is_absolute_http(url) {
-                    self.rewrite_target = Some(url.to_owned());
+                    self.rewrite_target = Some(capped(url, caps::LONG_NAME));
                 }
             }
             "ARR_REQUEST_HEADERS_START" | "ANCM_REQUEST_FORWARD_START"
@@ -218,7 +264,7 @@ impl SummaryBuilder {
                     .map(|v| v.trim().eq_ignore_ascii_case("true"));
             }
             "ANCM_START_APPLICATION_FAIL" if trace.ancm_failure.is_none() => {
-                trace.ancm_failure = Some(owned(event.data("FailureDescription")));
+                trace.ancm_failure = Some(owned(event.data("FailureDescription"), caps::TEXT));
             }
             _ => {}
         }
@@ -250,6 +296,7 @@ impl SummaryBuilder {
             user_agent: t.user_agent,
             host: t.host,
             arr_log_id: t.arr_log_id,
+            unparsed: t.unparsed,
             depth: Depth::Head,
             ..Trace::default()
         }
@@ -285,21 +332,53 @@ fn url_host(url: &str) -> &str {
 
 fn apply_root_attribute(trace: &mut Trace, name: &str, value: String) {
     match name {
-        "url" => trace.url = value,
-        "siteId" => trace.site_id = trimmed(value),
-        "appPoolId" => trace.app_pool = value,
+        "url" => trace.url = capped_owned(value, caps::URL),
+        "siteId" => trace.site_id = capped_owned(trimmed(value), caps::ID),
+        "appPoolId" => trace.app_pool = capped_owned(value, caps::NAME),
         "processId" => trace.process_id = value.trim().parse().unwrap_or(0),
-        "verb" => trace.verb = value,
-        "remoteUserName" => trace.remote_user = value,
-        "userName" => trace.user_name = value,
-        "tokenUserName" => trace.token_user = value,
-        "authenticationType" => trace.auth_type = value,
-        "activityId" => trace.activity_id = trimmed(value),
-        "failureReason" => trace.failure_reason = trimmed(value),
-        "statusCode" => trace.status = Status::parse(&value).unwrap_or_default(),
-        "triggerStatusCode" => trace.trigger_status = Status::parse(&value).unwrap_or_default(),
-        "timeTaken" => trace.time_taken_ms = value.trim().parse().unwrap_or(0),
+        "verb" => trace.verb = capped_owned(value, caps::ID),
+        "remoteUserName" => trace.remote_user = capped_owned(value, caps::NAME),
+        "userName" => trace.user_name = capped_owned(value, caps::NAME),
+        "tokenUserName" => trace.token_user = capped_owned(value, caps::NAME),
+        "authenticationType" => trace.auth_type = capped_owned(value, caps::NAME),
+        "activityId" => trace.activity_id = capped_owned(trimmed(value), caps::ID),
+        "failureReason" => trace.failure_reason = capped_owned(trimmed(value), caps::ID),
+        "statusCode" => match Status::parse(&value) {
+            Some(status) => trace.status = status,
+            None => unparsed(trace, "statusCode", &value),
+        },
+        "triggerStatusCode" => match Status::parse(&value) {
+            Some(status) => trace.trigger_status = status,
+            None => unparsed(trace, "triggerStatusCode", &value),
+        },
+        "timeTaken" => match parse_time_taken(&value) {
+            Some(ms) => trace.time_taken_ms = ms,
+            None => unparsed(trace, "timeTaken", &value),
+        },
         _ => {}
+    }
+}
+
+/// The longest `timeTaken` believed, in milliseconds: a week. IIS counts a request's time in
+/// a 32-bit millisecond field, and no request waits that long on a worker process.
+const MAX_TIME_TAKEN_MS: u64 = 7 * 24 * 3600 * 1000;
+
+/// `timeTaken` in milliseconds: digits only, within a week.
+fn parse_time_taken(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok().filter(|&ms| ms <= MAX_TIME_TAKEN_MS)
+}
+
+/// Notes a root attribute that could not be parsed (once per attribute).
+fn unparsed(trace: &mut Trace, field: &'static str, value: &str) {
+    if !trace.is_unparsed(field) {
+        trace.unparsed.push(crate::model::Unparsed {
+            field,
+            value: capped(value, caps::ID),
+        });
     }
 }
 
@@ -322,11 +401,17 @@ fn module_error(event: &EventRecord) -> ModuleError {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     ModuleError {
-        module: owned(event.data("ModuleName")).trim().to_owned(),
-        notification: notification(event),
+        module: capped(
+            event.data("ModuleName").unwrap_or_default().trim(),
+            caps::NAME,
+        ),
+        notification: capped(&notification(event), caps::NAME),
         status: Status::new(code, sub),
         error_code: event.data("ErrorCode").and_then(ErrorCode::parse),
-        config_exception: owned(event.data("ConfigExceptionInfo")).trim().to_owned(),
+        config_exception: capped(
+            event.data("ConfigExceptionInfo").unwrap_or_default().trim(),
+            caps::TEXT,
+        ),
         time: event.time,
     }
 }
@@ -334,7 +419,7 @@ fn module_error(event: &EventRecord) -> ModuleError {
 /// The notification by name: IIS's description when it wrote one, else our table, else the
 /// number as written.
 fn notification(event: &EventRecord) -> String {
-    if let Some(name) = non_empty(event.description("Notification")) {
+    if let Some(name) = non_empty(event.description("Notification"), caps::NAME) {
         return name;
     }
     let raw = event.data("Notification").unwrap_or_default().trim();
@@ -352,17 +437,17 @@ fn read_request_headers(trace: &mut Trace, block: &str) {
         };
         let value = value.trim();
         let name = name.trim();
-        let slot = if name.eq_ignore_ascii_case("User-Agent") {
-            &mut trace.user_agent
+        let (slot, max) = if name.eq_ignore_ascii_case("User-Agent") {
+            (&mut trace.user_agent, caps::LONG_NAME)
         } else if name.eq_ignore_ascii_case("Host") {
-            &mut trace.host
+            (&mut trace.host, caps::NAME)
         } else if name.eq_ignore_ascii_case("X-ARR-LOG-ID") {
-            &mut trace.arr_log_id
+            (&mut trace.arr_log_id, caps::ID)
         } else {
             continue;
         };
         if slot.is_none() {
-            *slot = Some(value.to_owned());
+            *slot = Some(capped(value, max));
         }
     }
 }
@@ -372,13 +457,13 @@ fn is_absolute_http(url: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-fn owned(value: Option<&str>) -> String {
-    value.unwrap_or_default().to_owned()
+fn owned(value: Option<&str>, max: usize) -> String {
+    capped(value.unwrap_or_default(), max)
 }
 
-fn non_empty(value: Option<&str>) -> Option<String> {
+fn non_empty(value: Option<&str>, max: usize) -> Option<String> {
     value
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+        .map(|v| capped(v, max))
 }

@@ -7,6 +7,7 @@ mod cells;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod layout;
 pub mod suggest;
 pub mod table;
 
@@ -21,6 +22,7 @@ use crate::aggregate::{Group, GroupBy, Totals, VerdictCount};
 use crate::codes;
 use crate::diagnose::Hint;
 use crate::model::{Confidence, Diagnosis, ErrorCode, Status, Trace, Verdict};
+use crate::overview::Overview;
 use crate::shell::FixLine;
 
 /// Where an output goes.
@@ -71,6 +73,9 @@ pub struct ScanReport<'a> {
     /// Wall time of the run so far.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// The people's view: failures with their verdict mix, the other statuses, requests.
+    #[serde(skip)]
+    pub overview: &'a Overview,
     /// The `frebscope show` line that opens an example trace with the same inputs.
     #[serde(skip)]
     pub open_example: Option<FixLine>,
@@ -86,6 +91,62 @@ pub struct RequestsReport<'a> {
     /// Wall time of the run so far.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// What the inputs held, for a run where nothing matched.
+    #[serde(skip)]
+    pub overview: &'a Overview,
+}
+
+/// How the tables for people are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableOptions {
+    /// Full module names and URLs instead of the short ones.
+    pub wide: bool,
+    /// `scan`: list the statuses below 500 in the table too.
+    pub all_statuses: bool,
+    /// `requests`: the evidence on a second line under each trace.
+    pub evidence: bool,
+}
+
+/// `requests --sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Oldest first.
+    Time,
+    /// Slowest first.
+    Duration,
+    /// Highest status first.
+    Status,
+}
+
+/// Which rows `requests` writes, in every format, and in what order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowSelection {
+    /// Only these verdicts (`--verdict startup,proxy`); empty: all.
+    pub verdicts: Vec<Verdict>,
+    /// The order; `None`: the order the files were found in.
+    pub sort: Option<SortBy>,
+    /// At most this many rows.
+    pub limit: Option<usize>,
+}
+
+impl RowSelection {
+    /// Applies the selection to the rows.
+    pub fn apply(&self, rows: &mut Vec<RequestRow<'_>>) {
+        if !self.verdicts.is_empty() {
+            rows.retain(|r| self.verdicts.contains(&r.verdict));
+        }
+        match self.sort {
+            None => {}
+            Some(SortBy::Time) => rows.sort_by_key(|r| r.start_time),
+            Some(SortBy::Duration) => {
+                rows.sort_by_key(|r| std::cmp::Reverse(r.time_taken_ms));
+            }
+            Some(SortBy::Status) => rows.sort_by_key(|r| std::cmp::Reverse(r.status)),
+        }
+        if let Some(limit) = self.limit {
+            rows.truncate(limit);
+        }
+    }
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -126,10 +187,11 @@ pub struct RequestRow<'a> {
     pub url: &'a str,
     /// Root `verb`.
     pub verb: &'a str,
-    /// Final status as IIS writes it.
-    pub status: Status,
-    /// Trigger status.
-    pub trigger_status: Status,
+    /// Final status as IIS writes it; `None` (an empty cell, `null` in JSON) when the trace's
+    /// could not be parsed.
+    pub status: Option<Status>,
+    /// Trigger status; `None` when unparseable.
+    pub trigger_status: Option<Status>,
     /// Root `failureReason`.
     pub failure_reason: &'a str,
     /// Module that set the error, empty when none did.
@@ -142,8 +204,8 @@ pub struct RequestRow<'a> {
     /// The code's symbolic name, when known.
     #[serde(serialize_with = "ser::or_empty")]
     pub error_name: Option<&'static str>,
-    /// Root `timeTaken`.
-    pub time_taken_ms: u64,
+    /// Root `timeTaken`; `None` (an empty cell, `null` in JSON) when unparseable.
+    pub time_taken_ms: Option<u64>,
     /// The verdict (`-` below 500).
     pub verdict: Verdict,
     /// The evidence sentence.
@@ -182,14 +244,15 @@ impl<'a> RequestRow<'a> {
             start_time: trace.start_time,
             url: &trace.url,
             verb: &trace.verb,
-            status: trace.status,
-            trigger_status: trace.trigger_status,
+            status: (!trace.is_unparsed("statusCode")).then_some(trace.status),
+            trigger_status: (!trace.is_unparsed("triggerStatusCode"))
+                .then_some(trace.trigger_status),
             failure_reason: &trace.failure_reason,
             module: error.map_or("", |e| e.module.as_str()),
             notification: error.map_or("", |e| e.notification.as_str()),
             error_code,
             error_name: error_code.and_then(codes::error_name),
-            time_taken_ms: trace.time_taken_ms,
+            time_taken_ms: (!trace.is_unparsed("timeTaken")).then_some(trace.time_taken_ms),
             verdict: diagnosis.verdict,
             evidence: &diagnosis.evidence,
             rule: diagnosis.rule,
@@ -256,5 +319,21 @@ mod ser {
     /// `WEB01 WEB02`: the lists of a summary row in one cell.
     pub(super) fn spaced<S: Serializer>(values: &&[String], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&values.join(" "))
+    }
+}
+
+/// Serializes a time as [`rfc3339`]: every time frebscope writes has milliseconds.
+pub fn rfc3339_ser<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+/// [`rfc3339_ser`] for an optional time (`null` when there is none).
+pub fn rfc3339_opt<S: serde::Serializer>(
+    t: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
     }
 }

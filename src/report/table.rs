@@ -2,7 +2,7 @@
 //!
 //! Every string from a trace is escaped for the terminal before it reaches a cell (control
 //! characters, escape sequences and bidirectional overrides are shown as `\x1b`, `\u{202e}`):
-//! a URL can carry escape sequences. A cell shows at most [`CELL_CHARS`] characters of a value.
+//! a URL can carry escape sequences.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -11,10 +11,12 @@ use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
-use super::{Reporter, RequestRow, RequestsReport, ScanReport};
+use super::layout::{self, Column};
+use super::{Reporter, RequestRow, RequestsReport, ScanReport, TableOptions};
 use crate::aggregate::{Group, GroupBy, GroupKey, Totals, VerdictCount};
 use crate::diagnose::Hint;
 use crate::model::Verdict;
+use crate::overview::{Overview, Seen};
 use crate::sanitize::terminal;
 
 /// Writes tables.
@@ -22,25 +24,29 @@ use crate::sanitize::terminal;
 pub struct TableReporter {
     /// ANSI colours.
     pub color: bool,
-    /// Width to fit, in columns; `None` fits the terminal.
+    /// The terminal's width, in columns; `None` when standard output is a pipe or a file,
+    /// which gets a fixed layout ([`layout::PIPE_WIDTH`], request lines never cut).
     pub width: Option<u16>,
+    /// Short or full names, which sections.
+    pub options: TableOptions,
 }
 
+/// What a bordered column costs besides its text (`│ ` and ` ┆`), and the table's last border.
+const BORDER_SEP: usize = 3;
+const BORDER_BASE: usize = 1;
+
 impl TableReporter {
-    fn table(&self) -> Table {
-        let mut table = Table::new();
-        table
-            .load_style(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        if let Some(width) = self.width {
-            table.set_width(width);
-        }
-        if !self.color {
-            table.force_no_tty();
+    /// The width to fit.
+    fn columns(&self) -> usize {
+        self.width.map_or(layout::PIPE_WIDTH, usize::from)
+    }
+
+    fn module_name<'m>(&self, module: &'m str) -> &'m str {
+        if self.options.wide {
+            module
         } else {
-            table.enforce_styling();
+            layout::short_module(module)
         }
-        table
     }
 
     fn bold(&self, text: &str) -> String {
@@ -51,18 +57,73 @@ impl TableReporter {
         }
     }
 
-    fn verdict_cell(&self, verdict: Verdict) -> Cell {
-        let cell = Cell::new(verdict.as_str());
+    fn dim(&self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[2m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn paint_verdict(&self, text: &str) -> Cell {
+        let cell = Cell::new(text);
         if !self.color {
             return cell;
         }
-        match verdict {
-            Verdict::Startup => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
-            Verdict::Proxy => cell.fg(Color::Magenta).add_attribute(Attribute::Bold),
-            Verdict::Worker => cell.fg(Color::Red).add_attribute(Attribute::Bold),
-            Verdict::Config => cell.fg(Color::Cyan),
-            Verdict::Unknown | Verdict::NotApplicable => cell,
+        let first = text.split_whitespace().next().unwrap_or("");
+        match first {
+            "startup" => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
+            "proxy" => cell.fg(Color::Magenta).add_attribute(Attribute::Bold),
+            "worker" => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+            "config" => cell.fg(Color::Cyan),
+            _ => cell,
         }
+    }
+
+    /// A bordered table of `columns`, laid out to the width: columns a narrow terminal cannot
+    /// hold are left out, cells cut with `…`, never a word broken by comfy-table.
+    fn draw(&self, columns: &[Column]) -> Table {
+        let fitted = layout::fit(columns, self.columns(), BORDER_SEP, BORDER_BASE);
+        let mut table = Table::new();
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled);
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table.set_header(fitted.iter().map(|&(i, _)| columns[i].header));
+        let rows = columns.first().map_or(0, |c| c.cells.len());
+        for row in 0..rows {
+            let cells: Vec<Cell> = fitted
+                .iter()
+                .map(|&(i, w)| {
+                    let column = &columns[i];
+                    let text = layout::fit_lines(&column.cells[row], w);
+                    let cell = if column.header.starts_with("verdict") {
+                        self.paint_verdict(&text)
+                    } else {
+                        Cell::new(text)
+                    };
+                    if column.right {
+                        cell.set_alignment(CellAlignment::Right)
+                    } else {
+                        cell
+                    }
+                })
+                .collect();
+            table.add_row(cells);
+        }
+        table
+    }
+
+    /// Lines of prose wrapped to the width.
+    fn paragraph(&self, text: &str, indent: &str, out: &mut dyn Write) -> io::Result<()> {
+        for line in layout::wrap(text, self.columns(), indent) {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
     }
 
     fn write_totals(
@@ -83,6 +144,19 @@ impl TableReporter {
                 .collect();
             line.push_str(&format!(" ({})", reasons.join(", ")));
         }
+        if totals.warnings > 0 {
+            line.push_str(&format!(" · {} with unparseable values", totals.warnings));
+        }
+        if totals.not_traces > 0 {
+            line.push_str(&format!(" · {} not traces, ignored", totals.not_traces));
+        }
+        if totals.links_not_followed > 0 {
+            line.push_str(&format!(
+                " · {} link{} not followed",
+                totals.links_not_followed,
+                plural(totals.links_not_followed)
+            ));
+        }
         line.push_str(&format!(" · {} matched the filters", totals.matched));
         if totals.partial > 0 {
             line.push_str(&format!(" · {} partial", totals.partial));
@@ -90,12 +164,10 @@ impl TableReporter {
         if totals.truncated > 0 {
             line.push_str(&format!(" · {} truncated by IIS", totals.truncated));
         }
-        writeln!(out, "{}", self.bold(&line))?;
-        let servers: Vec<String> = totals
-            .servers
-            .iter()
-            .map(|s| terminal(&cap(s, CELL_CHARS)).into_owned())
-            .collect();
+        for part in layout::wrap(&line, self.columns(), "") {
+            writeln!(out, "{}", self.bold(&part))?;
+        }
+        let servers = sanitized(&totals.servers);
         let mut second = format!("{} server{}", servers.len(), plural(servers.len()));
         if !servers.is_empty() {
             second.push_str(&format!(" ({})", list(&servers, 8)));
@@ -105,38 +177,257 @@ impl TableReporter {
                 " · {} → {} ({})",
                 day_time(first),
                 day_time(last),
-                span(last - first)
+                layout::span(last - first)
             ));
         }
         second.push_str(&format!(" · {:.2} s", elapsed.as_secs_f64()));
-        writeln!(out, "{second}")
+        self.paragraph(&second, "", out)
     }
 
-    fn write_verdicts(&self, verdicts: &[VerdictCount], out: &mut dyn Write) -> io::Result<()> {
+    /// Why a run has nothing to show: no files, no traces among them, or filters that
+    /// matched none of the traces read, with what those traces cover.
+    fn write_nothing_matched(
+        &self,
+        totals: &Totals,
+        seen: &Seen,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        writeln!(out)?;
+        if totals.found == 0 {
+            return self.paragraph(
+                "No trace files under the paths given: frebscope looks for fr*.xml files in \
+                 the folders and their subfolders (FailedReqLogFiles\\W3SVC<site>\\ on the \
+                 servers). Check the path, or that failed request tracing is enabled.",
+                "",
+                out,
+            );
+        }
+        if totals.analyzed == 0 {
+            return self.paragraph(
+                &format!(
+                    "None of the {} file{} found could be read as a trace (the reasons are \
+                     above and on stderr).",
+                    totals.found,
+                    plural(totals.found)
+                ),
+                "",
+                out,
+            );
+        }
+        let mut text = format!(
+            "None of the {} trace{} read matched the filters.",
+            seen.traces,
+            plural(seen.traces)
+        );
+        if let (Some(first), Some(last)) = (seen.first, seen.last) {
+            text.push_str(&format!(
+                " They cover {} → {} ({})",
+                day_time(first),
+                day_time(last),
+                layout::span(last - first)
+            ));
+            if !seen.servers.is_empty() {
+                text.push_str(&format!(
+                    ", server{} {}",
+                    plural(seen.servers.len()),
+                    list(&sanitized(&seen.servers), 8)
+                ));
+            }
+            if !seen.app_pools.is_empty() {
+                text.push_str(&format!(
+                    ", pool{} {}",
+                    plural(seen.app_pools.len()),
+                    list(&sanitized(&seen.app_pools), 8)
+                ));
+            }
+            text.push('.');
+        }
+        self.paragraph(&text, "", out)?;
+        let why = match seen.emptied_by.as_slice() {
+            [] => "Each filter alone matches some traces; together they match none.".to_owned(),
+            [one] => format!("{one} matches none of them."),
+            many => format!("{} each match none of them.", many.join(", ")),
+        };
+        self.paragraph(&why, "", out)
+    }
+
+    fn write_verdicts(
+        &self,
+        verdicts: &[VerdictCount],
+        overview: &Overview,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         if verdicts.is_empty() {
             return writeln!(
                 out,
                 "\nNo failures (status 500 and above) among the matched traces."
             );
         }
-        writeln!(out, "\n{}", self.bold("Verdicts"))?;
-        let mut table = self.table();
-        table.set_header(["verdict", "count", "servers", "app pools", "meaning"]);
-        for v in verdicts {
-            table.add_row(vec![
-                self.verdict_cell(v.verdict),
-                Cell::new(v.count).set_alignment(CellAlignment::Right),
-                Cell::new(list(&sanitized(&v.servers), 6)),
-                Cell::new(list(&sanitized(&v.app_pools), 6)),
-                Cell::new(meaning(v.verdict)),
-            ]);
+        let mut title = format!(
+            "Verdicts of {} failure{}",
+            overview.failure_traces,
+            plural(overview.failure_traces)
+        );
+        if overview.failure_requests != overview.failure_traces {
+            title.push_str(&format!(
+                " ({} user request{}: an ARR front end's trace and its backend's are one)",
+                overview.failure_requests,
+                plural(overview.failure_requests)
+            ));
         }
-        writeln!(out, "{table}")
+        writeln!(out)?;
+        for line in layout::wrap(&title, self.columns(), "") {
+            writeln!(out, "{}", self.bold(&line))?;
+        }
+        let requests_differ = overview.failure_requests != overview.failure_traces;
+        let mut columns = vec![
+            Column::whole("verdict", cells(verdicts, |v| v.verdict.to_string()), 0),
+            Column::whole("traces", cells(verdicts, |v| v.count.to_string()), 0).right(),
+        ];
+        if requests_differ {
+            columns.push(
+                Column::whole(
+                    "requests",
+                    cells(verdicts, |v| {
+                        overview
+                            .requests_by_verdict
+                            .get(&v.verdict)
+                            .copied()
+                            .unwrap_or(0)
+                            .to_string()
+                    }),
+                    1,
+                )
+                .right(),
+            );
+        }
+        columns.extend([
+            Column::cut(
+                "servers",
+                cells(verdicts, |v| list(&sanitized(&v.servers), 6)),
+                8,
+                3,
+            ),
+            Column::cut(
+                "app pools",
+                cells(verdicts, |v| list(&sanitized(&v.app_pools), 6)),
+                9,
+                2,
+            ),
+            Column::cut(
+                "meaning",
+                cells(verdicts, |v| meaning(v.verdict).into()),
+                20,
+                4,
+            ),
+        ]);
+        writeln!(out, "{}", self.draw(&columns))
+    }
+
+    /// The failures, one row per status × module × error code with its verdict mix; the
+    /// other statuses in one line (or in the table with `--all-statuses`).
+    fn write_failures(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let overview = report.overview;
+        let mut rows: Vec<&Group> = overview.failures.iter().collect();
+        if self.options.all_statuses {
+            rows.extend(report.groups.iter().filter(|g| match &g.key {
+                GroupKey::Error { status, .. } => !status.is_server_error(),
+                _ => false,
+            }));
+        }
+        if !rows.is_empty() {
+            let title = if self.options.all_statuses {
+                "By status, module and error code"
+            } else {
+                "Failures (status 500 and above) by status, module and error code"
+            };
+            writeln!(out, "\n{}", self.bold(title))?;
+            writeln!(out, "{}", self.draw(&self.failure_columns(&rows)))?;
+        }
+        if !overview.others.is_empty() && !self.options.all_statuses {
+            let total: usize = overview.others.iter().map(|s| s.count).sum();
+            let parts: Vec<String> = overview
+                .others
+                .iter()
+                .map(|s| {
+                    let reason = if s.reason.is_empty() || s.reason == "STATUS_CODE" {
+                        String::new()
+                    } else {
+                        format!(" ({})", shown(&s.reason))
+                    };
+                    format!("{} ×{}{reason}", s.status, s.count)
+                })
+                .collect();
+            let line = format!(
+                "Also {total} non-failure{}: {} · --all-statuses to list them",
+                plural(total),
+                parts.join(", ")
+            );
+            writeln!(out)?;
+            let lines = layout::wrap(&line, self.columns(), "");
+            for line in lines {
+                writeln!(out, "{}", self.dim(&line))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn failure_columns(&self, rows: &[&Group]) -> Vec<Column> {
+        let key = |g: &Group| match &g.key {
+            GroupKey::Error {
+                status,
+                module,
+                error_code,
+                ..
+            } => (status.to_string(), module.clone(), *error_code),
+            _ => (String::new(), String::new(), None),
+        };
+        let code = |c: Option<crate::model::ErrorCode>| {
+            if self.options.wide {
+                code_lines(c)
+            } else {
+                layout::short_code(c)
+            }
+        };
+        vec![
+            Column::whole("status", cells_of(rows, |g| key(g).0), 0),
+            Column::cut(
+                "module",
+                cells_of(rows, |g| shown(self.module_name(&key(g).1)).into_owned()),
+                8,
+                0,
+            ),
+            Column::cut("error code", cells_of(rows, |g| code(key(g).2)), 12, 0),
+            Column::whole("verdicts", cells_of(rows, verdict_lines), 0),
+            Column::whole("count", cells_of(rows, |g| g.count.to_string()), 0).right(),
+            Column::cut(
+                "servers",
+                cells_of(rows, |g| list(&sanitized(&g.servers), 3)),
+                5,
+                4,
+            ),
+            Column::whole("seen (UTC)", cells_of(rows, seen), 3),
+            Column::whole("p50 / p95", cells_of(rows, timings), 2).right(),
+            Column::cut(
+                "top URL",
+                cells_of(rows, |g| self.url_cell(&g.top_url)),
+                10,
+                0,
+            ),
+        ]
+    }
+
+    fn url_cell(&self, url: &str) -> String {
+        if self.options.wide {
+            shown(url).into_owned()
+        } else {
+            shown(url_path(url)).into_owned()
+        }
     }
 
     fn write_groups(&self, by: GroupBy, groups: &[Group], out: &mut dyn Write) -> io::Result<()> {
         let title = match by {
-            GroupBy::Error => "Failures by status, module and error code",
+            GroupBy::Error => "By status, module and error code",
             GroupBy::Server => "By server",
             GroupBy::AppPool => "By application pool",
             GroupBy::Url => "By URL",
@@ -146,85 +437,44 @@ impl TableReporter {
         if groups.is_empty() {
             return writeln!(out, "(no matching traces)");
         }
+        let rows: Vec<&Group> = groups.iter().collect();
         let columns = match by {
-            GroupBy::Error => self.error_columns(),
-            GroupBy::Hour => self.hour_columns(groups),
-            _ => self.dimension_columns(by),
+            GroupBy::Hour => hour_columns(&rows),
+            _ => self.dimension_columns(by, &rows),
         };
-        let mut table = self.table();
-        fill(&mut table, &columns, groups);
-        writeln!(out, "{table}")
+        writeln!(out, "{}", self.draw(&columns))
     }
 
-    /// The default grouping's columns.
-    fn error_columns(&self) -> Vec<Column<'_>> {
-        vec![
-            Column::group("status", |g| match &g.key {
-                GroupKey::Error { status, .. } => Cell::new(status),
-                _ => Cell::new(""),
-            }),
-            Column::group("module", |g| match &g.key {
-                GroupKey::Error { module, .. } => text_cell(module),
-                _ => Cell::new(""),
-            }),
-            Column::group("error code", |g| match &g.key {
-                GroupKey::Error { error_code, .. } => Cell::new(code_lines(*error_code)),
-                _ => Cell::new(""),
-            }),
-            Column::group("verdict", move |g| match &g.key {
-                GroupKey::Error { verdict, .. } => self.verdict_cell(*verdict),
-                _ => Cell::new(""),
-            }),
-            count_column(),
-            servers_column(),
-            seen_column(),
-            timings_column(),
-            top_url_column(),
-        ]
-    }
-
-    /// The columns of `--by server`, `--by app-pool` and `--by url`.
-    fn dimension_columns(&self, by: GroupBy) -> Vec<Column<'_>> {
+    fn dimension_columns(&self, by: GroupBy, rows: &[&Group]) -> Vec<Column> {
         let key_name = match by {
             GroupBy::Server => "server",
             GroupBy::AppPool => "app pool",
             _ => "URL",
         };
+        let key = |g: &Group| match &g.key {
+            GroupKey::Server { server } => shown(server).into_owned(),
+            GroupKey::AppPool { app_pool } => shown(app_pool).into_owned(),
+            GroupKey::Url { url } => self.url_cell(url),
+            _ => String::new(),
+        };
         vec![
-            Column::group(key_name, |g| match &g.key {
-                GroupKey::Server { server } => text_cell(server),
-                GroupKey::AppPool { app_pool } => text_cell(app_pool),
-                GroupKey::Url { url } => text_cell(url),
-                _ => Cell::new(""),
-            }),
-            count_column(),
-            Column::group("verdicts", |g| Cell::new(verdict_summary(g))),
-            servers_column(),
-            seen_column(),
-            timings_column(),
-            top_url_column(),
-        ]
-    }
-
-    /// The columns of `--by hour`: a bar per hour, scaled to the busiest one.
-    fn hour_columns(&self, groups: &[Group]) -> Vec<Column<'_>> {
-        let max = groups.iter().map(|g| g.count).max().unwrap_or(0);
-        vec![
-            Column::group("hour", |g| match &g.key {
-                GroupKey::Hour { hour } => Cell::new(hour.format("%Y-%m-%d %H:00").to_string()),
-                _ => Cell::new(""),
-            }),
-            count_column(),
-            Column::group("", move |g| Cell::new(bar(g.count, max, 30))),
-            Column::group("verdicts", |g| Cell::new(verdict_summary(g))),
-            Column::group("p95", |g| {
-                let text = if g.count == 0 {
-                    String::new()
-                } else {
-                    secs(g.time_taken_p95_ms)
-                };
-                Cell::new(text).set_alignment(CellAlignment::Right)
-            }),
+            Column::cut(key_name, cells_of(rows, key), 10, 0),
+            Column::whole("count", cells_of(rows, |g| g.count.to_string()), 0).right(),
+            Column::whole("verdicts", cells_of(rows, verdict_lines), 0),
+            Column::cut(
+                "servers",
+                cells_of(rows, |g| list(&sanitized(&g.servers), 3)),
+                5,
+                4,
+            ),
+            Column::whole("seen (UTC)", cells_of(rows, seen), 3),
+            Column::whole("p50 / p95", cells_of(rows, timings), 2).right(),
+            Column::cut(
+                "top URL",
+                cells_of(rows, |g| self.url_cell(&g.top_url)),
+                10,
+                1,
+            ),
         ]
     }
 
@@ -234,12 +484,19 @@ impl TableReporter {
         }
         writeln!(out, "\n{}", self.bold("Hints"))?;
         for (i, hint) in hints.iter().enumerate() {
-            writeln!(
-                out,
-                "{}. {}",
-                i + 1,
-                terminal(&cap(&hint.title, 4 * CELL_CHARS))
-            )?;
+            let number = format!("{}. ", i + 1);
+            let title = layout::wrap(
+                &terminal(&cap(&hint.title, 4 * CELL_CHARS)),
+                self.columns(),
+                "   ",
+            );
+            for (n, line) in title.iter().enumerate() {
+                if n == 0 {
+                    writeln!(out, "{number}{}", line.trim_start())?;
+                } else {
+                    writeln!(out, "{line}")?;
+                }
+            }
             let mut scope = Vec::new();
             if !hint.app_pools.is_empty() {
                 scope.push(format!("pools {}", list(&sanitized(&hint.app_pools), 6)));
@@ -248,30 +505,215 @@ impl TableReporter {
                 scope.push(format!("servers {}", list(&sanitized(&hint.servers), 6)));
             }
             if !scope.is_empty() {
-                writeln!(
-                    out,
-                    "   concerns {} ({} failure{})",
+                let text = format!(
+                    "concerns {} ({} failure{})",
                     scope.join(" on "),
                     hint.count,
                     plural(hint.count)
-                )?;
+                );
+                self.paragraph(&text, "   ", out)?;
             }
             for line in hint.advice.lines() {
-                writeln!(out, "   {}", terminal(line))?;
+                self.paragraph(&terminal(line), "   ", out)?;
             }
+            // Commands stay on one line each: a line break would split them in a shell.
             for fix in &hint.commands {
                 writeln!(out, "   {}> {}", fix.shell, terminal(&fix.line))?;
             }
         }
         Ok(())
     }
+
+    /// `requests`: one line per trace (time, server, status, verdict, module, code, time
+    /// taken, path), aligned like `git log --format`; the evidence below it with
+    /// `--evidence`.
+    fn write_request_lines(&self, rows: &[RequestRow<'_>], out: &mut dyn Write) -> io::Result<()> {
+        let pipe = self.width.is_none();
+        let status = |r: &RequestRow| {
+            let mut s = r.status.map(|s| s.to_string()).unwrap_or_default();
+            if r.partial {
+                s.push_str(" partial");
+            }
+            if r.truncated {
+                s.push_str(" truncated");
+            }
+            s
+        };
+        let start = |r: &RequestRow| {
+            r.start_time
+                .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default()
+        };
+        let path = |r: &RequestRow| self.url_cell(r.url);
+        let path_cells = cells(rows, path);
+        let path_min = if pipe {
+            path_cells
+                .iter()
+                .map(|c| layout::width(c))
+                .max()
+                .unwrap_or(0)
+        } else {
+            12
+        };
+        let columns = vec![
+            Column::whole("time (UTC)", cells(rows, start), 0),
+            Column::cut(
+                "server",
+                cells(rows, |r| shown(r.server).into_owned()),
+                6,
+                3,
+            ),
+            Column::whole("status", cells(rows, status), 0),
+            Column::whole("verdict", cells(rows, |r| r.verdict.to_string()), 0),
+            Column::cut(
+                "module",
+                cells(rows, |r| shown(self.module_name(r.module)).into_owned()),
+                6,
+                2,
+            ),
+            Column::cut(
+                "code",
+                cells(rows, |r| layout::short_code(r.error_code)),
+                8,
+                1,
+            ),
+            Column::whole(
+                "taken",
+                cells(rows, |r| r.time_taken_ms.map(secs).unwrap_or_default()),
+                4,
+            )
+            .right(),
+            Column::cut("path", path_cells, path_min, 0),
+        ];
+        let total = if pipe { usize::MAX / 2 } else { self.columns() };
+        let fitted = layout::fit(&columns, total, 2, 0);
+        let line = |texts: Vec<String>| -> String {
+            let parts: Vec<String> = fitted
+                .iter()
+                .zip(texts)
+                .enumerate()
+                .map(|(n, (&(i, w), text))| {
+                    let text = layout::ellipsis(&text, w);
+                    let pad = w.saturating_sub(layout::width(&text));
+                    if columns[i].right {
+                        format!("{}{text}", " ".repeat(pad))
+                    } else if n + 1 == fitted.len() {
+                        text
+                    } else {
+                        format!("{text}{}", " ".repeat(pad))
+                    }
+                })
+                .collect();
+            parts.join("  ")
+        };
+        let header = line(
+            fitted
+                .iter()
+                .map(|&(i, _)| columns[i].header.into())
+                .collect(),
+        );
+        writeln!(out, "{}", self.bold(header.trim_end()))?;
+        for (n, row) in rows.iter().enumerate() {
+            let texts: Vec<String> = fitted
+                .iter()
+                .map(|&(i, _)| columns[i].cells[n].clone())
+                .collect();
+            let mut text = line(texts);
+            if self.color {
+                text = color_word(&text, row.verdict.as_str(), row.verdict);
+            }
+            writeln!(out, "{}", text.trim_end())?;
+            if self.options.evidence && !row.evidence.is_empty() {
+                let width = if pipe { usize::MAX / 2 } else { self.columns() };
+                for l in layout::wrap(&terminal(&cap(row.evidence, EVIDENCE_CHARS)), width, "    ")
+                {
+                    writeln!(out, "{}", self.dim(&l))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first occurrence of the verdict word in a line, coloured.
+fn color_word(line: &str, word: &str, verdict: Verdict) -> String {
+    let code = match verdict {
+        Verdict::Startup => "1;33",
+        Verdict::Proxy => "1;35",
+        Verdict::Worker => "1;31",
+        Verdict::Config => "36",
+        Verdict::Unknown | Verdict::NotApplicable => return line.to_owned(),
+    };
+    let needle = format!("  {word}  ");
+    match line.find(&needle) {
+        Some(at) => format!(
+            "{}  \x1b[{code}m{word}\x1b[0m  {}",
+            &line[..at],
+            &line[at + needle.len()..]
+        ),
+        None => line.to_owned(),
+    }
+}
+
+fn cells<T>(rows: &[T], f: impl Fn(&T) -> String) -> Vec<String> {
+    rows.iter().map(f).collect()
+}
+
+fn cells_of(rows: &[&Group], f: impl Fn(&Group) -> String) -> Vec<String> {
+    rows.iter().map(|g| f(g)).collect()
+}
+
+/// `startup 4`, `worker 2`, one verdict per line: the mix of a group, never cut.
+fn verdict_lines(group: &Group) -> String {
+    let lines: Vec<String> = Verdict::FAILURES
+        .iter()
+        .chain([&Verdict::NotApplicable])
+        .filter_map(|v| group.verdicts.get(v).map(|n| format!("{v} {n}")))
+        .collect();
+    lines.join("\n")
+}
+
+fn hour_columns(rows: &[&Group]) -> Vec<Column> {
+    let max = rows.iter().map(|g| g.count).max().unwrap_or(0);
+    vec![
+        Column::whole(
+            "hour",
+            cells_of(rows, |g| match &g.key {
+                GroupKey::Hour { hour } => hour.format("%Y-%m-%d %H:00").to_string(),
+                _ => String::new(),
+            }),
+            0,
+        ),
+        Column::whole("count", cells_of(rows, |g| g.count.to_string()), 0).right(),
+        Column::cut("", cells_of(rows, |g| bar(g.count, max, 30)), 5, 0),
+        Column::whole("verdicts", cells_of(rows, verdict_summary), 0),
+        Column::whole(
+            "p95",
+            cells_of(rows, |g| {
+                if g.count == 0 {
+                    String::new()
+                } else {
+                    secs(g.time_taken_p95_ms)
+                }
+            }),
+            1,
+        )
+        .right(),
+    ]
 }
 
 impl Reporter for TableReporter {
     fn scan(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.write_totals(report.totals, report.elapsed, out)?;
-        self.write_verdicts(report.verdicts, out)?;
-        self.write_groups(report.by, report.groups, out)?;
+        if report.totals.matched == 0 {
+            return self.write_nothing_matched(report.totals, &report.overview.seen, out);
+        }
+        self.write_verdicts(report.verdicts, report.overview, out)?;
+        if report.by == GroupBy::Error {
+            self.write_failures(report, out)?;
+        } else {
+            self.write_groups(report.by, report.groups, out)?;
+        }
         self.write_hints(report.hints, out)?;
         if let Some(open) = &report.open_example {
             writeln!(
@@ -286,55 +728,14 @@ impl Reporter for TableReporter {
 
     fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.write_totals(report.totals, report.elapsed, out)?;
-        let mut table = self.table();
-        fill(&mut table, &self.request_columns(), report.rows);
-        writeln!(out, "{table}")
-    }
-}
-
-impl TableReporter {
-    /// The columns of `requests`.
-    fn request_columns(&self) -> Vec<Column<'_, RequestRow<'_>>> {
-        vec![
-            Column::new("start (UTC)", |r: &RequestRow| {
-                let start = r
-                    .start_time
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string());
-                Cell::new(start.unwrap_or_default())
-            }),
-            Column::new("server", |r: &RequestRow| text_cell(r.server)),
-            Column::new("status", |r: &RequestRow| {
-                let mut status = r.status.to_string();
-                if r.partial {
-                    status.push_str(" (partial)");
-                }
-                if r.truncated {
-                    status.push_str(" (truncated)");
-                }
-                Cell::new(status)
-            }),
-            Column::new("module", |r: &RequestRow| text_cell(r.module)),
-            Column::new("error code", |r: &RequestRow| {
-                Cell::new(match (r.error_code, r.error_name) {
-                    (None, _) => String::new(),
-                    (Some(c), None) => c.to_string(),
-                    (Some(c), Some(n)) => format!("{c} {n}"),
-                })
-            }),
-            Column::new("time", |r: &RequestRow| {
-                Cell::new(secs(r.time_taken_ms)).set_alignment(CellAlignment::Right)
-            }),
-            Column::new("verdict", move |r: &RequestRow| {
-                self.verdict_cell(r.verdict)
-            }),
-            Column::new("evidence", |r: &RequestRow| {
-                capped_cell(r.evidence, EVIDENCE_CHARS)
-            }),
-            Column::new("url", |r: &RequestRow| text_cell(r.url)),
-            Column::new("file", |r: &RequestRow| {
-                text_cell(&r.file.display().to_string())
-            }),
-        ]
+        if report.totals.matched == 0 {
+            return self.write_nothing_matched(report.totals, &report.overview.seen, out);
+        }
+        if report.rows.is_empty() {
+            return writeln!(out, "\nNo trace has the verdicts asked for (--verdict).");
+        }
+        writeln!(out)?;
+        self.write_request_lines(report.rows, out)
     }
 }
 
@@ -357,75 +758,21 @@ fn verdict_summary(group: &Group) -> String {
     parts.join(", ")
 }
 
-/// One column of a table: its heading and how to fill its cell for a row (a group, a
-/// request). The headings and the cells of a table come from the same list, so they cannot
-/// drift apart.
-struct Column<'a, R = Group> {
-    header: &'static str,
-    cell: Box<dyn Fn(&R) -> Cell + 'a>,
+/// Values from a trace for a list: each capped and escaped.
+fn sanitized(values: &[String]) -> Vec<String> {
+    values.iter().map(|v| shown(v).into_owned()).collect()
 }
 
-impl<'a, R> Column<'a, R> {
-    fn new(header: &'static str, cell: impl Fn(&R) -> Cell + 'a) -> Column<'a, R> {
-        Column {
-            header,
-            cell: Box::new(cell),
-        }
-    }
-}
-
-impl<'a> Column<'a, Group> {
-    /// A column of a summary table.
-    fn group(header: &'static str, cell: impl Fn(&Group) -> Cell + 'a) -> Column<'a, Group> {
-        Column::new(header, cell)
-    }
-}
-
-fn fill<R>(table: &mut Table, columns: &[Column<'_, R>], rows: &[R]) {
-    table.set_header(columns.iter().map(|c| c.header));
-    for row in rows {
-        table.add_row(columns.iter().map(|c| (c.cell)(row)).collect::<Vec<_>>());
-    }
-}
-
-fn count_column<'a>() -> Column<'a> {
-    Column::group("count", |g| {
-        Cell::new(g.count).set_alignment(CellAlignment::Right)
-    })
-}
-
-fn servers_column<'a>() -> Column<'a> {
-    Column::group("servers", |g| Cell::new(list(&sanitized(&g.servers), 3)))
-}
-
-fn seen_column<'a>() -> Column<'a> {
-    Column::group("seen (UTC)", |g| Cell::new(seen(g)))
-}
-
-fn timings_column<'a>() -> Column<'a> {
-    Column::group("p50 / p95", |g| {
-        Cell::new(timings(g)).set_alignment(CellAlignment::Right)
-    })
-}
-
-fn top_url_column<'a>() -> Column<'a> {
-    Column::group("top URL", |g| text_cell(url_path(&g.top_url)))
-}
-
-/// Most characters of a trace value a table cell shows; CSV and JSON keep values whole. A
-/// table is for reading: a 64 KiB URL or a 4 MB server name would only make comfy-table
-/// wrap for minutes.
+/// Most characters of a trace value a table cell holds before it is fitted to its column;
+/// CSV and JSON keep values whole. A table is for reading: a 64 KiB URL or a 4 MB server name
+/// would only cost time to measure and cut.
 pub const CELL_CHARS: usize = 120;
 /// Evidence sentences are longer by design.
 const EVIDENCE_CHARS: usize = 600;
 
-/// A cell for text from a trace: capped, then escaped for the terminal.
-fn text_cell(text: &str) -> Cell {
-    capped_cell(text, CELL_CHARS)
-}
-
-fn capped_cell(text: &str, max: usize) -> Cell {
-    Cell::new(terminal(&cap(text, max)))
+/// A value from a trace as a table shows it: capped, then escaped for the terminal.
+fn shown(text: &str) -> std::borrow::Cow<'static, str> {
+    std::borrow::Cow::Owned(terminal(&cap(text, CELL_CHARS)).into_owned())
 }
 
 /// `text` cut at `max` characters, the cut marked with `…`.
@@ -440,14 +787,6 @@ pub fn cap(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
             std::borrow::Cow::Owned(format!("{}…", &text[..end]))
         }
     }
-}
-
-/// Values from a trace for a list: each capped and escaped.
-fn sanitized(values: &[String]) -> Vec<String> {
-    values
-        .iter()
-        .map(|v| terminal(&cap(v, CELL_CHARS)).into_owned())
-        .collect()
 }
 
 /// `a, b, c +2`.
@@ -513,17 +852,6 @@ fn url_path(url: &str) -> &str {
 
 fn day_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%SZ").to_string()
-}
-
-fn span(d: chrono::TimeDelta) -> String {
-    let secs = d.num_seconds();
-    if secs < 120 {
-        format!("{secs} s")
-    } else if secs < 7200 {
-        format!("{} min", secs / 60)
-    } else {
-        format!("{:.1} h", secs as f64 / 3600.0)
-    }
 }
 
 fn bar(count: usize, max: usize, width: usize) -> String {

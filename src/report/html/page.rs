@@ -788,7 +788,7 @@ pub(super) fn write_requests(
                 file: one_line(&r.file.display().to_string(), LONG),
                 started: r.start_time.map(short_time).unwrap_or_default(),
                 server: one_line(r.server, SHORT),
-                status: r.status.to_string(),
+                status: r.status.map(|s| s.to_string()).unwrap_or_default(),
                 verdict: r.verdict.to_string(),
                 url: one_line(r.url, LONG),
                 evidence: one_line(r.evidence, 600),
@@ -867,6 +867,7 @@ mod tests {
             totals: &totals,
             rows: &rows,
             elapsed: std::time::Duration::ZERO,
+            overview: &crate::overview::Overview::default(),
         };
         let mut out = Vec::new();
         write_requests(&reporter, &report, &mut out).unwrap();
@@ -914,6 +915,7 @@ mod tests {
             groups: &[],
             hints: &[],
             elapsed: std::time::Duration::ZERO,
+            overview: &crate::overview::Overview::default(),
             open_example: None,
         };
         let mut out = Vec::new();
