@@ -82,9 +82,9 @@ step 'Windows: test share \\ci\logs$'
 share="$target_dir/wine/share-logs"
 rm -rf "$share"
 mkdir -p "$share" "$WINEPREFIX/dosdevices/unc/ci"
-cp -R samples/ARR01 samples/WEB01 samples/WEB02 "$share/"
+cp -R samples/. "$share/"
 ln -s "$share" "$WINEPREFIX/dosdevices/unc/ci/logs\$"
-echo "\\\\ci\\logs\$ -> $share ($(find "$share" -name 'fr*.xml' | wc -l) traces copied from samples/)"
+echo "\\\\ci\\logs\$ -> $share ($(find "$share" -name 'fr*.xml' | wc -l) traces in a copy of samples/)"
 export FREBSCOPE_TEST_SHARE='\\ci\logs$'
 # The share tests skip when the share is missing; here that is a failure.
 export FREBSCOPE_REQUIRE_SHARE=1

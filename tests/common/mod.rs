@@ -300,7 +300,12 @@ impl Outcome {
     pub fn row(&self, name: &str) -> &Value {
         self.rows
             .iter()
-            .find(|r| r["file"].as_str().is_some_and(|f| f.ends_with(name)))
+            // Windows joins the paths it finds with `\`.
+            .find(|r| {
+                r["file"]
+                    .as_str()
+                    .is_some_and(|f| f.replace('\\', "/").ends_with(&name.replace('\\', "/")))
+            })
             .unwrap_or_else(|| panic!("no row for {name}; stderr:\n{}", self.stderr))
     }
 }
