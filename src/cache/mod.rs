@@ -208,7 +208,7 @@ impl Cache {
         // No fsync: a file torn by a crash fails its checksum and is rebuilt, and rescans
         // should not wait on the disk.
         write_entries(BufWriter::new(temp.as_file_mut()), traces)?;
-        temp.persist(&self.file).map_err(|e| e.error)?;
+        persist(temp, &self.file)?;
         prune(dir);
         Ok(())
     }
@@ -351,3 +351,22 @@ fn read_u32(input: &mut impl Read) -> io::Result<u32> {
 
 #[cfg(test)]
 mod tests;
+
+/// Moves the finished temp file over the cache file. On Windows a rename over a file that
+/// another run is replacing or reading at that moment is refused with "access denied": the
+/// rename is tried again a few times, and if the other run still holds it, its file stands
+/// (concurrent runs replace the cache whole, and the last one wins).
+fn persist(temp: tempfile::NamedTempFile, file: &Path) -> io::Result<()> {
+    let mut temp = temp;
+    for attempt in 0..10 {
+        match temp.persist(file) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.error.kind() == io::ErrorKind::PermissionDenied => {
+                temp = e.file;
+                std::thread::sleep(std::time::Duration::from_millis(10 << attempt.min(4)));
+            }
+            Err(e) => return Err(e.error),
+        }
+    }
+    Ok(())
+}
