@@ -98,7 +98,7 @@ log="$target_dir/ci-windows-test.log"
 status=0
 started=$SECONDS
 # xtask generates the man page and completions on the build machine: not a Windows program.
-cargo test --locked --target "$target" --workspace --exclude xtask 2>&1 | tee "$log" || status=$?
+cargo test --locked --no-fail-fast --target "$target" --workspace --exclude xtask 2>&1 | tee "$log" || status=$?
 test_seconds=$((SECONDS - started))
 counts=$(awk '/^test result:/ {
         for (i = 1; i <= NF; i++) {
