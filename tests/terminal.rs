@@ -22,7 +22,29 @@ fn run(columns: Option<u16>, args: &[&str]) -> String {
     };
     let output = cmd.output().expect("the binary runs");
     let text = String::from_utf8(output.stdout).expect("UTF-8");
-    without_elapsed(&text)
+    without_elapsed(&portable(&text))
+}
+
+/// On Windows the program prints `samples\ARR01\...` and suggests a PowerShell line; the
+/// snapshots hold the `/` form and the sh line. Only the sample paths are rewritten: the
+/// PowerShell hint lines keep their own backslashes (`IIS:\AppPools\...`).
+fn portable(text: &str) -> String {
+    if !cfg!(windows) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("samples\\") {
+        let (before, path) = rest.split_at(at);
+        out.push_str(before);
+        let end = path
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "._-$/\\".contains(c)))
+            .unwrap_or(path.len());
+        out.push_str(&path[..end].replace('\\', "/"));
+        rest = &path[end..];
+    }
+    out.push_str(rest);
+    out.replace("Open one trace (PowerShell):", "Open one trace (sh):")
 }
 
 fn without_elapsed(text: &str) -> String {
