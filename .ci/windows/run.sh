@@ -99,6 +99,14 @@ status=0
 started=$SECONDS
 # xtask generates the man page and completions on the build machine: not a Windows program.
 cargo test --locked --no-fail-fast --target "$target" --workspace --exclude xtask 2>&1 | tee "$log" || status=$?
+# Wine 8.0 now and then fails to start a process (Windows error 1359, "wine client error"):
+# a fault of the emulator, not of the tests. Only then is the suite run once more; any other
+# failure stands, and so does a second failure.
+if [ "$status" != 0 ] && grep -qE 'os error 1359|wine client error' "$log"; then
+    echo "Wine failed to start a process; running the Windows tests once more" | tee -a "$summary"
+    status=0
+    cargo test --locked --no-fail-fast --target "$target" --workspace --exclude xtask 2>&1 | tee "$log" || status=$?
+fi
 test_seconds=$((SECONDS - started))
 counts=$(awk '/^test result:/ {
         for (i = 1; i <= NF; i++) {
