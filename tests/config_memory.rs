@@ -2,6 +2,8 @@
 //! keeps only the audited sections, so its peak stays far below the file size. Kept in its own
 //! test binary so that the peak reported for finished children is this run's.
 
+mod common;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
@@ -10,34 +12,6 @@ use assert_cmd::cargo::cargo_bin_cmd;
 const FILE_BYTES: u64 = 50 * 1024 * 1024;
 /// Peak resident memory allowed, whatever the file size.
 const PEAK_LIMIT_BYTES: u64 = 48 * 1024 * 1024;
-
-#[cfg(target_os = "linux")]
-fn children_peak_rss() -> Option<u64> {
-    // struct rusage: two struct timeval, then ru_maxrss (in KiB on Linux) and 13 more longs.
-    #[repr(C)]
-    struct Rusage {
-        times: [i64; 4],
-        maxrss: i64,
-        rest: [i64; 13],
-    }
-    unsafe extern "C" {
-        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
-    }
-    const RUSAGE_CHILDREN: i32 = -1;
-    let mut usage = Rusage {
-        times: [0; 4],
-        maxrss: 0,
-        rest: [0; 13],
-    };
-    // SAFETY: `usage` is a valid, writable struct rusage for the 64-bit Linux ABI.
-    let rc = unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) };
-    (rc == 0 && usage.maxrss > 0).then(|| usage.maxrss as u64 * 1024)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn children_peak_rss() -> Option<u64> {
-    None
-}
 
 /// 3,000 pools and sites (kept), a 4 MB attribute value (cut to 4 KiB), and tens of MB of a
 /// section the audit does not read.
@@ -119,7 +93,7 @@ fn a_50_mb_configuration_is_read_in_bounded_memory() {
         .filter(|f| f["id"] == "pool-cold-start")
         .count();
     assert_eq!(cold, 3000, "every served pool is audited");
-    match children_peak_rss() {
+    match common::children_peak_rss() {
         Some(peak) => assert!(
             peak < PEAK_LIMIT_BYTES,
             "peak RSS {} MiB for a {} MiB file",

@@ -1,6 +1,8 @@
 //! A large event export is read in bounded memory: the reader's peak stays far below the file
 //! size. Its own test binary, so that the peak reported for finished children is this run's.
 
+mod common;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
@@ -8,34 +10,6 @@ use assert_cmd::cargo::cargo_bin_cmd;
 
 const FILE_BYTES: u64 = 128 * 1024 * 1024;
 const PEAK_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Peak resident set size of the largest finished child of this process, in bytes.
-#[cfg(target_os = "linux")]
-fn children_peak_rss() -> Option<u64> {
-    #[repr(C)]
-    struct Rusage {
-        times: [i64; 4],
-        maxrss: i64,
-        rest: [i64; 13],
-    }
-    unsafe extern "C" {
-        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
-    }
-    const RUSAGE_CHILDREN: i32 = -1;
-    let mut usage = Rusage {
-        times: [0; 4],
-        maxrss: 0,
-        rest: [0; 13],
-    };
-    // SAFETY: `usage` is a valid, writable struct rusage for the 64-bit Linux ABI.
-    let rc = unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) };
-    (rc == 0 && usage.maxrss > 0).then(|| usage.maxrss as u64 * 1024)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn children_peak_rss() -> Option<u64> {
-    None
-}
 
 /// A `wevtutil qe System /f:xml` export of about `FILE_BYTES`: Service Control Manager noise
 /// with a 1 MiB message now and then, and a WAS 5186 every 1,000 records.
@@ -86,7 +60,7 @@ fn a_large_export_is_read_in_bounded_memory() {
     );
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(doc["events"].as_array().unwrap().len() as u64, kept);
-    match children_peak_rss() {
+    match common::children_peak_rss() {
         Some(peak) => assert!(
             peak < PEAK_LIMIT_BYTES,
             "peak {} MiB for a {} MiB export",

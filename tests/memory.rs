@@ -13,30 +13,6 @@ const FILE_BYTES: u64 = 200 * 1024 * 1024;
 /// Peak resident memory allowed to the reader, whatever the file size.
 const PEAK_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Peak resident set size of the largest finished child of this process, in bytes.
-#[cfg(target_os = "linux")]
-fn children_peak_rss() -> Option<u64> {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a whole struct rusage through a valid pointer; it is read only
-    // when the call succeeded.
-    let usage = unsafe {
-        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
-            return None;
-        }
-        usage.assume_init()
-    };
-    // ru_maxrss is in KiB on Linux.
-    u64::try_from(usage.ru_maxrss)
-        .ok()
-        .filter(|&kib| kib > 0)
-        .map(|kib| kib * 1024)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn children_peak_rss() -> Option<u64> {
-    None
-}
-
 /// Writes a trace of about `FILE_BYTES`: many events with 60 KB captured bodies, one body
 /// larger than the reader's per-event limit, and the error event and root end at the very end.
 fn write_big_trace(path: &std::path::Path) -> u64 {
@@ -92,7 +68,7 @@ fn a_200_mb_trace_is_read_in_bounded_memory() {
     assert_eq!(row["partial"], false, "{row}");
     assert_eq!(row["module"], "AspNetCoreModuleV2", "{row}");
     assert_eq!(row["error_code"], "0x80072EFD", "{row}");
-    let Some(peak) = children_peak_rss() else {
+    let Some(peak) = common::children_peak_rss() else {
         eprintln!("skipped the memory bound: no peak RSS of children on this platform");
         return;
     };

@@ -14,36 +14,8 @@ use common::{Root, event, events, head};
 /// What any command may use on any single file.
 const PEAK_LIMIT_BYTES: u64 = 128 * 1024 * 1024;
 
-/// Peak resident set size of the largest finished child of this process, in bytes.
-#[cfg(target_os = "linux")]
-fn children_peak_rss() -> Option<u64> {
-    #[repr(C)]
-    struct Rusage {
-        times: [i64; 4],
-        maxrss: i64,
-        rest: [i64; 13],
-    }
-    unsafe extern "C" {
-        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
-    }
-    const RUSAGE_CHILDREN: i32 = -1;
-    let mut usage = Rusage {
-        times: [0; 4],
-        maxrss: 0,
-        rest: [0; 13],
-    };
-    // SAFETY: `usage` is a valid, writable struct rusage for the 64-bit Linux ABI.
-    let rc = unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) };
-    (rc == 0 && usage.maxrss > 0).then(|| usage.maxrss as u64 * 1024)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn children_peak_rss() -> Option<u64> {
-    None
-}
-
 fn assert_peak_bounded(what: &str) {
-    let Some(peak) = children_peak_rss() else {
+    let Some(peak) = common::children_peak_rss() else {
         eprintln!("skipped the memory bound: no peak RSS of children on this platform");
         return;
     };

@@ -338,3 +338,27 @@ pub fn parse_outcome(output: &std::process::Output) -> Outcome {
         stderr,
     }
 }
+
+/// Peak resident set size of the largest finished child of this process, in bytes.
+#[cfg(target_os = "linux")]
+pub fn children_peak_rss() -> Option<u64> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole struct rusage through a valid pointer; it is read only
+    // when the call succeeded.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
+    };
+    // ru_maxrss is in KiB on Linux.
+    u64::try_from(usage.ru_maxrss)
+        .ok()
+        .filter(|&kib| kib > 0)
+        .map(|kib| kib * 1024)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn children_peak_rss() -> Option<u64> {
+    None
+}
