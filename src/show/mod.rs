@@ -11,7 +11,7 @@ pub(crate) mod perf;
 mod style;
 mod summary;
 pub(crate) mod text;
-mod timeline;
+pub(crate) mod timeline;
 
 use std::io::{self, Write};
 use std::path::Path;

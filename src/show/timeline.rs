@@ -96,7 +96,8 @@ fn write_error_details(out: &mut Out<'_>, event: &EventRecord) -> io::Result<()>
     Ok(())
 }
 
-fn is_shown_elsewhere(name: &str) -> bool {
+/// Data the compact view leaves out because another part of the page already shows it.
+pub(crate) fn is_shown_elsewhere(name: &str) -> bool {
     HIDDEN_DATA.contains(&name)
         || matches!(
             name,
@@ -192,7 +193,7 @@ pub(super) fn write_timeline(out: &mut Out<'_>, document: &Document) -> io::Resu
 }
 
 /// The data of an event as freb.xsl's compact view lists it, on one line.
-fn compact_data(event: &EventRecord) -> String {
+pub(crate) fn compact_data(event: &EventRecord) -> String {
     event
         .data
         .iter()

@@ -13,9 +13,10 @@ use crate::parse::event::EventRecord;
 use crate::parse::full::Document;
 use crate::show::perf::{self, ms_between};
 use crate::show::text::{
-    LONG, MAX_BLOCK_LINES, SHORT, block_lines, data_value, error_code, notification, one_line,
+    LONG, MAX_BLOCK_LINES, SHORT, block_lines, error_code, notification, one_line,
     status_with_meaning,
 };
+use crate::show::timeline::{compact_data, is_shown_elsewhere};
 
 use super::histogram::verdict_class;
 
@@ -27,9 +28,6 @@ const MAX_STEPS: usize = 15;
 const MAX_OPEN: usize = 10;
 /// Header lines kept per block.
 const MAX_HEADER_LINES: usize = 60;
-/// Data items never shown: the activity id repeated on every event.
-const HIDDEN_DATA: [&str; 2] = ["ContextId", "Context ID"];
-
 /// A label and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Field {
@@ -450,14 +448,6 @@ fn block(value: &str) -> String {
     text
 }
 
-fn is_shown_elsewhere(name: &str) -> bool {
-    HIDDEN_DATA.contains(&name)
-        || matches!(
-            name,
-            "ModuleName" | "Notification" | "HttpStatus" | "HttpSubStatus" | "HttpReason"
-        )
-}
-
 fn http_status(event: &EventRecord) -> Option<Status> {
     let code = event.data("HttpStatus")?.trim().parse().ok()?;
     let sub = event
@@ -492,22 +482,6 @@ fn timeline(document: &Document, start: Option<DateTime<Utc>>) -> (Vec<TimelineR
         });
     }
     (rows, verbose, more)
-}
-
-fn compact_data(event: &EventRecord) -> String {
-    event
-        .data
-        .iter()
-        .filter(|(name, _)| !HIDDEN_DATA.contains(&name.as_str()))
-        .map(|(name, raw)| {
-            format!(
-                "{}=\"{}\"",
-                one_line(name, SHORT),
-                data_value(event, name, raw, 60)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn open_steps(document: &Document, pairing: &perf::Pairing) -> (Vec<OpenStep>, usize) {
