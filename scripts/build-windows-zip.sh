@@ -14,8 +14,11 @@
 # the path it is given (`_head__tmp_rustcAbC123_kernel32_dll_imports_lib`), those names reach
 # the rlibs and the executable, and the linker orders the import tables by them. While this
 # script builds, scripts/dlltool/x86_64-w64-mingw32-dlltool stands in for dlltool and hands it
-# paths relative to that folder, so the names no longer depend on it. Check it with two builds
-# from nothing:
+# paths relative to that folder, so the names no longer depend on it. And GNU ld orders the
+# import tables by the paths of the archives they come from, so the executable depended on
+# where the build folder and the Rust toolchain are: scripts/mingw-link/x86_64-w64-mingw32-gcc,
+# the linker here, hands ld those paths relative to the build folder. Check it with two builds
+# from nothing, in two folders:
 #   for d in /tmp/zip-a /tmp/zip-b; do CARGO_TARGET_DIR=$d scripts/build-windows-zip.sh; done
 #   cmp /tmp/zip-a/dist/*.zip /tmp/zip-b/dist/*.zip
 #
@@ -63,6 +66,13 @@ flags=(
 FREBSCOPE_DLLTOOL=$(command -v x86_64-w64-mingw32-dlltool)
 export FREBSCOPE_DLLTOOL
 export PATH="$PWD/scripts/dlltool:$PATH"
+# The linker: MinGW's gcc, run from the build folder (see the top of this file).
+FREBSCOPE_MINGW_GCC=$(command -v x86_64-w64-mingw32-gcc)
+FREBSCOPE_LINK_ROOT=$(realpath -m "$build_dir")/$target/release
+FREBSCOPE_SYSROOT=$(rustc --print sysroot)
+mkdir -p "$FREBSCOPE_LINK_ROOT"
+export FREBSCOPE_MINGW_GCC FREBSCOPE_LINK_ROOT FREBSCOPE_SYSROOT
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER="$PWD/scripts/mingw-link/x86_64-w64-mingw32-gcc"
 # The encoded form keeps paths with spaces whole; with --target it applies to the target only.
 CARGO_ENCODED_RUSTFLAGS="$(IFS=$'\x1f'; printf '%s' "${flags[*]}")" \
     cargo build --locked --release --target "$target" --target-dir "$build_dir" --bin "$name"
