@@ -278,10 +278,7 @@ pub(crate) fn summarize(
     diagnoses: &[Diagnosis],
 ) -> Group {
     let picked = || members.iter().map(|&i| &traces[i]);
-    let mut times: Vec<u64> = picked()
-        .filter(|t| !t.is_unparsed("timeTaken"))
-        .map(|t| t.time_taken_ms)
-        .collect();
+    let mut times: Vec<u64> = picked().filter_map(|t| t.time_taken_ms).collect();
     times.sort_unstable();
     let mut verdicts = BTreeMap::new();
     for &i in members {

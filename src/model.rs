@@ -287,8 +287,9 @@ pub struct Trace {
     pub status: Status,
     /// Root `triggerStatusCode`: the status that matched the tracing rule.
     pub trigger_status: Status,
-    /// Root `timeTaken` in milliseconds.
-    pub time_taken_ms: u64,
+    /// Root `timeTaken` in milliseconds; `None` when the trace has none or it could not be
+    /// read (`-1`, `1e9`): an unknown time, never 0.
+    pub time_taken_ms: Option<u64>,
     /// `TimeCreated` of the first event.
     pub start_time: Option<DateTime<Utc>>,
     /// `TimeCreated` of the last event.

@@ -38,7 +38,12 @@ pub(super) fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io
     let tone = status_tone(trace.status);
     let status = out.paint(tone, &status);
     field(out, "status", &status)?;
-    field(out, "time taken", &format!("{} ms", trace.time_taken_ms))?;
+    let taken = match (trace.time_taken_ms, document.root_attribute("timeTaken")) {
+        (Some(ms), _) => format!("{ms} ms"),
+        (None, Some(raw)) => format!("unparseable: {}", one_line(raw, SHORT)),
+        (None, None) => "(not in the trace)".into(),
+    };
+    field(out, "time taken", &taken)?;
     if let Some(start) = trace.start_time {
         field(
             out,

@@ -274,7 +274,14 @@ fn request_fields(document: &Document, trace: &Trace) -> Vec<Field> {
         ("Failure reason", one_line(&trace.failure_reason, SHORT)),
         ("Trigger status", trigger),
         ("Final status", status_with_meaning(trace.status, module)),
-        ("Time taken", format!("{} ms", trace.time_taken_ms)),
+        (
+            "Time taken",
+            match (trace.time_taken_ms, document.root_attribute("timeTaken")) {
+                (Some(ms), _) => format!("{ms} ms"),
+                (None, Some(raw)) => format!("unparseable: {}", one_line(raw, SHORT)),
+                (None, None) => "not in the trace".into(),
+            },
+        ),
         (
             "Started",
             trace
