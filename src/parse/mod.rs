@@ -57,6 +57,15 @@ pub fn read_file_full(path: &Path) -> Result<full::Document, FileError> {
     full::read_document_from(file).map_err(|e| FileError::parse(path, &e))
 }
 
+/// Reads one trace file with the full reader, and its summary from that same read: what
+/// `show` needs, from one pass over the file. The summary is what [`parse_file`] gives (the
+/// differential tests hold the two to it).
+pub fn read_file_summarized(path: &Path) -> Result<(full::Document, Trace), FileError> {
+    let document = read_file_full(path)?;
+    let trace = document.summarize(path);
+    Ok((document, trace))
+}
+
 fn not_regular(path: &Path, meta: &std::fs::Metadata) -> FileError {
     let what = if meta.is_dir() {
         "a directory (give a trace file, or pass the folder to scan or requests)"

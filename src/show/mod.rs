@@ -8,6 +8,7 @@
 
 mod headers;
 pub(crate) mod perf;
+pub mod read;
 mod style;
 mod summary;
 pub(crate) mod text;
