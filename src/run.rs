@@ -519,6 +519,13 @@ fn write_html(
     let mut markers = html::process_markers(&collected.traces, &collected.analysis);
     markers.extend(event_markers(&collected.events.events));
     let findings = html_findings(&collected.farm);
+    let lives = timeline::build(
+        &collected.traces,
+        &collected.analysis.diagnoses,
+        &collected.analysis.processes,
+        &collected.matched,
+        &collected.events.events,
+    );
     let reporter = HtmlReporter {
         run: html::RunData {
             traces: &collected.traces,
@@ -531,6 +538,7 @@ fn write_html(
         options,
         markers: &markers,
         findings: &findings,
+        lives: &lives,
     };
     let path = &options.path;
     let mut file = create(path)?;
