@@ -18,7 +18,7 @@ use crate::timeline::{EventMark, FailureMark, PoolLife, ProcessLife, Timeline};
 /// The most lanes drawn under one chart; the others are counted, and listed in the table.
 pub(super) const MAX_LANES: usize = 24;
 /// The most processes the table lists for one server (a rapid-fail loop makes thousands).
-const MAX_ROWS: usize = 500;
+const MAX_ROWS: usize = 200;
 /// Height of one lane, in user units: the label on top, the bar and its failures below it,
 /// so that a failure at the start of a process (a cold start) never hides the label.
 const LANE_H: f64 = 22.0;
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn many_processes_are_capped_and_counted() {
-        let processes = (0..40)
+        let processes = (0..250)
             .map(|i| {
                 life(
                     1000 + i,
@@ -411,7 +411,8 @@ mod tests {
         let axis = Axis::for_span(at("2026-06-08T08:00:00Z"), at("2026-06-08T09:00:00Z"));
         let drawn = lanes("WEB01", &axis, &timeline, &HashMap::new());
         assert_eq!(drawn.lanes.len(), MAX_LANES);
-        assert_eq!(drawn.more, 40 - MAX_LANES);
-        assert_eq!(drawn.rows.len(), 40, "the table lists them all");
+        assert_eq!(drawn.more, 250 - MAX_LANES);
+        assert_eq!(drawn.rows.len(), MAX_ROWS, "the table lists the first ones");
+        assert_eq!(drawn.total, 250);
     }
 }
