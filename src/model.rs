@@ -368,6 +368,14 @@ impl Trace {
     pub fn is_unparsed(&self, field: &str) -> bool {
         self.unparsed.iter().any(|u| u.field == field)
     }
+
+    /// What the first event's time held when it could not be read: the trace's start.
+    pub fn unparsed_start(&self) -> Option<&str> {
+        self.unparsed
+            .iter()
+            .find(|u| u.field == crate::parse::time_fields::FIRST_TIME)
+            .map(|u| u.value.as_str())
+    }
 }
 
 /// The verdict of one trace with the sentence that justifies it.

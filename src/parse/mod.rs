@@ -12,6 +12,9 @@ mod input;
 pub(crate) mod sniff;
 mod summary;
 
+/// The names under which times that could not be read are reported.
+pub(crate) use summary::fields as time_fields;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;

@@ -384,16 +384,16 @@ fn parse_time_taken(value: &str) -> Option<u64> {
 
 /// The names under which times that could not be read are reported, each read from one event
 /// that both readers agree on.
-mod fields {
+pub(crate) mod fields {
     /// The first event's time: the trace's start.
-    pub(super) const FIRST_TIME: &str = "TimeCreated (first event)";
+    pub(crate) const FIRST_TIME: &str = "TimeCreated (first event)";
     /// The last event's time: the trace's end.
-    pub(super) const LAST_TIME: &str = "TimeCreated (last event)";
+    pub(crate) const LAST_TIME: &str = "TimeCreated (last event)";
     /// The time of the module error (`MODULE_SET_RESPONSE_ERROR_STATUS`).
-    pub(super) const ERROR_TIME: &str = "TimeCreated (MODULE_SET_RESPONSE_ERROR_STATUS)";
+    pub(crate) const ERROR_TIME: &str = "TimeCreated (MODULE_SET_RESPONSE_ERROR_STATUS)";
     /// The time the proxy forwarded the request (`ARR_REQUEST_HEADERS_START`,
     /// `ANCM_REQUEST_FORWARD_START`).
-    pub(super) const FORWARD_TIME: &str = "TimeCreated (request forwarded)";
+    pub(crate) const FORWARD_TIME: &str = "TimeCreated (request forwarded)";
 
     /// Where a field is listed: root attributes first, in file order, then the times.
     pub(super) fn rank(field: &str) -> usize {

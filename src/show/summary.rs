@@ -50,6 +50,12 @@ pub(super) fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io
             "started",
             &start.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
         )?;
+    } else if let Some(raw) = trace.unparsed_start() {
+        field(
+            out,
+            "started",
+            &format!("unparseable: {}", one_line(raw, SHORT)),
+        )?;
     }
     completeness(out, document, trace)
 }

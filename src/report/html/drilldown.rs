@@ -284,10 +284,11 @@ fn request_fields(document: &Document, trace: &Trace) -> Vec<Field> {
         ),
         (
             "Started",
-            trace
-                .start_time
-                .map(|t| format!("{} UTC", short_time(t)))
-                .unwrap_or_default(),
+            match (trace.start_time, trace.unparsed_start()) {
+                (Some(t), _) => format!("{} UTC", short_time(t)),
+                (None, Some(raw)) => format!("unparseable: {}", one_line(raw, SHORT)),
+                (None, None) => String::new(),
+            },
         ),
     ];
     fields
