@@ -242,3 +242,32 @@ fn unparseable_times_are_warned_and_counted() {
     }
     assert_eq!(empty, 3, "{}", String::from_utf8_lossy(&csv.stdout));
 }
+
+/// A group whose every `timeTaken` is unparseable has no percentiles: an empty CSV cell and
+/// `null` in JSON, never 0.
+#[test]
+fn a_group_without_a_known_time_has_no_percentiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = common::trace().replace("timeTaken=\"8078\"", "timeTaken=\"-1\"");
+    common::write(&tmp.path().join("fr000001.xml"), text);
+    let run = |format: &str| {
+        let output = assert_cmd::cargo::cargo_bin_cmd!("frebscope")
+            .args(["scan", "--no-progress", format])
+            .args((format == "--csv").then_some("-"))
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        output.stdout
+    };
+    let csv = common::Csv::parse(&run("--csv"));
+    assert_eq!(csv.rows.len(), 1);
+    assert_eq!(csv.get(&csv.rows[0], "time_taken_p50_ms"), "");
+    assert_eq!(csv.get(&csv.rows[0], "time_taken_p95_ms"), "");
+    let json: serde_json::Value = serde_json::from_slice(&run("--json")).unwrap();
+    let group = &json["groups"][0];
+    assert!(group["time_taken_p50_ms"].is_null(), "{group}");
+    assert!(group["time_taken_p95_ms"].is_null(), "{group}");
+    let table = String::from_utf8(run("--color=never")).unwrap();
+    assert!(table.contains("p50 / p95"), "{table}");
+    assert!(!table.contains("0.0 / 0.0 s"), "{table}");
+}

@@ -141,8 +141,8 @@ struct GroupRow {
     servers: String,
     first: String,
     last: String,
-    p50: u64,
-    p95: u64,
+    p50: String,
+    p95: String,
     top_url: String,
     links: Vec<usize>,
     links_more: usize,
@@ -619,8 +619,14 @@ fn group_row(g: &Group, mut links: Vec<usize>) -> GroupRow {
         servers: list(&g.servers),
         first: g.first_seen.map(short_time).unwrap_or_default(),
         last: g.last_seen.map(short_time).unwrap_or_default(),
-        p50: g.time_taken_p50_ms,
-        p95: g.time_taken_p95_ms,
+        p50: g
+            .time_taken_p50_ms
+            .map(|ms| ms.to_string())
+            .unwrap_or_default(),
+        p95: g
+            .time_taken_p95_ms
+            .map(|ms| ms.to_string())
+            .unwrap_or_default(),
         top_url: one_line(&g.top_url, LONG),
         links,
         links_more,
