@@ -18,7 +18,7 @@ use crate::aggregate::GroupBy;
 use crate::diagnose;
 use crate::discover::Root;
 use crate::filter::Filters;
-use crate::report::{Format, RowSelection, TableOptions, Target};
+use crate::report::{DataOptions, Format, RowSelection, TableOptions, Target};
 use crate::show::ShowOptions;
 
 /// A validated command.
@@ -123,6 +123,8 @@ pub struct Scan {
     pub color: bool,
     /// How the tables are laid out.
     pub table: TableOptions,
+    /// How CSV and JSON are written (`--excel`, `--no-elapsed`).
+    pub data: DataOptions,
     /// Also write the self-contained HTML report (`--html`).
     pub html: Option<crate::report::html::HtmlOptions>,
 }
@@ -140,6 +142,8 @@ pub struct Requests {
     pub color: bool,
     /// How the request lines are laid out.
     pub table: TableOptions,
+    /// How CSV and JSON are written (`--excel`, `--totals`, `--no-elapsed`).
+    pub data: DataOptions,
     /// Which rows, in what order (every format).
     pub rows: RowSelection,
 }
