@@ -80,7 +80,8 @@ enum Subcommands {
   frebscope show fr000123.xml --all --no-color | less
   frebscope show fr000123.xml --context D:\\logs\\W3SVC2
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml --context D:\\logs --context \\\\web02\\logs$
-  frebscope show fr000123.xml fr000124.xml --html traces.html")]
+  frebscope show fr000123.xml fr000124.xml --html traces.html
+  frebscope show D:\\logs\\W3SVC2 --json | jq -r '.request.verdict + \" \" + (.exception // \"\")'")]
     Show(ShowArgs),
     /// List the WAS, ANCM and crash events read from event logs (.evtx, wevtutil XML,
     /// PowerShell CSV or JSON).
@@ -357,6 +358,10 @@ struct ShowArgs {
     /// Write the traces to FILE as one self-contained HTML page instead of the terminal.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Write one JSON record per trace and line on stdout instead of the text: file, request
+    /// (the requests --json record), exception, hints, errors, events, complete.
+    #[arg(long, conflicts_with = "html")]
+    json: bool,
     #[command(flatten)]
     color: ColorArgs,
     #[command(flatten)]
@@ -724,6 +729,7 @@ impl Cli {
                     view,
                     iis_config: args.diagnosis.iis_config(resolve)?,
                     html: args.html,
+                    json: args.json,
                     events: args.event_logs.into_input(resolve)?,
                 })
             }

@@ -163,6 +163,8 @@ pub struct Show {
     pub iis_config: Vec<crate::iis::paths::Input>,
     /// Write the traces to this HTML file instead of the terminal (`--html`).
     pub html: Option<PathBuf>,
+    /// One JSON record per trace on stdout instead of the text (`--json`).
+    pub json: bool,
     /// The servers' event logs (`--events`).
     pub events: EventInput,
 }
@@ -189,7 +191,7 @@ impl Config {
             Config::Scan(scan) => &scan.format,
             Config::Requests(requests) => &requests.format,
             Config::Config(audit) => &audit.format,
-            Config::Show(_) => return false,
+            Config::Show(show) => return show.json,
             Config::Events(events) => &events.format,
             Config::Timeline(timeline) => return timeline.json,
             Config::Watch(watch) => return watch.options.json,

@@ -893,7 +893,12 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         }
     }
     let event_log = read_events(&config.events);
-    let diagnoses = analyze(&traces, &event_log.events, &config.diagnosis, &farm).diagnoses;
+    let mut analysis = analyze(&traces, &event_log.events, &config.diagnosis, &farm);
+    // What `scan` would advise about each shown failure.
+    let hints: Vec<Vec<diagnose::Hint>> = (0..shown_count)
+        .map(|i| show::hints::for_trace(&traces, &mut analysis, &farm, i))
+        .collect();
+    let diagnoses = analysis.diagnoses;
     let mut status = if config_errors.is_empty() {
         RunStatus::Complete
     } else {
@@ -907,11 +912,19 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     if let Some(target) = &config.html {
         show_html(target, &shown, &mut failed_targets, streams.err)?;
     } else {
-        for (trace, diagnosis) in shown {
+        for ((trace, diagnosis), hints) in shown.into_iter().zip(&hints) {
             match read_document(&trace.file) {
-                Ok(document) => {
-                    show::render(&trace.file, &document, diagnosis, &config.view, streams.out)?
+                Ok(document) if config.json => {
+                    show::json::write(&trace.file, &document, trace, diagnosis, hints, streams.out)?
                 }
+                Ok(document) => show::render_with_hints(
+                    &trace.file,
+                    &document,
+                    diagnosis,
+                    hints,
+                    &config.view,
+                    streams.out,
+                )?,
                 Err(e) => failed_targets.push(e),
             }
         }

@@ -490,6 +490,7 @@ fn reports_escape_without_the_guard() {
             format: Format::Table,
             color: false,
             table: Default::default(),
+            data: Default::default(),
             html: None,
         })
     };
@@ -505,6 +506,7 @@ fn reports_escape_without_the_guard() {
             format: Format::Table,
             color: false,
             table: Default::default(),
+            data: Default::default(),
             rows: Default::default(),
         }),
         Config::Show(Show {
@@ -516,6 +518,7 @@ fn reports_escape_without_the_guard() {
                 color: false,
             },
             html: None,
+            json: false,
             iis_config: Vec::new(),
             events: Default::default(),
         }),

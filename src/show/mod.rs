@@ -7,6 +7,8 @@
 //! and the headers. Every string from the trace is escaped for the terminal.
 
 mod headers;
+pub mod hints;
+pub mod json;
 pub(crate) mod perf;
 mod style;
 mod summary;
@@ -16,6 +18,7 @@ pub(crate) mod timeline;
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::diagnose::Hint;
 use crate::model::Diagnosis;
 use crate::parse::full::Document;
 use crate::sanitize::terminal;
@@ -59,6 +62,18 @@ pub fn render(
     options: &ShowOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    render_with_hints(path, document, diagnosis, &[], options, out)
+}
+
+/// Prints one trace, with the hints for its failure under the verdict ([`hints::for_trace`]).
+pub fn render_with_hints(
+    path: &Path,
+    document: &Document,
+    diagnosis: &Diagnosis,
+    hints: &[Hint],
+    options: &ShowOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let trace = document.summarize(path);
     let mut out = Out {
         w: out,
@@ -74,6 +89,7 @@ pub fn render(
     writeln!(out.w, "{title}")?;
     summary::write(&mut out, document, &trace)?;
     summary::write_verdict(&mut out, diagnosis)?;
+    hints::write(&mut out, hints)?;
     timeline::write_errors(&mut out, document)?;
     timeline::write_timeline(&mut out, document)?;
     perf::write(&mut out, document)?;
