@@ -69,7 +69,7 @@ enum Subcommands {
   frebscope requests D:\\logs --status 502 --since 2h
   frebscope requests D:\\logs --server WEB01 --csv requests.csv
   frebscope requests D:\\logs --json | jq -r 'select(.verdict==\"startup\") | .file'
-  frebscope requests D:\\logs --json | jq -s 'group_by(.status_code) | map([.[0].status_code, length])'
+  frebscope requests D:\\logs --json | jq -s 'group_by(.status_code) | map(length)'
   frebscope requests D:\\logs --json --totals | tail -n 1 | jq .totals.matched
   frebscope requests D:\\logs --csv requests.csv --excel          # opens in Excel as typed columns
   frebscope requests D:\\logs --local --sort time --limit 20      # your local time, not UTC")]

@@ -352,3 +352,48 @@ fn show_json_is_one_documented_record_per_trace() {
         }
     }
 }
+
+/// The local tables as people see them, at 80 columns, in a pinned zone. Unix only: Windows
+/// takes the zone from the system, not from `TZ`, so there the exact text cannot be pinned
+/// (`local_shows_the_viewers_time_and_says_so` checks it against this machine's zone instead).
+#[cfg(unix)]
+#[test]
+fn local_tables_at_80_columns() {
+    let env = [("TZ", "CET-1CEST,M3.5.0,M10.5.0/3"), ("COLUMNS", "80")];
+    let requests = ok(&run_in(
+        &crate_dir(),
+        &[
+            "requests",
+            "samples",
+            "--local",
+            "--no-elapsed",
+            "--sort",
+            "time",
+            "--limit",
+            "6",
+            "--no-color",
+        ],
+        &env,
+    ));
+    // From the servers line on: the counts line above it is the same in every zone.
+    let from = requests.find("3 servers").expect("the servers line");
+    insta::assert_snapshot!("requests_local_80", &requests[from..]);
+    let hours = ok(&run_in(
+        &crate_dir(),
+        &[
+            "scan",
+            "samples",
+            "--local",
+            "--no-elapsed",
+            "--by",
+            "hour",
+            "--status",
+            "5xx",
+            "--no-color",
+        ],
+        &env,
+    ));
+    let table = &hours[hours.find("By hour").expect("the hour table")..];
+    let table = &table[..table.find("\n\n").unwrap_or(table.len())];
+    insta::assert_snapshot!("scan_by_hour_local_80", table);
+}
