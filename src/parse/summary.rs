@@ -278,9 +278,14 @@ impl SummaryBuilder {
                 trace.ancm_failure = Some(owned(event.data("FailureDescription"), caps::TEXT));
             }
             RESPONSE_BUFFER if self.wants_buffer() => {
-                self.buffers_searched += 1;
                 let body = event.data("Buffer").unwrap_or_default();
-                self.trace.exception = super::exception::exception_in(body);
+                // A body cut at the readers' value cap is not searched, nor counted: the fast
+                // reader does not parse an event past its own size cap at all, and the two
+                // readers must agree. Error pages are a few kilobytes.
+                if body.len() + 4 <= super::event::MAX_VALUE_BYTES {
+                    self.buffers_searched += 1;
+                    self.trace.exception = super::exception::exception_in(body);
+                }
             }
             _ => {}
         }
