@@ -894,9 +894,12 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     }
     let event_log = read_events(&config.events);
     let mut analysis = analyze(&traces, &event_log.events, &config.diagnosis, &farm);
-    // What `scan` would advise about each shown failure.
+    // What `scan` would advise about each shown failure (the HTML page has no place for it).
     let hints: Vec<Vec<diagnose::Hint>> = (0..shown_count)
-        .map(|i| show::hints::for_trace(&traces, &mut analysis, &farm, i))
+        .map(|i| match config.html {
+            None => show::hints::for_trace(&traces, &mut analysis, &farm, i),
+            Some(_) => Vec::new(),
+        })
         .collect();
     let diagnoses = analysis.diagnoses;
     let mut status = if config_errors.is_empty() {
