@@ -362,6 +362,9 @@ struct ShowArgs {
     /// (the requests --json record), exception, hints, errors, events, complete.
     #[arg(long, conflicts_with = "html")]
     json: bool,
+    /// The start time in your local time zone (UTC by default; --json always writes UTC).
+    #[arg(long)]
+    local: bool,
     #[command(flatten)]
     color: ColorArgs,
     #[command(flatten)]
@@ -730,6 +733,7 @@ impl Cli {
                     iis_config: args.diagnosis.iis_config(resolve)?,
                     html: args.html,
                     json: args.json,
+                    local: args.local,
                     events: args.event_logs.into_input(resolve)?,
                 })
             }

@@ -165,6 +165,8 @@ pub struct Show {
     pub html: Option<PathBuf>,
     /// One JSON record per trace on stdout instead of the text (`--json`).
     pub json: bool,
+    /// The start time in the viewer's zone (`--local`); JSON stays in UTC.
+    pub local: bool,
     /// The servers' event logs (`--events`).
     pub events: EventInput,
 }

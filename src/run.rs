@@ -925,6 +925,7 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
                     &document,
                     diagnosis,
                     hints,
+                    crate::report::clock::Zone::new(config.local),
                     &config.view,
                     streams.out,
                 )?,

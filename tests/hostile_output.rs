@@ -519,6 +519,7 @@ fn reports_escape_without_the_guard() {
             },
             html: None,
             json: false,
+            local: false,
             iis_config: Vec::new(),
             events: Default::default(),
         }),

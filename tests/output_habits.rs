@@ -191,6 +191,23 @@ fn local_shows_the_viewers_time_and_says_so() {
         &tz,
     ));
     assert_eq!(records(&json)[0]["start_time"], "2025-03-11T07:42:10.219Z");
+    // `show` says when the request started, in the same zone.
+    let front = "samples/ARR01/FailedReqLogFiles/W3SVC1/fr000006.xml";
+    let shown = ok(&run_in(
+        &crate_dir(),
+        &["show", front, "--local", "--no-color"],
+        &tz,
+    ));
+    let started: DateTime<Utc> = "2025-03-11T13:10:02.390Z".parse().unwrap();
+    let expected = if cfg!(unix) {
+        "2025-03-11 14:10:02.390 (local, UTC+01:00)".to_owned()
+    } else {
+        started
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M:%S%.3f (local, UTC%:z)")
+            .to_string()
+    };
+    assert!(shown.contains(&format!("started    {expected}")), "{shown}");
     let wide = [("TZ", "CET-1CEST,M3.5.0,M10.5.0/3"), ("COLUMNS", "200")];
     let scan = ok(&run_in(
         &crate_dir(),

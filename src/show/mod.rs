@@ -21,6 +21,7 @@ use std::path::Path;
 use crate::diagnose::Hint;
 use crate::model::Diagnosis;
 use crate::parse::full::Document;
+use crate::report::clock::Zone;
 use crate::sanitize::terminal;
 
 use style::{Painter, Tone};
@@ -62,15 +63,17 @@ pub fn render(
     options: &ShowOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    render_with_hints(path, document, diagnosis, &[], options, out)
+    render_with_hints(path, document, diagnosis, &[], Zone::Utc, options, out)
 }
 
-/// Prints one trace, with the hints for its failure under the verdict ([`hints::for_trace`]).
+/// Prints one trace, with the hints for its failure under the verdict ([`hints::for_trace`])
+/// and its start time in `zone` (`--local`).
 pub fn render_with_hints(
     path: &Path,
     document: &Document,
     diagnosis: &Diagnosis,
     hints: &[Hint],
+    zone: Zone,
     options: &ShowOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -87,7 +90,7 @@ pub fn render_with_hints(
     );
     let title = out.paint(Tone::Strong, &title);
     writeln!(out.w, "{title}")?;
-    summary::write(&mut out, document, &trace)?;
+    summary::write(&mut out, document, &trace, zone)?;
     summary::write_verdict(&mut out, diagnosis)?;
     hints::write(&mut out, hints)?;
     timeline::write_errors(&mut out, document)?;
