@@ -287,8 +287,9 @@ pub struct Trace {
     pub status: Status,
     /// Root `triggerStatusCode`: the status that matched the tracing rule.
     pub trigger_status: Status,
-    /// Root `timeTaken` in milliseconds.
-    pub time_taken_ms: u64,
+    /// Root `timeTaken` in milliseconds; `None` when the trace has none or it could not be
+    /// read (`-1`, `1e9`): an unknown time, never 0.
+    pub time_taken_ms: Option<u64>,
     /// `TimeCreated` of the first event.
     pub start_time: Option<DateTime<Utc>>,
     /// `TimeCreated` of the last event.
@@ -321,6 +322,10 @@ pub struct Trace {
     pub fastcgi_new_process: Option<bool>,
     /// `ANCM_START_APPLICATION_FAIL` FailureDescription.
     pub ancm_failure: Option<String>,
+    /// The exception the application's error page names in the captured response
+    /// (`GENERAL_RESPONSE_ENTITY_BUFFER`): `System.InvalidOperationException: message`, one
+    /// line, at most 300 characters. Read only for statuses 500 and above.
+    pub exception: Option<String>,
     /// IIS cut the trace at `maxLogFileSizeKB` (`LOG_FILE_MAX_SIZE_TRUNCATE`).
     pub truncated: bool,
     /// The file ends before `</failedRequest>`: read as far as it goes.
@@ -366,6 +371,14 @@ impl Trace {
     /// True when the attribute `field` could not be parsed.
     pub fn is_unparsed(&self, field: &str) -> bool {
         self.unparsed.iter().any(|u| u.field == field)
+    }
+
+    /// What the first event's time held when it could not be read: the trace's start.
+    pub fn unparsed_start(&self) -> Option<&str> {
+        self.unparsed
+            .iter()
+            .find(|u| u.field == crate::parse::time_fields::FIRST_TIME)
+            .map(|u| u.value.as_str())
     }
 }
 

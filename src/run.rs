@@ -26,7 +26,9 @@ use crate::report::csv::CsvReporter;
 use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest};
+use crate::report::{
+    DataOptions, Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest,
+};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 use crate::timeline;
@@ -453,6 +455,7 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     emit(
         &scan.format,
         &table,
+        &scan.data,
         true,
         streams,
         &mut files,
@@ -498,6 +501,7 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     emit(
         &requests.format,
         &table,
+        &requests.data,
         false,
         streams,
         &mut files,
@@ -519,6 +523,13 @@ fn write_html(
     let mut markers = html::process_markers(&collected.traces, &collected.analysis);
     markers.extend(event_markers(&collected.events.events));
     let findings = html_findings(&collected.farm);
+    let lives = timeline::build(
+        &collected.traces,
+        &collected.analysis.diagnoses,
+        &collected.analysis.processes,
+        &collected.matched,
+        &collected.events.events,
+    );
     let reporter = HtmlReporter {
         run: html::RunData {
             traces: &collected.traces,
@@ -531,6 +542,7 @@ fn write_html(
         options,
         markers: &markers,
         findings: &findings,
+        lives: &lives,
     };
     let path = &options.path;
     let mut file = create(path)?;
@@ -634,21 +646,35 @@ fn release(collected: Collected) {
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
 /// JSON; CSV to its file or stdout. With a CSV file, the terminal gets the table when it is
 /// a summary (`scan`) and only the totals when it would repeat the file row by row
-/// (`requests`).
+/// (`requests`). The `requests` JSON stream holds only records: its totals go to stderr
+/// unless `--totals` puts them in the stream.
+#[allow(clippy::too_many_arguments)]
 fn emit(
     format: &Format,
     table: &TableReporter,
+    data: &DataOptions,
     table_with_file: bool,
     streams: &mut Streams<'_>,
     files: &mut OutputFiles,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
+    let json = JsonReporter {
+        totals: data.totals,
+        elapsed: !data.no_elapsed,
+    };
+    let csv = CsvReporter { excel: data.excel };
     match format {
         Format::Table => write(table, streams.out)?,
-        Format::Json => write(&JsonReporter, streams.out)?,
+        Format::Json => {
+            write(&json, streams.out)?;
+            // `scan` writes one document with its totals in it; a stream of records does not.
+            if !table_with_file && !data.totals {
+                writeln!(streams.err, "{}", totals_line(totals))?;
+            }
+        }
         Format::Csv(Target::Stdout) => {
-            write(&CsvReporter, streams.out)?;
+            write(&csv, streams.out)?;
             writeln!(streams.err, "{}", totals_line(totals))?;
         }
         Format::Csv(Target::File(path)) => {
@@ -660,8 +686,7 @@ fn emit(
             let Some(file) = files.csv.as_mut() else {
                 anyhow::bail!("{} was not created", path.display());
             };
-            write(&CsvReporter, file)
-                .with_context(|| format!("could not write {}", path.display()))?;
+            write(&csv, file).with_context(|| format!("could not write {}", path.display()))?;
             file.flush()
                 .with_context(|| format!("could not write {}", path.display()))?;
             writeln!(
@@ -854,19 +879,16 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         .iter()
         .filter(|p| seen.insert(identity(p)))
         .collect();
+    // The traces shown are read once, in full, for their summaries and their events; the
+    // neighbours only for the cross-trace rules, with the fast reader.
     let read = |path: &PathBuf| parse::parse_file(path, &|_| true);
-    let (target_results, neighbour_results): (Vec<_>, Vec<_>) = rayon::join(
-        || targets.files.par_iter().map(read).collect(),
+    let (mut shown_files, neighbour_results): (show::read::Targets, Vec<_>) = rayon::join(
+        || show::read::Targets::read(&targets.files),
         || neighbour_files.par_iter().map(|p| read(p)).collect(),
     );
     let mut failed_targets = targets.errors;
-    let mut traces: Vec<Trace> = Vec::new();
-    for result in target_results {
-        match result {
-            Ok(trace) => traces.push(trace),
-            Err(e) => failed_targets.push(e),
-        }
-    }
+    failed_targets.append(&mut shown_files.failed);
+    let mut traces: Vec<Trace> = std::mem::take(&mut shown_files.traces);
     let shown_count = traces.len();
     let mut skipped_neighbours = neighbours.errors;
     for result in neighbour_results {
@@ -876,7 +898,15 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         }
     }
     let event_log = read_events(&config.events);
-    let diagnoses = analyze(&traces, &event_log.events, &config.diagnosis, &farm).diagnoses;
+    let mut analysis = analyze(&traces, &event_log.events, &config.diagnosis, &farm);
+    // What `scan` would advise about each shown failure (the HTML page has no place for it).
+    let hints: Vec<Vec<diagnose::Hint>> = (0..shown_count)
+        .map(|i| match config.html {
+            None => show::hints::for_trace(&traces, &mut analysis, &farm, i),
+            Some(_) => Vec::new(),
+        })
+        .collect();
+    let diagnoses = analysis.diagnoses;
     let mut status = if config_errors.is_empty() {
         RunStatus::Complete
     } else {
@@ -888,13 +918,28 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     let shown: Vec<(&Trace, &Diagnosis)> =
         traces.iter().zip(&diagnoses).take(shown_count).collect();
     if let Some(target) = &config.html {
-        show_html(target, &shown, &mut failed_targets, streams.err)?;
+        show_html(
+            target,
+            &shown,
+            &mut shown_files,
+            &mut failed_targets,
+            streams.err,
+        )?;
     } else {
-        for (trace, diagnosis) in shown {
-            match read_document(&trace.file) {
-                Ok(document) => {
-                    show::render(&trace.file, &document, diagnosis, &config.view, streams.out)?
+        for (i, ((trace, diagnosis), hints)) in shown.into_iter().zip(&hints).enumerate() {
+            match shown_files.take_document(i, &trace.file) {
+                Ok(document) if config.json => {
+                    show::json::write(&trace.file, &document, trace, diagnosis, hints, streams.out)?
                 }
+                Ok(document) => show::render_with_hints(
+                    &trace.file,
+                    &document,
+                    diagnosis,
+                    hints,
+                    crate::report::clock::Zone::new(config.local),
+                    &config.view,
+                    streams.out,
+                )?,
                 Err(e) => failed_targets.push(e),
             }
         }
@@ -924,20 +969,27 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
 fn show_html(
     target: &Path,
     shown: &[(&Trace, &Diagnosis)],
+    documents: &mut show::read::Targets,
     failed: &mut Vec<FileError>,
     err: &mut dyn Write,
 ) -> Result<()> {
     let paths: Vec<PathBuf> = shown.iter().map(|(t, _)| t.file.clone()).collect();
-    let by_path: HashMap<&Path, &Diagnosis> =
-        shown.iter().map(|(t, d)| (t.file.as_path(), *d)).collect();
+    let by_path: HashMap<&Path, (usize, &Diagnosis)> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, (t, d))| (t.file.as_path(), (i, *d)))
+        .collect();
     let mut file = create(target)?;
     html::write_show(
         &paths,
         |path| {
-            let document = read_document(path).inspect_err(|e| failed.push(e.clone()))?;
-            let diagnosis = by_path
+            let (index, diagnosis) = by_path
                 .get(path)
-                .map_or_else(Diagnosis::not_applicable, |d| (*d).clone());
+                .map_or((usize::MAX, None), |(i, d)| (*i, Some(*d)));
+            let document = documents
+                .take_document(index, path)
+                .inspect_err(|e| failed.push(e.clone()))?;
+            let diagnosis = diagnosis.map_or_else(Diagnosis::not_applicable, Clone::clone);
             Ok((document, diagnosis))
         },
         &mut file,
@@ -950,13 +1002,6 @@ fn show_html(
         terminal(&target.display().to_string())
     )?;
     Ok(())
-}
-
-/// One trace in full, every event, for printing.
-/// `show` reads the trace with the full reader, streamed and bounded; a pipe or a device is
-/// refused before it is opened.
-fn read_document(path: &Path) -> Result<parse::full::Document, FileError> {
-    parse::read_file_full(path)
 }
 
 fn warn_empty_patterns(patterns: &[String], err: &mut dyn Write) -> Result<()> {

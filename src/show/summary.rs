@@ -8,13 +8,19 @@ use std::io;
 
 use crate::model::{Diagnosis, Status, Trace, Verdict};
 use crate::parse::full::Document;
+use crate::report::clock::Zone;
 
 use super::Out;
 use super::style::Tone;
 use super::text::{LONG, SHORT, one_line, status_with_meaning};
 
 /// Writes the request summary.
-pub(super) fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io::Result<()> {
+pub(super) fn write(
+    out: &mut Out<'_>,
+    document: &Document,
+    trace: &Trace,
+    zone: Zone,
+) -> io::Result<()> {
     out.heading("Request")?;
     let module = trace.module();
     field(out, "url", &one_line(&trace.url, LONG))?;
@@ -38,12 +44,26 @@ pub(super) fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io
     let tone = status_tone(trace.status);
     let status = out.paint(tone, &status);
     field(out, "status", &status)?;
-    field(out, "time taken", &format!("{} ms", trace.time_taken_ms))?;
+    let taken = match (trace.time_taken_ms, document.root_attribute("timeTaken")) {
+        (Some(ms), _) => format!("{ms} ms"),
+        (None, Some(raw)) => format!("unparseable: {}", one_line(raw, SHORT)),
+        (None, None) => "(not in the trace)".into(),
+    };
+    field(out, "time taken", &taken)?;
     if let Some(start) = trace.start_time {
         field(
             out,
             "started",
-            &start.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+            &match zone {
+                Zone::Utc => start.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+                Zone::Local => zone.format(start, "%Y-%m-%d %H:%M:%S%.3f (local, UTC%:z)"),
+            },
+        )?;
+    } else if let Some(raw) = trace.unparsed_start() {
+        field(
+            out,
+            "started",
+            &format!("unparseable: {}", one_line(raw, SHORT)),
         )?;
     }
     completeness(out, document, trace)
