@@ -347,3 +347,76 @@ fn diagnose_one(facts: &rules::Facts) -> Diagnosis {
 pub fn hints(traces: &[Trace], analysis: &Analysis) -> Vec<Hint> {
     hints::hints(traces, &analysis.diagnoses, &analysis.processes)
 }
+
+#[cfg(test)]
+mod compact_tests {
+    //! The compact analysis and the whole one must agree on every verdict and process fact.
+
+    use super::*;
+    use crate::compact::{Compact, Names};
+
+    fn sample_traces() -> Vec<Trace> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(walkdir::DirEntry::into_path)
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("fr") && n.ends_with(".xml"))
+            })
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| crate::parse::parse_file(p, &|_| true).expect("a sample trace"))
+            .collect()
+    }
+
+    fn compact(traces: &[Trace], options: &Options) -> CompactAnalysis {
+        let names = Names::default();
+        let records: Vec<Compact> = traces.iter().map(|t| Compact::of(t, &names)).collect();
+        let judged_at: Vec<usize> = (0..traces.len())
+            .filter(|&i| is_judged(&traces[i]))
+            .collect();
+        let judged = judged_at.iter().map(|&i| traces[i].clone()).collect();
+        analyze_compact(&records, judged, &judged_at, &[], options, &|_| None)
+    }
+
+    #[test]
+    fn compact_and_whole_analyses_agree_on_the_samples() {
+        let traces = sample_traces();
+        assert!(traces.len() > 40, "{} sample traces", traces.len());
+        let options = Options::default();
+        let whole = analyze(&traces, &options);
+        let lean = compact(&traces, &options);
+        assert_eq!(lean.analysis.diagnoses, whole.diagnoses);
+        assert_eq!(lean.analysis.processes, whole.processes);
+        // Linked verdicts were reached: the comparison is not between two empty sets.
+        assert!(whole.diagnoses.iter().any(|d| d.linked_file.is_some()));
+        assert_eq!(
+            hints(&lean.hint_traces, &lean.hint_analysis),
+            hints(&traces, &whole),
+        );
+    }
+
+    #[test]
+    fn a_backend_kept_as_a_record_is_judged_against_as_if_whole() {
+        // Only the front ends are whole: their backends' verdict facts come from records.
+        let traces = sample_traces();
+        let options = Options::default();
+        let whole = analyze(&traces, &options);
+        let names = Names::default();
+        let records: Vec<Compact> = traces.iter().map(|t| Compact::of(t, &names)).collect();
+        let judged_at: Vec<usize> = (0..traces.len())
+            .filter(|&i| is_judged(&traces[i]) && traces[i].arr_log_id_forwarded.is_some())
+            .collect();
+        assert!(!judged_at.is_empty());
+        let judged = judged_at.iter().map(|&i| traces[i].clone()).collect();
+        let lean = analyze_compact(&records, judged, &judged_at, &[], &options, &|_| None);
+        for &i in &judged_at {
+            assert_eq!(lean.analysis.diagnoses[i], whole.diagnoses[i], "{i}");
+        }
+    }
+}
