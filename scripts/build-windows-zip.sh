@@ -51,13 +51,15 @@ exe="$target_dir/$target/release/$name.exe"
 
 # Only Windows' own DLLs may be imported: a MinGW runtime DLL (libgcc_s_seh-1, libwinpthread-1,
 # libstdc++-6) would be missing on a server.
+# combase.dll is Windows' own COM base since Windows 8 and Server 2012 (windows-sys links
+# CoTaskMemFree from it, for the cache folder's known-folder lookup).
 imports=$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n 's/^[[:space:]]*DLL Name: //p' | sort -uf)
 echo "imports of $name.exe:" $imports
 for dll in $imports; do
     case "$(printf '%s' "$dll" | tr '[:upper:]' '[:lower:]')" in
         kernel32.dll | ntdll.dll | advapi32.dll | bcrypt.dll | bcryptprimitives.dll | userenv.dll \
             | ws2_32.dll | msvcrt.dll | ucrtbase.dll | shell32.dll | ole32.dll | oleaut32.dll \
-            | user32.dll | secur32.dll | synchronization.dll | api-ms-win-*.dll) ;;
+            | user32.dll | secur32.dll | synchronization.dll | combase.dll | api-ms-win-*.dll) ;;
         *)
             echo "build-windows-zip: $name.exe imports $dll, which a bare Windows lacks" >&2
             exit 1

@@ -21,7 +21,7 @@ use frebscope::error::ConfigError;
 use frebscope::filter::{self, Filters};
 use frebscope::model::Verdict;
 use frebscope::report::html;
-use frebscope::report::{Format, RowSelection, SortBy, TableOptions, Target};
+use frebscope::report::{DataOptions, Format, RowSelection, SortBy, TableOptions, Target};
 use frebscope::show::ShowOptions;
 
 const EXAMPLES: &str = "\
@@ -60,13 +60,19 @@ enum Subcommands {
   frebscope scan D:\\logs --status 5xx --by hour
   frebscope scan D:\\logs --by app-pool --json > summary.json
   frebscope scan D:\\logs --status 5xx --html report.html
-  frebscope scan D:\\logs --farm-timeout 60s --proxy-timeout 5m   # your ARR timeouts")]
+  frebscope scan D:\\logs --farm-timeout 60s --proxy-timeout 5m   # your ARR timeouts
+  frebscope scan D:\\logs --csv summary.csv --excel                 # for Excel: BOM, dates, text statuses
+  frebscope scan D:\\logs --json --no-elapsed > today.json          # diff two runs byte for byte")]
     Scan(ScanArgs),
     /// List one row per trace, with its verdict and evidence.
     #[command(after_help = "Examples:
   frebscope requests D:\\logs --status 502 --since 2h
   frebscope requests D:\\logs --server WEB01 --csv requests.csv
-  frebscope requests D:\\logs --json | jq -r 'select(.verdict==\"startup\") | .file'")]
+  frebscope requests D:\\logs --json | jq -r 'select(.verdict==\"startup\") | .file'
+  frebscope requests D:\\logs --json | jq -s 'group_by(.status_code) | map(length)'
+  frebscope requests D:\\logs --json --totals | tail -n 1 | jq .totals.matched
+  frebscope requests D:\\logs --csv requests.csv --excel          # opens in Excel as typed columns
+  frebscope requests D:\\logs --local --sort time --limit 20      # your local time, not UTC")]
     Requests(RequestsArgs),
     /// Read traces in depth: summary, verdict, errors, timeline, time per module, headers.
     #[command(after_help = "Examples:
@@ -74,7 +80,8 @@ enum Subcommands {
   frebscope show fr000123.xml --all --no-color | less
   frebscope show fr000123.xml --context D:\\logs\\W3SVC2
   frebscope show D:\\logs\\W3SVC2\\fr000123.xml --context D:\\logs --context \\\\web02\\logs$
-  frebscope show fr000123.xml fr000124.xml --html traces.html")]
+  frebscope show fr000123.xml fr000124.xml --html traces.html
+  frebscope show D:\\logs\\W3SVC2 --json | jq -r '.request.verdict + \" \" + (.exception // \"\")'")]
     Show(ShowArgs),
     /// List the WAS, ANCM and crash events read from event logs (.evtx, wevtutil XML,
     /// PowerShell CSV or JSON).
@@ -241,6 +248,8 @@ struct ScanArgs {
     #[arg(long)]
     wide: bool,
     #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
     html: HtmlArgs,
     // Last: its diagnosis options end the help under their own heading.
     #[command(flatten)]
@@ -276,7 +285,8 @@ struct RequestsArgs {
     /// Also write the rows as CSV to FILE (`-`: to stdout, instead of the table).
     #[arg(long, value_name = "FILE")]
     csv: Option<OsString>,
-    /// Write one JSON object per trace and line on stdout (the last line holds the totals).
+    /// Write one JSON record per trace and line on stdout (JSON Lines, for jq): absent
+    /// values are null, status stays "502.3" beside status_code and substatus numbers.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
     /// Print each trace's evidence on an indented line below it (-v does the same).
@@ -296,8 +306,41 @@ struct RequestsArgs {
     /// Full module names and URLs (short ones by default).
     #[arg(long)]
     wide: bool,
+    /// With --json: end the stream with one {"totals": ...} record (without it the totals go
+    /// to stderr and the stream holds only trace records).
+    #[arg(long, requires = "json")]
+    totals: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     input: InputArgs,
+}
+
+/// Options of `scan` and `requests` that change how times and files are written.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Times in the tables in your local time zone, named in the header (UTC by default;
+    /// CSV and JSON always write UTC).
+    #[arg(long)]
+    local: bool,
+    /// With --csv: CSV for Excel: a UTF-8 byte-order mark, times as yyyy-mm-dd hh:mm:ss in
+    /// UTC (which Excel reads as dates), and statuses kept as text (404.10 stays 404.10).
+    #[arg(long, requires = "csv")]
+    excel: bool,
+    /// Leave out the run's wall time (the table's header, scan --json's "elapsed"), so that
+    /// two runs over the same traces can be diffed.
+    #[arg(long)]
+    no_elapsed: bool,
+}
+
+impl OutputArgs {
+    fn data(&self, totals: bool) -> DataOptions {
+        DataOptions {
+            excel: self.excel,
+            totals,
+            no_elapsed: self.no_elapsed,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -315,6 +358,13 @@ struct ShowArgs {
     /// Write the traces to FILE as one self-contained HTML page instead of the terminal.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Write one JSON record per trace and line on stdout instead of the text: file, request
+    /// (the requests --json record), exception, hints, errors, events, complete.
+    #[arg(long, conflicts_with = "html")]
+    json: bool,
+    /// The start time in your local time zone (UTC by default; --json always writes UTC).
+    #[arg(long)]
+    local: bool,
     #[command(flatten)]
     color: ColorArgs,
     #[command(flatten)]
@@ -597,7 +647,10 @@ impl Cli {
                         wide: args.wide,
                         all_statuses: args.all_statuses,
                         evidence: false,
+                        local: args.output.local,
+                        no_elapsed: args.output.no_elapsed,
                     },
+                    data: args.output.data(false),
                     html: args.html.options(),
                     input: args.input.into_input(env, resolve)?,
                 })
@@ -618,7 +671,10 @@ impl Cli {
                         wide: args.wide,
                         all_statuses: false,
                         evidence: args.evidence || args.input.verbose,
+                        local: args.output.local,
+                        no_elapsed: args.output.no_elapsed,
                     },
+                    data: args.output.data(args.totals),
                     rows,
                     input: args.input.into_input(env, resolve)?,
                 })
@@ -676,6 +732,8 @@ impl Cli {
                     view,
                     iis_config: args.diagnosis.iis_config(resolve)?,
                     html: args.html,
+                    json: args.json,
+                    local: args.local,
                     events: args.event_logs.into_input(resolve)?,
                 })
             }

@@ -18,7 +18,7 @@ use crate::aggregate::GroupBy;
 use crate::diagnose;
 use crate::discover::Root;
 use crate::filter::Filters;
-use crate::report::{Format, RowSelection, TableOptions, Target};
+use crate::report::{DataOptions, Format, RowSelection, TableOptions, Target};
 use crate::show::ShowOptions;
 
 /// A validated command.
@@ -123,6 +123,8 @@ pub struct Scan {
     pub color: bool,
     /// How the tables are laid out.
     pub table: TableOptions,
+    /// How CSV and JSON are written (`--excel`, `--no-elapsed`).
+    pub data: DataOptions,
     /// Also write the self-contained HTML report (`--html`).
     pub html: Option<crate::report::html::HtmlOptions>,
 }
@@ -140,6 +142,8 @@ pub struct Requests {
     pub color: bool,
     /// How the request lines are laid out.
     pub table: TableOptions,
+    /// How CSV and JSON are written (`--excel`, `--totals`, `--no-elapsed`).
+    pub data: DataOptions,
     /// Which rows, in what order (every format).
     pub rows: RowSelection,
 }
@@ -159,6 +163,10 @@ pub struct Show {
     pub iis_config: Vec<crate::iis::paths::Input>,
     /// Write the traces to this HTML file instead of the terminal (`--html`).
     pub html: Option<PathBuf>,
+    /// One JSON record per trace on stdout instead of the text (`--json`).
+    pub json: bool,
+    /// The start time in the viewer's zone (`--local`); JSON stays in UTC.
+    pub local: bool,
     /// The servers' event logs (`--events`).
     pub events: EventInput,
 }
@@ -185,7 +193,7 @@ impl Config {
             Config::Scan(scan) => &scan.format,
             Config::Requests(requests) => &requests.format,
             Config::Config(audit) => &audit.format,
-            Config::Show(_) => return false,
+            Config::Show(show) => return show.json,
             Config::Events(events) => &events.format,
             Config::Timeline(timeline) => return timeline.json,
             Config::Watch(watch) => return watch.options.json,

@@ -321,6 +321,10 @@ pub struct Trace {
     pub fastcgi_new_process: Option<bool>,
     /// `ANCM_START_APPLICATION_FAIL` FailureDescription.
     pub ancm_failure: Option<String>,
+    /// The exception the application's error page names in the captured response
+    /// (`GENERAL_RESPONSE_ENTITY_BUFFER`): `System.InvalidOperationException: message`, one
+    /// line, at most 300 characters. Read only for statuses 500 and above.
+    pub exception: Option<String>,
     /// IIS cut the trace at `maxLogFileSizeKB` (`LOG_FILE_MAX_SIZE_TRUNCATE`).
     pub truncated: bool,
     /// The file ends before `</failedRequest>`: read as far as it goes.

@@ -27,7 +27,9 @@ use crate::report::csv::CsvReporter;
 use crate::report::html::{self, HtmlOptions, HtmlReporter};
 use crate::report::json::JsonReporter;
 use crate::report::table::TableReporter;
-use crate::report::{Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest};
+use crate::report::{
+    DataOptions, Format, Reporter, RequestRow, RequestsReport, ScanReport, Target, suggest,
+};
 use crate::sanitize::{csv_cell, terminal};
 use crate::show;
 use crate::timeline;
@@ -696,6 +698,7 @@ fn report_scan<T: TraceFacts + overview::TriedAlone + Send + 'static>(
     emit(
         &scan.format,
         &table,
+        &scan.data,
         true,
         streams,
         files,
@@ -739,6 +742,7 @@ fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Resul
     emit(
         &requests.format,
         &table,
+        &requests.data,
         false,
         streams,
         &mut files,
@@ -875,21 +879,35 @@ fn release<T: Send + 'static>(collected: Collected<T>) {
 /// Writes the main output in its format: the table on stdout unless stdout carries CSV or
 /// JSON; CSV to its file or stdout. With a CSV file, the terminal gets the table when it is
 /// a summary (`scan`) and only the totals when it would repeat the file row by row
-/// (`requests`).
+/// (`requests`). The `requests` JSON stream holds only records: its totals go to stderr
+/// unless `--totals` puts them in the stream.
+#[allow(clippy::too_many_arguments)]
 fn emit(
     format: &Format,
     table: &TableReporter,
+    data: &DataOptions,
     table_with_file: bool,
     streams: &mut Streams<'_>,
     files: &mut OutputFiles,
     totals: &Totals,
     write: impl Fn(&dyn Reporter, &mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
+    let json = JsonReporter {
+        totals: data.totals,
+        elapsed: !data.no_elapsed,
+    };
+    let csv = CsvReporter { excel: data.excel };
     match format {
         Format::Table => write(table, streams.out)?,
-        Format::Json => write(&JsonReporter, streams.out)?,
+        Format::Json => {
+            write(&json, streams.out)?;
+            // `scan` writes one document with its totals in it; a stream of records does not.
+            if !table_with_file && !data.totals {
+                writeln!(streams.err, "{}", totals_line(totals))?;
+            }
+        }
         Format::Csv(Target::Stdout) => {
-            write(&CsvReporter, streams.out)?;
+            write(&csv, streams.out)?;
             writeln!(streams.err, "{}", totals_line(totals))?;
         }
         Format::Csv(Target::File(path)) => {
@@ -901,8 +919,7 @@ fn emit(
             let Some(file) = files.csv.as_mut() else {
                 anyhow::bail!("{} was not created", path.display());
             };
-            write(&CsvReporter, file)
-                .with_context(|| format!("could not write {}", path.display()))?;
+            write(&csv, file).with_context(|| format!("could not write {}", path.display()))?;
             file.flush()
                 .with_context(|| format!("could not write {}", path.display()))?;
             writeln!(
@@ -1117,7 +1134,15 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         }
     }
     let event_log = read_events(&config.events);
-    let diagnoses = analyze(&traces, &event_log.events, &config.diagnosis, &farm).diagnoses;
+    let mut analysis = analyze(&traces, &event_log.events, &config.diagnosis, &farm);
+    // What `scan` would advise about each shown failure (the HTML page has no place for it).
+    let hints: Vec<Vec<diagnose::Hint>> = (0..shown_count)
+        .map(|i| match config.html {
+            None => show::hints::for_trace(&traces, &mut analysis, &farm, i),
+            Some(_) => Vec::new(),
+        })
+        .collect();
+    let diagnoses = analysis.diagnoses;
     let mut status = if config_errors.is_empty() {
         RunStatus::Complete
     } else {
@@ -1131,11 +1156,20 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     if let Some(target) = &config.html {
         show_html(target, &shown, &mut failed_targets, streams.err)?;
     } else {
-        for (trace, diagnosis) in shown {
+        for ((trace, diagnosis), hints) in shown.into_iter().zip(&hints) {
             match read_document(&trace.file) {
-                Ok(document) => {
-                    show::render(&trace.file, &document, diagnosis, &config.view, streams.out)?
+                Ok(document) if config.json => {
+                    show::json::write(&trace.file, &document, trace, diagnosis, hints, streams.out)?
                 }
+                Ok(document) => show::render_with_hints(
+                    &trace.file,
+                    &document,
+                    diagnosis,
+                    hints,
+                    crate::report::clock::Zone::new(config.local),
+                    &config.view,
+                    streams.out,
+                )?,
                 Err(e) => failed_targets.push(e),
             }
         }

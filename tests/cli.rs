@@ -153,19 +153,48 @@ fn scan_json_and_groupings() {
     }
 }
 
+/// The stream holds only records, for jq; the totals go to stderr, or last with `--totals`.
 #[test]
-fn requests_json_is_one_object_per_line() {
+fn requests_json_is_one_record_per_line_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     farm(dir.path());
-    let out = stdout_of(&["requests", "--json", "--server", "web01"], dir.path());
+    let output = cargo_bin_cmd!("frebscope")
+        .args(["requests", "--json", "--no-progress", "--server", "web01"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "two records, no totals: {lines:?}");
+    assert!(lines.iter().all(|l| l.get("totals").is_none()));
+    assert_eq!(lines[0]["status"], "502.3");
+    assert_eq!(lines[0]["status_code"], 502);
+    assert_eq!(lines[0]["substatus"], 3);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("2 matched"), "{stderr}");
+
+    let out = stdout_of(
+        &["requests", "--json", "--totals", "--server", "web01"],
+        dir.path(),
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3, "two rows and the totals");
-    assert_eq!(lines[0]["status"], "502.3");
+    assert_eq!(lines.len(), 3, "two records and the totals");
     assert_eq!(lines[2]["totals"]["matched"], 2);
+    // --totals belongs to the JSON stream.
+    cargo_bin_cmd!("frebscope")
+        .args(["requests", "--totals"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--json"));
 }
 
 #[test]
@@ -441,18 +470,20 @@ fn durations_share_one_grammar() {
     );
 }
 
-/// CSV and JSON are written from one definition of the row: on the demo farm, every JSON row
-/// has the CSV's columns, in order, with the same values.
+/// CSV and JSON are written from one definition of the row: on the demo farm, every JSON
+/// record has the CSV's columns, in order, then `status_code` and `substatus`, with the same
+/// values; an empty cell is a JSON `null`, and numbers are JSON numbers.
 #[test]
 fn requests_csv_and_json_rows_agree() {
     let samples = crate_dir().join("samples");
     let csv = requests_csv([&samples]);
     let out = stdout_of(&["requests", "--json"], &samples);
     let text = String::from_utf8(out).unwrap();
-    let mut lines: Vec<&str> = text.lines().collect();
-    lines.pop(); // the totals
+    let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), csv.rows.len());
-    let header: Vec<&str> = csv.header.iter().collect();
+    let mut header: Vec<&str> = csv.header.iter().collect();
+    header.extend(["status_code", "substatus"]);
+    let mut nulls = 0;
     for (line, record) in lines.iter().zip(&csv.rows) {
         let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
         let mut keys: Vec<&str> = json.keys().map(String::as_str).collect();
@@ -466,12 +497,21 @@ fn requests_csv_and_json_rows_agree() {
             .map(|name| line.find(&format!("\"{name}\":")).unwrap())
             .collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{line}");
-        for (name, cell) in header.iter().zip(record) {
-            let value = match &json[*name] {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            assert_eq!(value, cell, "{name} of {}", csv.get(record, "file"));
+        for (name, cell) in csv.header.iter().zip(record) {
+            match &json[name] {
+                serde_json::Value::Null => {
+                    assert_eq!(cell, "", "{name} of {}", csv.get(record, "file"));
+                    nulls += 1;
+                }
+                serde_json::Value::String(s) => assert_eq!(s, cell, "{name}"),
+                other => assert_eq!(other.to_string(), cell, "{name}"),
+            }
         }
+        assert!(json["process_id"].is_u64() && json["time_taken_ms"].is_u64());
+        let status = csv.get(record, "status");
+        let (code, sub) = status.split_once('.').unwrap_or((status, "0"));
+        assert_eq!(json["status_code"].to_string(), code);
+        assert_eq!(json["substatus"].to_string(), sub);
     }
+    assert!(nulls > 0, "the demo farm has absent values");
 }

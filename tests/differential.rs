@@ -145,8 +145,8 @@ fn requests_reports_what_the_xml_holds() {
     let out = common::requests_json(&[tmp.path().as_os_str()]);
     out.assert_accounted();
     for name in ["fr000001.xml", "fr000002.xml"] {
-        assert_eq!(out.row(name)["module"], "", "{name}");
-        assert_eq!(out.row(name)["error_code"], "", "{name}");
+        assert!(out.row(name)["module"].is_null(), "{name}");
+        assert!(out.row(name)["error_code"].is_null(), "{name}");
     }
 }
 
@@ -167,5 +167,32 @@ fn a_doctype_is_not_freb_in_both_readers() {
             assert_eq!(err.reason().as_str(), "not-freb");
             assert!(err.to_string().contains("DOCTYPE"), "{err}");
         }
+    }
+}
+
+/// The exception of an error page: read alike by both readers, from a small body, and from
+/// neither when the body is past the value cap or the event past the fast reader's size cap.
+#[test]
+fn both_readers_read_the_same_exception() {
+    let page =
+        "&lt;b&gt; Exception Details: &lt;/b&gt;System.InvalidOperationException: boom&lt;br&gt;";
+    let with_body = |body: &str| {
+        let buffer = common::event(
+            "GENERAL_RESPONSE_ENTITY_BUFFER",
+            "WEB01",
+            "2026-06-08T19:54:52.000Z",
+            &format!("  <Data Name=\"Buffer\">{body}</Data>\r\n"),
+        );
+        common::trace().replace("</failedRequest>", &format!("{buffer}</failedRequest>"))
+    };
+    let (small, _) = both(&with_body(page));
+    assert_eq!(
+        small.exception.as_deref(),
+        Some("System.InvalidOperationException: boom")
+    );
+    for padding in [70 * 1024, 5 * 1024 * 1024] {
+        let body = format!("{page}{}", "x".repeat(padding));
+        let (big, _) = both(&with_body(&body));
+        assert_eq!(big.exception, None, "{padding} bytes of padding");
     }
 }

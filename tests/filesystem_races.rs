@@ -34,7 +34,14 @@ fn files_deleted_truncated_or_rewritten_during_the_scan_are_accounted_for() {
         write(&logs.join(format!("fr{i:06}.xml")), trace());
     }
     let child = Command::new(binary())
-        .args(["requests", "--json", "--no-progress", "--threads", "1"])
+        .args([
+            "requests",
+            "--json",
+            "--totals",
+            "--no-progress",
+            "--threads",
+            "1",
+        ])
         .arg(&logs)
         .env("FREBSCOPE_TEST_GATE", &gate)
         .stdout(Stdio::piped())
@@ -133,7 +140,7 @@ fn permission_denied_on_a_file_and_a_directory() {
         None => Command::new(&exe),
     };
     let output = command
-        .args(["requests", "--json", "--no-progress"])
+        .args(["requests", "--json", "--totals", "--no-progress"])
         .arg(&logs)
         .output()
         .unwrap();
@@ -182,7 +189,7 @@ fn pipe_named_like_a_trace_is_counted_not_opened() {
     let pattern = tmp.path().join("fr*.xml");
     for root in [tmp.path(), pattern.as_path()] {
         let output = assert_cmd::Command::new(binary())
-            .args(["requests", "--json", "--no-progress"])
+            .args(["requests", "--json", "--totals", "--no-progress"])
             .arg(root)
             .timeout(std::time::Duration::from_secs(20))
             .output()

@@ -116,7 +116,7 @@ fn skipped_list_on_stderr_shows_names_and_details_escaped() {
 #[test]
 fn json_escapes_and_keeps_the_text_intact() {
     let tmp = hostile_dir();
-    let output = run(&["requests", "--json"], tmp.path());
+    let output = run(&["requests", "--json", "--totals"], tmp.path());
     assert!(!output.stdout.contains(&0x1b), "raw ESC in JSON");
     assert!(!output.stdout.contains(&b'\r'), "raw CR in JSON");
     let out = common::parse_outcome(&output);
@@ -490,6 +490,7 @@ fn reports_escape_without_the_guard() {
             format: Format::Table,
             color: false,
             table: Default::default(),
+            data: Default::default(),
             html: None,
         })
     };
@@ -505,6 +506,7 @@ fn reports_escape_without_the_guard() {
             format: Format::Table,
             color: false,
             table: Default::default(),
+            data: Default::default(),
             rows: Default::default(),
         }),
         Config::Show(Show {
@@ -516,6 +518,8 @@ fn reports_escape_without_the_guard() {
                 color: false,
             },
             html: None,
+            json: false,
+            local: false,
             iis_config: Vec::new(),
             events: Default::default(),
         }),

@@ -57,7 +57,7 @@ fn a_200_mb_trace_is_read_in_bounded_memory() {
     let size = write_big_trace(&file);
     assert!(size >= FILE_BYTES);
     let output = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--json", "--no-progress"])
+        .args(["requests", "--json", "--totals", "--no-progress"])
         .arg(&file)
         .output()
         .unwrap();

@@ -300,7 +300,7 @@ fn billion_laughs_are_refused_as_not_freb() {
     let file = tmp.path().join("fr000001.xml");
     write(&file, billion_laughs());
     let output = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--json", "--no-progress"])
+        .args(["requests", "--json", "--totals", "--no-progress"])
         .arg(&file)
         .timeout(Duration::from_secs(30))
         .output()
@@ -409,7 +409,13 @@ fn symlinks_are_not_followed_without_follow() {
     std::os::unix::fs::symlink(outside.join("fr000002.xml"), root.join("fr000003.xml")).unwrap();
     let run = |follow: bool| {
         let mut cmd = cargo_bin_cmd!("frebscope");
-        cmd.args(["requests", "--json", "--no-progress", "--verbose"]);
+        cmd.args([
+            "requests",
+            "--json",
+            "--totals",
+            "--no-progress",
+            "--verbose",
+        ]);
         if follow {
             cmd.arg("--follow");
         }
@@ -444,7 +450,7 @@ fn a_file_reached_twice_is_read_once() {
     write(&sub.join("fr000001.xml"), trace());
     fs::hard_link(sub.join("fr000001.xml"), sub.join("fr000002.xml")).unwrap();
     let output = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--json", "--no-progress"])
+        .args(["requests", "--json", "--totals", "--no-progress"])
         .arg(&root)
         .arg(&sub)
         .arg(&root)
@@ -468,7 +474,13 @@ fn symlink_loop_is_reported_not_followed_forever() {
     // A dangling link named like a trace, too.
     std::os::unix::fs::symlink(tmp.path().join("gone.xml"), sub.join("fr000002.xml")).unwrap();
     let output = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--json", "--no-progress", "--follow"])
+        .args([
+            "requests",
+            "--json",
+            "--totals",
+            "--no-progress",
+            "--follow",
+        ])
         .arg(tmp.path())
         .timeout(Duration::from_secs(30))
         .output()
@@ -495,7 +507,13 @@ fn non_utf8_file_names_are_read_and_named() {
     write(&empty, "");
     let csv = tmp.path().join("skipped.csv");
     let output = cargo_bin_cmd!("frebscope")
-        .args(["requests", "--json", "--no-progress", "--skipped-csv"])
+        .args([
+            "requests",
+            "--json",
+            "--totals",
+            "--no-progress",
+            "--skipped-csv",
+        ])
         .arg(&csv)
         .arg(tmp.path())
         .output()

@@ -33,7 +33,8 @@ fn scan_verdicts(roots: &[&str]) -> BTreeMap<String, (String, String)> {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .filter(|v| v.get("file").is_some())
         .map(|v| {
-            let field = |k: &str| v[k].as_str().unwrap().to_owned();
+            // A rule is null where no rule applies (below 500).
+            let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
             (field("file"), (field("verdict"), field("rule")))
         })
         .collect()

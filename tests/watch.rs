@@ -249,7 +249,7 @@ fn an_arr_502_meets_its_backend_trace_when_that_lands_later() {
         .collect();
     assert_eq!(front_records.len(), 2, "{records:#?}");
     assert_eq!(front_records[0]["update"], false);
-    assert_eq!(front_records[0]["linked_file"], "");
+    assert!(front_records[0]["linked_file"].is_null());
     assert_eq!(front_records[1]["update"], true);
     assert_eq!(
         front_records[1]["verdict"], "startup",

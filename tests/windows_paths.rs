@@ -136,7 +136,11 @@ fn traces_under(dir: &Path) -> usize {
 fn found_by(args: &[&str]) -> (u64, Vec<Value>) {
     let mut all: Vec<&OsStr> = vec![OsStr::new("requests")];
     all.extend(args.iter().map(OsStr::new));
-    all.extend([OsStr::new("--json"), OsStr::new("--no-progress")]);
+    all.extend([
+        OsStr::new("--json"),
+        OsStr::new("--totals"),
+        OsStr::new("--no-progress"),
+    ]);
     let out = stdout_of(&all);
     let mut values: Vec<Value> = out
         .lines()

@@ -377,7 +377,11 @@ fn r2_application_failed_to_start(f: &Facts) -> Option<Finding> {
     } else {
         return None;
     };
-    let detail = failure.map_or_else(String::new, |d| format!(": \"{}\"", d.trim()));
+    // ANCM's own description, else the exception of the error page classic ASP.NET writes.
+    let detail = failure
+        .map(str::trim)
+        .or(t.exception.as_deref().filter(|_| aspnet_init))
+        .map_or_else(String::new, |d| format!(": \"{d}\""));
     if let Some(seen) = ancm_start_failure_event(f, status) {
         return Some(Finding::new(
             Verdict::Startup,
@@ -1155,12 +1159,13 @@ fn r20a_application_error(f: &Facts) -> Option<Finding> {
             Verdict::Worker,
             Confidence::High,
             format!(
-                "{} set by {}{} ({}){}: the application failed or chose this status",
+                "{} set by {}{} ({}){}{}: the application failed or chose this status",
                 effective_status(t),
                 ev::module(t),
                 handler_note(t),
                 ev::code(t.error_code()),
                 warning_note(t),
+                exception_note(t),
             ),
         ));
     }
@@ -1179,6 +1184,14 @@ fn handler_note(t: &Trace) -> String {
     t.handler
         .as_deref()
         .map_or_else(String::new, |h| format!(" (handler {h})"))
+}
+
+/// `; the response names "System.InvalidOperationException: ..."`: the exception of the
+/// application's error page, when the trace captured it.
+fn exception_note(t: &Trace) -> String {
+    t.exception
+        .as_deref()
+        .map_or_else(String::new, |e| format!("; the response names \"{e}\""))
 }
 
 fn warning_note(t: &Trace) -> String {
@@ -1205,9 +1218,10 @@ fn arr_relayed_backend_error(f: &Facts) -> Option<Finding> {
         return None;
     }
     let base = format!(
-        "ARR relayed {} from {} (response headers received, ErrorCode 0): likely the backend application failed",
+        "ARR relayed {} from {} (response headers received, ErrorCode 0): likely the backend application failed{}",
         effective_status(t),
         ev::target(t),
+        exception_note(t),
     );
     Some(match f.backend {
         Some(b) => Finding::new(

@@ -3,8 +3,8 @@
 //!
 //! Every name in a configuration file is attacker-controlled: a pool called
 //! `x" & del /q C:\* & "` must not turn a copied fix into a second command. All quoting goes
-//! through [`quote`], one function per shell, so it can be swapped for a shared quoting module
-//! without touching the builders. What cannot be quoted safely for a shell (a `"` or `%` for
+//! through [`quote`], which checks where the value goes and then uses `crate::shell`, the
+//! quoting every printed command shares. What cannot be quoted safely for a shell (a `"` or `%` for
 //! cmd, a control character anywhere) is not printed: the line says so, in that shell's own
 //! comment syntax, without the value. `%windir%` appears only in cmd lines.
 
@@ -83,29 +83,19 @@ pub fn quote(shell: Shell, context: Context, value: &str) -> Result<String, Unqu
     }
 }
 
-/// cmd.exe: inside double quotes `& | < > ^` are literal, but a `"` ends the quotes, `%`
-/// expands variables even inside them, and `!` does so with delayed expansion: those are
-/// refused rather than escaped (no escape works in every cmd context).
+/// cmd.exe: the printed-command module's quoting, except that a value it would have to alter
+/// (a `"`, a `%` or `!`, which no cmd escape handles in every context) is refused instead: a fix
+/// aimed at a different pool than the configuration names is worse than no line.
 fn cmd_quote(value: &str) -> Result<String, Unquotable> {
-    if value.chars().any(|c| matches!(c, '"' | '%' | '!')) {
+    if !crate::shell::cmd_can_carry(value) {
         return Err(Unquotable);
     }
-    Ok(format!("\"{value}\""))
+    Ok(crate::shell::quote(crate::shell::Shell::Cmd, value))
 }
 
-/// PowerShell: a single-quoted string expands nothing; its only special characters are the
-/// single quotes, including the typographic ones PowerShell also accepts, which are doubled.
+/// PowerShell: the printed-command module's single quotes, in which nothing expands.
 fn powershell_quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
+    crate::shell::quote(crate::shell::Shell::PowerShell, value)
 }
 
 /// A value inside a key filter, without surrounding quotes of its own (the caller writes

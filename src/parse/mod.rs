@@ -6,6 +6,7 @@
 //! tests hold the fast reader to it.
 
 pub mod event;
+pub(crate) mod exception;
 mod fast;
 pub mod full;
 mod input;

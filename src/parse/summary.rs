@@ -77,8 +77,15 @@ pub(super) fn is_detail_event(name: &str) -> bool {
             | "ANCM_REQUEST_FORWARD_START"
             | "FASTCGI_ASSIGN_PROCESS"
             | "ANCM_START_APPLICATION_FAIL"
+            | RESPONSE_BUFFER
     )
 }
+
+/// The event that holds a captured response body, where an error page names its exception.
+const RESPONSE_BUFFER: &str = "GENERAL_RESPONSE_ENTITY_BUFFER";
+/// How many response bodies of a trace are searched for an exception: an error page is
+/// written in the first ones, and a long response in many chunks is not parsed chunk by chunk.
+const BUFFERS_SEARCHED: u8 = 4;
 
 /// True when [`SummaryBuilder::detail`] reads the `RenderingInfo` descriptions of this event,
 /// not only its data.
@@ -102,6 +109,8 @@ pub(super) struct SummaryBuilder {
     farm_host: Option<String>,
     rewrite_target: Option<String>,
     headers_seen: bool,
+    /// Response bodies searched for an exception so far.
+    buffers_searched: u8,
     /// The last two names inserted: events come in START/END pairs of the same few names,
     /// and skipping the set lookup for them is most of the per-event cost saved.
     recent: [&'static str; 2],
@@ -128,6 +137,7 @@ impl SummaryBuilder {
             farm_host: None,
             rewrite_target: None,
             headers_seen: false,
+            buffers_searched: 0,
             recent: [""; 2],
         }
     }
@@ -196,6 +206,7 @@ impl SummaryBuilder {
             }
             "FASTCGI_ASSIGN_PROCESS" => trace.fastcgi_new_process.is_none(),
             "ANCM_START_APPLICATION_FAIL" => trace.ancm_failure.is_none(),
+            RESPONSE_BUFFER => self.wants_buffer(),
             other => is_detail_event(other),
         }
     }
@@ -266,8 +277,26 @@ impl SummaryBuilder {
             "ANCM_START_APPLICATION_FAIL" if trace.ancm_failure.is_none() => {
                 trace.ancm_failure = Some(owned(event.data("FailureDescription"), caps::TEXT));
             }
+            RESPONSE_BUFFER if self.wants_buffer() => {
+                let body = event.data("Buffer").unwrap_or_default();
+                // A body cut at the readers' value cap is not searched, nor counted: the fast
+                // reader does not parse an event past its own size cap at all, and the two
+                // readers must agree. Error pages are a few kilobytes.
+                if body.len() + 4 <= super::event::MAX_VALUE_BYTES {
+                    self.buffers_searched += 1;
+                    self.trace.exception = super::exception::exception_in(body);
+                }
+            }
             _ => {}
         }
+    }
+
+    /// A failure's first response bodies are searched for the exception of an error page,
+    /// until one names it: below 500 there is no failure to explain.
+    fn wants_buffer(&self) -> bool {
+        self.trace.status.is_server_error()
+            && self.trace.exception.is_none()
+            && self.buffers_searched < BUFFERS_SEARCHED
     }
 
     /// The trace so far, started at `start`: what the filters decide on.

@@ -2,6 +2,14 @@
 //! one serde definition of each row. Every string cell gets a formula guard (a leading `'`
 //! before `=`, `+`, `-`, `@`, tab or CR, as OWASP advises), so a URL cannot become a
 //! spreadsheet formula.
+//!
+//! `--excel` writes the same columns for Excel's CSV import, which reads cells by their looks:
+//! a UTF-8 byte-order mark (without it Excel reads the file in the machine's ANSI code page),
+//! times as `yyyy-mm-dd hh:mm:ss` in UTC (RFC 3339 with `T`, milliseconds and `Z` stays text),
+//! and statuses behind an invisible word joiner (U+2060), so that `404.10` is not read as the
+//! number 404.1 nor `500.100` as 500.1. The word joiner is not a formula and needs no guard,
+//! unlike the usual `="404.10"` trick, which would put a formula in every row; the formula
+//! guard of every other cell stays as it is.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -16,19 +24,22 @@ use crate::codes;
 use crate::model::{Diagnosis, ErrorCode, Status, Trace, Verdict};
 
 /// Writes CSV.
-#[derive(Debug, Default)]
-pub struct CsvReporter;
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CsvReporter {
+    /// For Excel: byte-order mark, Excel dates, statuses as text (`--excel`).
+    pub excel: bool,
+}
 
 impl Reporter for CsvReporter {
     fn scan(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         let rows = report.groups.iter().map(SummaryRow::new);
-        write_rows(out, SummaryRow::placeholder(report.by), rows)
+        write_rows(out, self.excel, SummaryRow::placeholder(report.by), rows)
     }
 
     fn requests(&self, report: &RequestsReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         let (trace, diagnosis) = (Trace::default(), Diagnosis::not_applicable());
         let placeholder = RequestRow::new(&trace, &diagnosis);
-        write_rows(out, placeholder, report.rows.iter())
+        write_rows(out, self.excel, placeholder, report.rows.iter())
     }
 }
 
@@ -36,18 +47,92 @@ impl Reporter for CsvReporter {
 /// still has one), then a record per row.
 fn write_rows<T: Serialize, R: std::borrow::Borrow<T>>(
     out: &mut dyn Write,
+    excel: bool,
     placeholder: T,
     rows: impl Iterator<Item = R>,
 ) -> io::Result<()> {
+    if excel {
+        out.write_all(excel::BOM.as_bytes())?;
+    }
     let mut writer = crate::sanitize::csv_writer(out);
     let header = cells_of(&placeholder)?.names;
     writer.write_record(&header).map_err(to_io)?;
     for row in rows {
-        let Cells { names, values } = cells_of(row.borrow())?;
+        let Cells { names, mut values } = cells_of(row.borrow())?;
         debug_assert_eq!(names, header, "every row has the header's columns");
+        if excel {
+            excel::adapt(&names, &mut values);
+        }
         writer.write_record(&values).map_err(to_io)?;
     }
     writer.flush()
+}
+
+/// The cells Excel would misread, in the forms it reads right.
+mod excel {
+    use chrono::{DateTime, Utc};
+
+    /// The UTF-8 byte-order mark Excel looks for.
+    pub(super) const BOM: &str = "\u{feff}";
+    /// Written before a status: invisible, not a digit, not white space, not a formula.
+    const TEXT_MARK: char = '\u{2060}';
+    /// The columns that hold a time (RFC 3339) in the `requests` and `scan` CSVs.
+    const TIMES: [&str; 4] = ["start_time", "first_seen", "last_seen", "hour"];
+    /// The columns that hold a status (`404.10`).
+    const STATUSES: [&str; 2] = ["status", "trigger_status"];
+
+    pub(super) fn adapt(names: &[&str], values: &mut [String]) {
+        for (name, value) in names.iter().zip(values.iter_mut()) {
+            if value.is_empty() {
+                continue;
+            }
+            if TIMES.contains(name) {
+                *value = excel_time(value);
+            } else if STATUSES.contains(name)
+                && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            {
+                value.insert(0, TEXT_MARK);
+            }
+        }
+    }
+
+    /// `2025-03-11T13:10:02.123Z` -> `2025-03-11 13:10:02`: the form Excel reads as a date
+    /// and time in every locale. A cell that is not a time is left as it is.
+    pub(super) fn excel_time(value: &str) -> String {
+        DateTime::parse_from_rfc3339(value).map_or_else(
+            |_| value.to_owned(),
+            |t| {
+                t.with_timezone(&Utc)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            },
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn times_become_excel_dates_and_statuses_stay_text() {
+            let names = ["status", "start_time", "url", "trigger_status", "hour"];
+            let mut values: Vec<String> = [
+                "404.10",
+                "2025-03-11T13:10:02.123Z",
+                "'=HYPERLINK(1)",
+                "",
+                "not a time",
+            ]
+            .map(String::from)
+            .to_vec();
+            adapt(&names, &mut values);
+            assert_eq!(values[0], "\u{2060}404.10");
+            assert_eq!(values[1], "2025-03-11 13:10:02");
+            assert_eq!(values[2], "'=HYPERLINK(1)", "the formula guard is kept");
+            assert_eq!(values[3], "");
+            assert_eq!(values[4], "not a time");
+        }
+    }
 }
 
 fn cells_of<T: Serialize>(row: &T) -> io::Result<Cells> {

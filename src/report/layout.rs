@@ -116,8 +116,8 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
 /// One column to lay out.
 #[derive(Debug, Clone)]
 pub struct Column {
-    /// Heading.
-    pub header: &'static str,
+    /// Heading (most are fixed words; a time column names its zone).
+    pub header: std::borrow::Cow<'static, str>,
     /// Cell texts, one per row (lines apart with `\n`).
     pub cells: Vec<String>,
     /// Narrowest width it may be cut to with `…`; its natural width when it must not be cut.
@@ -130,8 +130,13 @@ pub struct Column {
 
 impl Column {
     /// A column whose cells are never cut.
-    pub fn whole(header: &'static str, cells: Vec<String>, priority: u8) -> Column {
-        let natural = natural(header, &cells);
+    pub fn whole(
+        header: impl Into<std::borrow::Cow<'static, str>>,
+        cells: Vec<String>,
+        priority: u8,
+    ) -> Column {
+        let header = header.into();
+        let natural = natural(&header, &cells);
         Column {
             header,
             cells,
@@ -142,14 +147,19 @@ impl Column {
     }
 
     /// A column that may be cut to `min` columns.
-    pub fn cut(header: &'static str, cells: Vec<String>, min: usize, priority: u8) -> Column {
-        let natural = natural(header, &cells);
+    pub fn cut(
+        header: impl Into<std::borrow::Cow<'static, str>>,
+        cells: Vec<String>,
+        min: usize,
+        priority: u8,
+    ) -> Column {
+        let header = header.into();
+        let natural = natural(&header, &cells);
+        let header_width = UnicodeWidthStr::width(header.as_ref());
         Column {
             header,
             cells,
-            min: min
-                .min(natural)
-                .max(UnicodeWidthStr::width(header).min(min)),
+            min: min.min(natural).max(header_width.min(min)),
             priority,
             right: false,
         }
@@ -162,7 +172,7 @@ impl Column {
     }
 
     fn natural(&self) -> usize {
-        natural(self.header, &self.cells)
+        natural(&self.header, &self.cells)
     }
 }
 

@@ -4,6 +4,7 @@
 //! keep their names and order, and new ones are only ever added at the end.
 
 mod cells;
+pub mod clock;
 pub mod csv;
 pub mod html;
 pub mod json;
@@ -52,7 +53,7 @@ pub enum Format {
     Table,
     /// CSV for spreadsheets and scripts, to a file (with the table on stdout) or to stdout.
     Csv(Target),
-    /// JSON (`scan`: one document; `requests`: one object per line).
+    /// JSON (`scan`: one document; `requests`: one record per line).
     Json,
 }
 
@@ -105,6 +106,22 @@ pub struct TableOptions {
     pub all_statuses: bool,
     /// `requests`: the evidence on a second line under each trace.
     pub evidence: bool,
+    /// Times in the viewer's local time zone instead of UTC (`--local`).
+    pub local: bool,
+    /// Leave out the run's wall time (`--no-elapsed`), so that two runs can be compared.
+    pub no_elapsed: bool,
+}
+
+/// How the outputs for programs (CSV, JSON) are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataOptions {
+    /// CSV for Excel (`--excel`): a byte-order mark, times as `yyyy-mm-dd hh:mm:ss` (UTC),
+    /// statuses that stay text.
+    pub excel: bool,
+    /// `requests --json`: end the stream with a totals record (`--totals`).
+    pub totals: bool,
+    /// Leave out the run's wall time (`--no-elapsed`).
+    pub no_elapsed: bool,
 }
 
 /// `requests --sort`.
@@ -165,8 +182,8 @@ pub trait Reporter {
 /// formatted by each reporter.
 ///
 /// This one definition is the `requests` contract: field order is the CSV column order and the
-/// JSON key order, and the field names are the column names. A value that is absent is written
-/// as an empty string in both (scripts compare with `""`, never with `null`).
+/// JSON key order, and the field names are the column names. A value that is absent is an
+/// empty cell in CSV; the JSON stream writes it as `null` (see [`json::JsonRow`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestRow<'a> {
     /// File path, as found.

@@ -7,10 +7,10 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
+use super::clock::Zone;
 use super::layout::{self, Column};
 use super::{Reporter, RequestRow, RequestsReport, ScanReport, TableOptions};
 use crate::aggregate::{Group, GroupBy, GroupKey, Totals, VerdictCount};
@@ -39,6 +39,11 @@ impl TableReporter {
     /// The width to fit.
     fn columns(&self) -> usize {
         self.width.map_or(layout::PIPE_WIDTH, usize::from)
+    }
+
+    /// The clock of the tables: UTC, or local time with `--local`.
+    fn zone(&self) -> Zone {
+        Zone::new(self.options.local)
     }
 
     fn module_name<'m>(&self, module: &'m str) -> &'m str {
@@ -93,7 +98,7 @@ impl TableReporter {
         } else {
             table.force_no_tty();
         }
-        table.set_header(fitted.iter().map(|&(i, _)| columns[i].header));
+        table.set_header(fitted.iter().map(|&(i, _)| columns[i].header.as_ref()));
         let rows = columns.first().map_or(0, |c| c.cells.len());
         for row in 0..rows {
             let cells: Vec<Cell> = fitted
@@ -175,12 +180,14 @@ impl TableReporter {
         if let (Some(first), Some(last)) = (totals.first_seen, totals.last_seen) {
             second.push_str(&format!(
                 " · {} → {} ({})",
-                day_time(first),
-                day_time(last),
+                self.zone().day_time(first),
+                self.zone().day_time(last),
                 layout::span(last - first)
             ));
         }
-        second.push_str(&format!(" · {:.2} s", elapsed.as_secs_f64()));
+        if !self.options.no_elapsed {
+            second.push_str(&format!(" · {:.2} s", elapsed.as_secs_f64()));
+        }
         self.paragraph(&second, "", out)
     }
 
@@ -222,8 +229,8 @@ impl TableReporter {
         if let (Some(first), Some(last)) = (seen.first, seen.last) {
             text.push_str(&format!(
                 " They cover {} → {} ({})",
-                day_time(first),
-                day_time(last),
+                self.zone().day_time(first),
+                self.zone().day_time(last),
                 layout::span(last - first)
             ));
             if !seen.servers.is_empty() {
@@ -406,7 +413,11 @@ impl TableReporter {
                 5,
                 4,
             ),
-            Column::whole("seen (UTC)", cells_of(rows, seen), 3),
+            Column::whole(
+                self.seen_header(rows),
+                cells_of(rows, |g| seen(g, self.zone())),
+                3,
+            ),
             Column::whole("p50 / p95", cells_of(rows, timings), 2).right(),
             Column::cut(
                 "top URL",
@@ -415,6 +426,15 @@ impl TableReporter {
                 0,
             ),
         ]
+    }
+
+    /// `seen (UTC)`, or the offset of the local times shown.
+    fn seen_header(&self, rows: &[&Group]) -> String {
+        let times = rows
+            .iter()
+            .flat_map(|g| [g.first_seen, g.last_seen])
+            .flatten();
+        format!("seen ({})", self.zone().label(times))
     }
 
     fn url_cell(&self, url: &str) -> String {
@@ -431,15 +451,24 @@ impl TableReporter {
             GroupBy::Server => "By server",
             GroupBy::AppPool => "By application pool",
             GroupBy::Url => "By URL",
-            GroupBy::Hour => "By hour (UTC)",
+            GroupBy::Hour => "By hour",
         };
-        writeln!(out, "\n{}", self.bold(title))?;
+        let title = if by == GroupBy::Hour {
+            let hours = groups.iter().filter_map(|g| match &g.key {
+                GroupKey::Hour { hour } => Some(*hour),
+                _ => None,
+            });
+            format!("{title} ({})", self.zone().label(hours))
+        } else {
+            title.to_owned()
+        };
+        writeln!(out, "\n{}", self.bold(&title))?;
         if groups.is_empty() {
             return writeln!(out, "(no matching traces)");
         }
         let rows: Vec<&Group> = groups.iter().collect();
         let columns = match by {
-            GroupBy::Hour => hour_columns(&rows),
+            GroupBy::Hour => hour_columns(&rows, self.zone()),
             _ => self.dimension_columns(by, &rows),
         };
         writeln!(out, "{}", self.draw(&columns))
@@ -467,7 +496,11 @@ impl TableReporter {
                 5,
                 4,
             ),
-            Column::whole("seen (UTC)", cells_of(rows, seen), 3),
+            Column::whole(
+                self.seen_header(rows),
+                cells_of(rows, |g| seen(g, self.zone())),
+                3,
+            ),
             Column::whole("p50 / p95", cells_of(rows, timings), 2).right(),
             Column::cut(
                 "top URL",
@@ -539,11 +572,16 @@ impl TableReporter {
             }
             s
         };
+        let zone = self.zone();
         let start = |r: &RequestRow| {
             r.start_time
-                .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+                .map(|t| zone.format(t, "%m-%d %H:%M:%S"))
                 .unwrap_or_default()
         };
+        let time_header = format!(
+            "time ({})",
+            zone.label(rows.iter().filter_map(|r| r.start_time))
+        );
         let path = |r: &RequestRow| self.url_cell(r.url);
         let path_cells = cells(rows, path);
         let path_min = if pipe {
@@ -556,7 +594,7 @@ impl TableReporter {
             12
         };
         let columns = vec![
-            Column::whole("time (UTC)", cells(rows, start), 0),
+            Column::whole(time_header, cells(rows, start), 0),
             Column::cut(
                 "server",
                 cells(rows, |r| shown(r.server).into_owned()),
@@ -609,7 +647,7 @@ impl TableReporter {
         let header = line(
             fitted
                 .iter()
-                .map(|&(i, _)| columns[i].header.into())
+                .map(|&(i, _)| columns[i].header.to_string())
                 .collect(),
         );
         writeln!(out, "{}", self.bold(header.trim_end()))?;
@@ -673,13 +711,13 @@ fn verdict_lines(group: &Group) -> String {
     lines.join("\n")
 }
 
-fn hour_columns(rows: &[&Group]) -> Vec<Column> {
+fn hour_columns(rows: &[&Group], zone: Zone) -> Vec<Column> {
     let max = rows.iter().map(|g| g.count).max().unwrap_or(0);
     vec![
         Column::whole(
             "hour",
             cells_of(rows, |g| match &g.key {
-                GroupKey::Hour { hour } => hour.format("%Y-%m-%d %H:00").to_string(),
+                GroupKey::Hour { hour } => zone.format(*hour, "%Y-%m-%d %H:%M"),
                 _ => String::new(),
             }),
             0,
@@ -807,17 +845,19 @@ fn secs(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
-fn short_time(t: DateTime<Utc>) -> String {
-    t.format("%m-%d %H:%M").to_string()
-}
-
-/// `06-08 19:54 → 21:10`: when a group's traces came.
-fn seen(group: &Group) -> String {
+/// `06-08 19:54 → 21:10`: when a group's traces came, in the table's zone.
+fn seen(group: &Group, zone: Zone) -> String {
     match (group.first_seen, group.last_seen) {
-        (Some(first), Some(last)) if first.date_naive() == last.date_naive() => {
-            format!("{} → {}", short_time(first), last.format("%H:%M"))
+        (Some(first), Some(last)) => {
+            let (from, to) = (
+                zone.format(first, "%m-%d %H:%M"),
+                zone.format(last, "%m-%d %H:%M"),
+            );
+            match to.strip_prefix(&from[..6]) {
+                Some(time) => format!("{from} → {time}"),
+                None => format!("{from} → {to}"),
+            }
         }
-        (Some(first), Some(last)) => format!("{} → {}", short_time(first), short_time(last)),
         _ => String::new(),
     }
 }
@@ -848,10 +888,6 @@ fn url_path(url: &str) -> &str {
         return url;
     };
     rest.find('/').map_or(url, |i| &rest[i..])
-}
-
-fn day_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
 }
 
 fn bar(count: usize, max: usize, width: usize) -> String {

@@ -7,6 +7,8 @@
 //! and the headers. Every string from the trace is escaped for the terminal.
 
 mod headers;
+pub mod hints;
+pub mod json;
 pub(crate) mod perf;
 mod style;
 mod summary;
@@ -16,8 +18,10 @@ pub(crate) mod timeline;
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::diagnose::Hint;
 use crate::model::Diagnosis;
 use crate::parse::full::Document;
+use crate::report::clock::Zone;
 use crate::sanitize::terminal;
 
 use style::{Painter, Tone};
@@ -59,6 +63,20 @@ pub fn render(
     options: &ShowOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    render_with_hints(path, document, diagnosis, &[], Zone::Utc, options, out)
+}
+
+/// Prints one trace, with the hints for its failure under the verdict ([`hints::for_trace`])
+/// and its start time in `zone` (`--local`).
+pub fn render_with_hints(
+    path: &Path,
+    document: &Document,
+    diagnosis: &Diagnosis,
+    hints: &[Hint],
+    zone: Zone,
+    options: &ShowOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let trace = document.summarize(path);
     let mut out = Out {
         w: out,
@@ -72,8 +90,9 @@ pub fn render(
     );
     let title = out.paint(Tone::Strong, &title);
     writeln!(out.w, "{title}")?;
-    summary::write(&mut out, document, &trace)?;
+    summary::write(&mut out, document, &trace, zone)?;
     summary::write_verdict(&mut out, diagnosis)?;
+    hints::write(&mut out, hints)?;
     timeline::write_errors(&mut out, document)?;
     timeline::write_timeline(&mut out, document)?;
     perf::write(&mut out, document)?;

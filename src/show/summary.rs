@@ -8,13 +8,19 @@ use std::io;
 
 use crate::model::{Diagnosis, Status, Trace, Verdict};
 use crate::parse::full::Document;
+use crate::report::clock::Zone;
 
 use super::Out;
 use super::style::Tone;
 use super::text::{LONG, SHORT, one_line, status_with_meaning};
 
 /// Writes the request summary.
-pub(super) fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io::Result<()> {
+pub(super) fn write(
+    out: &mut Out<'_>,
+    document: &Document,
+    trace: &Trace,
+    zone: Zone,
+) -> io::Result<()> {
     out.heading("Request")?;
     let module = trace.module();
     field(out, "url", &one_line(&trace.url, LONG))?;
@@ -43,7 +49,10 @@ pub(super) fn write(out: &mut Out<'_>, document: &Document, trace: &Trace) -> io
         field(
             out,
             "started",
-            &start.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+            &match zone {
+                Zone::Utc => start.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+                Zone::Local => zone.format(start, "%Y-%m-%d %H:%M:%S%.3f (local, UTC%:z)"),
+            },
         )?;
     }
     completeness(out, document, trace)

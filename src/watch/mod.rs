@@ -484,11 +484,12 @@ fn write_json(
     #[derive(Serialize)]
     struct Record<'a> {
         #[serde(flatten)]
-        row: RequestRow<'a>,
+        row: crate::report::json::JsonRow<'a>,
         update: bool,
     }
+    let row = RequestRow::new(trace, diagnosis);
     let record = Record {
-        row: RequestRow::new(trace, diagnosis),
+        row: crate::report::json::JsonRow::new(&row),
         update,
     };
     serde_json::to_writer(&mut *out, &record)?;

@@ -310,17 +310,18 @@ impl Outcome {
     }
 }
 
-/// Runs `frebscope requests --json` over `args` and reads the output back.
+/// Runs `frebscope requests --json --totals` over `args` and reads the output back.
 pub fn requests_json(args: &[&std::ffi::OsStr]) -> Outcome {
     let output = cargo_bin_cmd!("frebscope")
         .arg("requests")
         .args(args)
-        .args(["--json", "--no-progress", "--verbose"])
+        .args(["--json", "--totals", "--no-progress", "--verbose"])
         .output()
         .expect("run frebscope");
     parse_outcome(&output)
 }
 
+/// Reads the output of `requests --json --totals`: the records, then the totals record.
 pub fn parse_outcome(output: &std::process::Output) -> Outcome {
     let stdout = String::from_utf8(output.stdout.clone()).expect("JSON output is UTF-8");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
