@@ -5,10 +5,11 @@
 //! of a run at once, and so does the summary (counts, percentiles, the time span). A [`Trace`]
 //! keeps about 1.7 KiB, mostly text only the rules of its own verdict or a `requests` line
 //! read (headers, user names, descriptions, the event names); kept for every trace, memory grew
-//! with the share: 190 MiB at 100,000 traces. A [`Compact`] keeps the file, the numbers and the
+//! with the share: 217 MiB at 100,000 traces. A [`Compact`] keeps the file, the numbers and the
 //! names the other traces are compared by, with the names repeated across a share (servers,
-//! pools, sites, modules, URL paths) stored once ([`Names`]): about 300 bytes a trace. `scan`
-//! keeps a full [`Trace`] only for the failures it must judge, and a compact record for all.
+//! pools, sites, modules, URL paths) stored once ([`Names`]): about 150 bytes and its path.
+//! `scan` keeps a full [`Trace`] only for the failures it must judge, and a compact record for
+//! all.
 //!
 //! [`TraceFacts`] is what the cross-trace rules and the summary read, so that one
 //! implementation of each serves both forms.
@@ -261,7 +262,7 @@ impl Names {
     }
 }
 
-/// The compact record of one trace (see the module documentation): about 130 bytes and its
+/// The compact record of one trace (see the module documentation): about 150 bytes and its
 /// path, the names shared with the other records.
 #[derive(Debug, Clone)]
 pub struct Compact {

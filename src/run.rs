@@ -1279,11 +1279,11 @@ fn analyze(
 /// and read: finding the configuration files under the roots is a walk of its own, and on a
 /// share its round trips would otherwise come after all the reading.
 struct ConfigLoad {
-    thread: std::thread::JoinHandle<(
-        Result<(iis::diagnosis::FarmConfig, Vec<FileError>)>,
-        Vec<u8>,
-    )>,
+    thread: std::thread::JoinHandle<(LoadedConfig, Vec<u8>)>,
 }
+
+/// The IIS configuration of a run, and the files that could not be read.
+type LoadedConfig = Result<(iis::diagnosis::FarmConfig, Vec<FileError>)>;
 
 impl ConfigLoad {
     fn start(input: &Input) -> ConfigLoad {
