@@ -1,5 +1,6 @@
 //! Per-file parse cost: the fast reader against the full reader, and a filtered read that
-//! stops after the root element.
+//! stops after the root element; then both readers on the same traces saved as UTF-16LE, as
+//! IIS writes them when configured so (the cost of decoding them first).
 //!
 //! Inputs are the bundled `samples/` and, when present, the real traces in `../shared`.
 //! Run with `cargo bench --bench parse`; throughput is reported in bytes per second.
@@ -62,5 +63,38 @@ fn bench_readers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_readers);
+fn bench_utf16(c: &mut Criterion) {
+    let files: Vec<(PathBuf, Vec<u8>)> = corpus()
+        .into_iter()
+        .map(|(path, bytes)| {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            (path, common::utf16(&text, false, true))
+        })
+        .collect();
+    if files.is_empty() {
+        return;
+    }
+    let bytes: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
+    let mut group = c.benchmark_group("parse utf-16");
+    group.throughput(Throughput::Bytes(bytes));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(4));
+    group.bench_function("fast", |b| {
+        b.iter(|| {
+            for (path, data) in &files {
+                let _ = black_box(parse_bytes(path, data));
+            }
+        })
+    });
+    group.bench_function("full", |b| {
+        b.iter(|| {
+            for (path, data) in &files {
+                let _ = black_box(parse_bytes_full(path, data));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_readers, bench_utf16);
 criterion_main!(benches);

@@ -150,10 +150,10 @@ pub struct Group {
     /// Latest first event.
     #[serde(serialize_with = "crate::report::rfc3339_opt")]
     pub last_seen: Option<DateTime<Utc>>,
-    /// Median `timeTaken`.
-    pub time_taken_p50_ms: u64,
-    /// 95th percentile `timeTaken`.
-    pub time_taken_p95_ms: u64,
+    /// Median `timeTaken` of the members whose time is known; `None` when none is.
+    pub time_taken_p50_ms: Option<u64>,
+    /// 95th percentile `timeTaken`, likewise.
+    pub time_taken_p95_ms: Option<u64>,
     /// The most frequent URL (without query string).
     pub top_url: String,
     /// One trace of the group, to open with `frebscope show`.
@@ -282,10 +282,7 @@ pub(crate) fn summarize<T: TraceFacts>(
     diagnoses: &[Diagnosis],
 ) -> Group {
     let picked = || members.iter().map(|&i| &traces[i]);
-    let mut times: Vec<u64> = picked()
-        .filter(|t| !t.is_unparsed("timeTaken"))
-        .map(|t| t.time_taken_ms())
-        .collect();
+    let mut times: Vec<u64> = picked().filter_map(|t| t.time_taken_ms()).collect();
     times.sort_unstable();
     let mut verdicts = BTreeMap::new();
     for &i in members {
@@ -309,12 +306,13 @@ pub(crate) fn summarize<T: TraceFacts>(
 }
 
 /// Nearest-rank percentile of sorted values; 0 for none.
-pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
+/// The `p`th percentile of sorted values; `None` for none (no time is not a time of 0).
+pub(crate) fn percentile(sorted: &[u64], p: usize) -> Option<u64> {
     if sorted.is_empty() {
-        return 0;
+        return None;
     }
     let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank.min(sorted.len()) - 1]
+    Some(sorted[rank.min(sorted.len()) - 1])
 }
 
 fn top_url<'a>(urls: impl Iterator<Item = &'a str>) -> String {
@@ -346,10 +344,10 @@ mod tests {
     #[test]
     fn nearest_rank_percentiles() {
         let v: Vec<u64> = (1..=20).collect();
-        assert_eq!(percentile(&v, 50), 10);
-        assert_eq!(percentile(&v, 95), 19);
-        assert_eq!(percentile(&[7], 95), 7);
-        assert_eq!(percentile(&[], 50), 0);
+        assert_eq!(percentile(&v, 50), Some(10));
+        assert_eq!(percentile(&v, 95), Some(19));
+        assert_eq!(percentile(&[7], 95), Some(7));
+        assert_eq!(percentile(&[], 50), None);
     }
 
     #[test]

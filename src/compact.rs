@@ -54,7 +54,7 @@ pub trait TraceFacts {
     /// Root `failureReason`.
     fn failure_reason(&self) -> &str;
     /// Root `timeTaken` in milliseconds.
-    fn time_taken_ms(&self) -> u64;
+    fn time_taken_ms(&self) -> Option<u64>;
     /// Root values that could not be parsed.
     fn unparsed(&self) -> &[Unparsed];
     /// The file ends before `</failedRequest>`.
@@ -114,7 +114,7 @@ impl TraceFacts for Trace {
     fn failure_reason(&self) -> &str {
         &self.failure_reason
     }
-    fn time_taken_ms(&self) -> u64 {
+    fn time_taken_ms(&self) -> Option<u64> {
         self.time_taken_ms
     }
     fn unparsed(&self) -> &[Unparsed] {
@@ -275,7 +275,7 @@ pub struct Compact {
     unparsed: Box<[Unparsed]>,
     start_time: Option<DateTime<Utc>>,
     end_time: Option<DateTime<Utc>>,
-    time_taken_ms: u64,
+    time_taken_ms: Option<u64>,
     status: Status,
     process_id: u32,
     partial: bool,
@@ -383,7 +383,7 @@ impl TraceFacts for Compact {
     fn failure_reason(&self) -> &str {
         &self.shared.failure_reason
     }
-    fn time_taken_ms(&self) -> u64 {
+    fn time_taken_ms(&self) -> Option<u64> {
         self.time_taken_ms
     }
     fn unparsed(&self) -> &[Unparsed] {
@@ -421,7 +421,7 @@ mod tests {
             url: "http://web01:80/Orders/api/cart?id=7".into(),
             failure_reason: "STATUS_CODE".into(),
             status: Status::new(502, 3),
-            time_taken_ms: 30_000,
+            time_taken_ms: Some(30_000),
             start_time: DateTime::from_timestamp(1_741_680_000, 0),
             end_time: DateTime::from_timestamp(1_741_680_030, 0),
             error: Some(ModuleError {
@@ -439,7 +439,7 @@ mod tests {
 
     fn facts<T: TraceFacts>(t: &T) -> String {
         format!(
-            "{:?} {} {} {} {} {:?} {:?} {} {} {} {} {:?} {} {} {:?} {:?} {:?} {:?}",
+            "{:?} {} {} {} {} {:?} {:?} {} {} {} {} {:?} {} {:?} {:?} {:?} {:?} {:?}",
             t.file(),
             t.server(),
             t.site_id(),

@@ -287,8 +287,9 @@ pub struct Trace {
     pub status: Status,
     /// Root `triggerStatusCode`: the status that matched the tracing rule.
     pub trigger_status: Status,
-    /// Root `timeTaken` in milliseconds.
-    pub time_taken_ms: u64,
+    /// Root `timeTaken` in milliseconds; `None` when the trace has none or it could not be
+    /// read (`-1`, `1e9`): an unknown time, never 0.
+    pub time_taken_ms: Option<u64>,
     /// `TimeCreated` of the first event.
     pub start_time: Option<DateTime<Utc>>,
     /// `TimeCreated` of the last event.
@@ -370,6 +371,14 @@ impl Trace {
     /// True when the attribute `field` could not be parsed.
     pub fn is_unparsed(&self, field: &str) -> bool {
         self.unparsed.iter().any(|u| u.field == field)
+    }
+
+    /// What the first event's time held when it could not be read: the trace's start.
+    pub fn unparsed_start(&self) -> Option<&str> {
+        self.unparsed
+            .iter()
+            .find(|u| u.field == crate::parse::time_fields::FIRST_TIME)
+            .map(|u| u.value.as_str())
     }
 }
 

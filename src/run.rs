@@ -764,6 +764,13 @@ fn write_html(
     let mut markers = html::process_markers(&collected.traces, &collected.analysis);
     markers.extend(event_markers(&collected.events.events));
     let findings = html_findings(&collected.farm);
+    let lives = timeline::build(
+        &collected.traces,
+        &collected.analysis.diagnoses,
+        &collected.analysis.processes,
+        &collected.matched,
+        &collected.events.events,
+    );
     let reporter = HtmlReporter {
         run: html::RunData {
             traces: &collected.traces,
@@ -776,6 +783,7 @@ fn write_html(
         options,
         markers: &markers,
         findings: &findings,
+        lives: &lives,
     };
     let path = &options.path;
     let mut file = create(path)?;
@@ -1112,19 +1120,16 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
         .iter()
         .filter(|p| seen.insert(identity(p)))
         .collect();
+    // The traces shown are read once, in full, for their summaries and their events; the
+    // neighbours only for the cross-trace rules, with the fast reader.
     let read = |path: &PathBuf| parse::parse_file(path, &|_| true);
-    let (target_results, neighbour_results): (Vec<_>, Vec<_>) = rayon::join(
-        || targets.files.par_iter().map(read).collect(),
+    let (mut shown_files, neighbour_results): (show::read::Targets, Vec<_>) = rayon::join(
+        || show::read::Targets::read(&targets.files),
         || neighbour_files.par_iter().map(|p| read(p)).collect(),
     );
     let mut failed_targets = targets.errors;
-    let mut traces: Vec<Trace> = Vec::new();
-    for result in target_results {
-        match result {
-            Ok(trace) => traces.push(trace),
-            Err(e) => failed_targets.push(e),
-        }
-    }
+    failed_targets.append(&mut shown_files.failed);
+    let mut traces: Vec<Trace> = std::mem::take(&mut shown_files.traces);
     let shown_count = traces.len();
     let mut skipped_neighbours = neighbours.errors;
     for result in neighbour_results {
@@ -1154,10 +1159,16 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
     let shown: Vec<(&Trace, &Diagnosis)> =
         traces.iter().zip(&diagnoses).take(shown_count).collect();
     if let Some(target) = &config.html {
-        show_html(target, &shown, &mut failed_targets, streams.err)?;
+        show_html(
+            target,
+            &shown,
+            &mut shown_files,
+            &mut failed_targets,
+            streams.err,
+        )?;
     } else {
-        for ((trace, diagnosis), hints) in shown.into_iter().zip(&hints) {
-            match read_document(&trace.file) {
+        for (i, ((trace, diagnosis), hints)) in shown.into_iter().zip(&hints).enumerate() {
+            match shown_files.take_document(i, &trace.file) {
                 Ok(document) if config.json => {
                     show::json::write(&trace.file, &document, trace, diagnosis, hints, streams.out)?
                 }
@@ -1199,20 +1210,27 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
 fn show_html(
     target: &Path,
     shown: &[(&Trace, &Diagnosis)],
+    documents: &mut show::read::Targets,
     failed: &mut Vec<FileError>,
     err: &mut dyn Write,
 ) -> Result<()> {
     let paths: Vec<PathBuf> = shown.iter().map(|(t, _)| t.file.clone()).collect();
-    let by_path: HashMap<&Path, &Diagnosis> =
-        shown.iter().map(|(t, d)| (t.file.as_path(), *d)).collect();
+    let by_path: HashMap<&Path, (usize, &Diagnosis)> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, (t, d))| (t.file.as_path(), (i, *d)))
+        .collect();
     let mut file = create(target)?;
     html::write_show(
         &paths,
         |path| {
-            let document = read_document(path).inspect_err(|e| failed.push(e.clone()))?;
-            let diagnosis = by_path
+            let (index, diagnosis) = by_path
                 .get(path)
-                .map_or_else(Diagnosis::not_applicable, |d| (*d).clone());
+                .map_or((usize::MAX, None), |(i, d)| (*i, Some(*d)));
+            let document = documents
+                .take_document(index, path)
+                .inspect_err(|e| failed.push(e.clone()))?;
+            let diagnosis = diagnosis.map_or_else(Diagnosis::not_applicable, Clone::clone);
             Ok((document, diagnosis))
         },
         &mut file,
@@ -1225,13 +1243,6 @@ fn show_html(
         terminal(&target.display().to_string())
     )?;
     Ok(())
-}
-
-/// One trace in full, every event, for printing.
-/// `show` reads the trace with the full reader, streamed and bounded; a pipe or a device is
-/// refused before it is opened.
-fn read_document(path: &Path) -> Result<parse::full::Document, FileError> {
-    parse::read_file_full(path)
 }
 
 fn warn_empty_patterns(patterns: &[String], err: &mut dyn Write) -> Result<()> {

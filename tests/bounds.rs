@@ -114,7 +114,8 @@ fn unparseable_values_are_reported_empty_never_invented() {
     common::write(&tmp.path().join("fr000004.xml"), late);
     let out = common::requests_json(&[tmp.path().as_os_str()]);
     out.assert_accounted();
-    assert_eq!(out.total("warnings"), 3, "{}", out.totals);
+    // The year-10000 start time is counted with the others.
+    assert_eq!(out.total("warnings"), 4, "{}", out.totals);
     for (name, _, time) in cases {
         let row = out.row(name);
         assert!(row["status"].is_null(), "{name}: {row}");
@@ -142,4 +143,131 @@ fn unparseable_values_are_reported_empty_never_invented() {
             assert_eq!(t.len(), "2026-06-08T19:54:51.596Z".len(), "{t}");
         }
     }
+}
+
+/// A time that cannot be read (out of range once in UTC, not a time, empty) is left empty and
+/// reported as every other unparseable value is: named on stderr, counted in `warnings`, an
+/// empty CSV cell; and both readers give the same summary of it.
+#[test]
+fn unparseable_times_are_warned_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = "2026-06-08T19:54:51.596Z";
+    let last = "2026-06-08T19:54:59.674Z";
+    let cases = [
+        // (file, time replaced, by, the fields named)
+        (
+            "fr000001.xml",
+            first,
+            "9999-12-31T23:59:59.000-05:00",
+            &["TimeCreated (first event)"][..],
+        ),
+        (
+            "fr000002.xml",
+            first,
+            "",
+            &["TimeCreated (first event)"][..],
+        ),
+        (
+            "fr000003.xml",
+            first,
+            "2026-13-45T99:99:99Z",
+            &["TimeCreated (first event)"][..],
+        ),
+        (
+            "fr000004.xml",
+            last,
+            "not a time \u{1b}[2J",
+            &[
+                "TimeCreated (last event)",
+                "TimeCreated (MODULE_SET_RESPONSE_ERROR_STATUS)",
+            ][..],
+        ),
+    ];
+    for (name, from, to, fields) in cases {
+        let text = common::trace().replace(from, to);
+        let path = tmp.path().join(name);
+        let fast = parse_bytes(&path, text.as_bytes()).unwrap();
+        let full = parse_bytes_full(&path, text.as_bytes()).unwrap();
+        assert_eq!(fast, full, "{name}");
+        let named: Vec<&str> = fast.unparsed.iter().map(|u| u.field).collect();
+        assert_eq!(named, fields, "{name}");
+        common::write(&path, text);
+    }
+    // A good trace beside them: it is not counted.
+    common::write(&tmp.path().join("fr000005.xml"), common::trace());
+    let out = common::requests_json(&[tmp.path().as_os_str()]);
+    out.assert_accounted();
+    assert_eq!(out.total("warnings"), 4, "{}", out.totals);
+    for name in ["fr000001.xml", "fr000002.xml", "fr000003.xml"] {
+        assert!(out.row(name)["start_time"].is_null(), "{}", out.row(name));
+        assert!(out.stderr.contains(name), "{}", out.stderr);
+    }
+    assert_eq!(
+        out.row("fr000004.xml")["start_time"],
+        "2026-06-08T19:54:51.596Z"
+    );
+    assert!(
+        out.stderr
+            .contains("unparseable TimeCreated (first event) \"9999-12-31T23:59:59.000-05:00\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("TimeCreated (last event) \"not a time \\x1b[2J\""),
+        "the value reaches the terminal escaped: {}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\u{1b}'), "{}", out.stderr);
+    assert!(!out.stderr.contains("fr000005.xml"), "{}", out.stderr);
+    // The scan's header counts them, and the CSV leaves the cell empty.
+    let scan = assert_cmd::cargo::cargo_bin_cmd!("frebscope")
+        .args(["scan", "--no-progress"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&scan.stdout);
+    assert!(stdout.contains("4 with unparseable values"), "{stdout}");
+    let csv = assert_cmd::cargo::cargo_bin_cmd!("frebscope")
+        .args(["requests", "--no-progress", "--csv", "-"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let table = common::Csv::parse(&csv.stdout);
+    let mut empty = 0;
+    for row in &table.rows {
+        if table.get(row, "start_time").is_empty() {
+            empty += 1;
+        }
+    }
+    assert_eq!(empty, 3, "{}", String::from_utf8_lossy(&csv.stdout));
+}
+
+/// A group whose every `timeTaken` is unparseable has no percentiles: an empty CSV cell and
+/// `null` in JSON, never 0.
+#[test]
+fn a_group_without_a_known_time_has_no_percentiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = common::trace().replace("timeTaken=\"8078\"", "timeTaken=\"-1\"");
+    common::write(&tmp.path().join("fr000001.xml"), text);
+    let run = |format: &str| {
+        let output = assert_cmd::cargo::cargo_bin_cmd!("frebscope")
+            .args(["scan", "--no-progress", format])
+            .args((format == "--csv").then_some("-"))
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        output.stdout
+    };
+    let csv = common::Csv::parse(&run("--csv"));
+    assert_eq!(csv.rows.len(), 1);
+    assert_eq!(csv.get(&csv.rows[0], "time_taken_p50_ms"), "");
+    assert_eq!(csv.get(&csv.rows[0], "time_taken_p95_ms"), "");
+    let json: serde_json::Value = serde_json::from_slice(&run("--json")).unwrap();
+    let group = &json["groups"][0];
+    assert!(group["time_taken_p50_ms"].is_null(), "{group}");
+    assert!(group["time_taken_p95_ms"].is_null(), "{group}");
+    let table = String::from_utf8(run("--color=never")).unwrap();
+    assert!(table.contains("p50 / p95"), "{table}");
+    assert!(!table.contains("0.0 / 0.0 s"), "{table}");
 }

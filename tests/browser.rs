@@ -182,6 +182,20 @@ fn samples_report_loads_cleanly_with_a_chart_per_server_and_a_section_per_failur
     for n in 1..=servers {
         assert!(dom.contains(&format!("data-series=\"{n}\"")), "series {n}");
     }
+    // Under each chart, the lanes of its worker processes, as the timeline finds them, and
+    // the same lives in a table that reads without SVG.
+    assert_eq!(dom.matches("<g class=\"lanes\">").count(), servers);
+    assert_eq!(
+        dom.matches("<g class=\"lane\">").count(),
+        dom.matches("<rect class=\"life\"").count()
+    );
+    assert!(dom.matches("<g class=\"lane\">").count() >= servers);
+    assert_eq!(
+        dom.matches("<details class=\"sub lives\">").count(),
+        servers
+    );
+    // Every failure is a dot on its process's lane.
+    assert_eq!(dom.matches("<circle class=\"fail v-").count(), 18);
     let failures: u64 = summary["verdicts"]
         .as_array()
         .unwrap()

@@ -170,6 +170,64 @@ fn a_doctype_is_not_freb_in_both_readers() {
     }
 }
 
+/// `show` reads each file once, with the full reader, and takes its summary from that read;
+/// `scan` takes it from the fast reader over the file. Both paths, from the file on disk, give
+/// the same record.
+fn assert_file_paths_agree(dir: &Path) -> usize {
+    let mut compared = 0;
+    for file in xml_files(dir) {
+        let scan = frebscope::parse::parse_file(&file, &|_| true);
+        let show = frebscope::parse::read_file_summarized(&file);
+        match (scan, show) {
+            (Ok(scan), Ok((document, show))) => {
+                assert_eq!(scan, show, "scan and show disagree on {}", file.display());
+                assert_eq!(document.summarize(&file), show);
+                compared += 1;
+            }
+            (Err(a), Err(b)) => assert_eq!(a.reason, b.reason, "{}", file.display()),
+            (a, b) => panic!("{}: scan {a:?} show {b:?}", file.display()),
+        }
+    }
+    compared
+}
+
+#[test]
+fn show_and_scan_read_the_same_record_from_the_samples() {
+    let compared = assert_file_paths_agree(&samples());
+    assert!(compared >= 44, "only {compared} traces in samples/");
+}
+
+#[test]
+fn show_and_scan_read_the_same_record_from_the_real_traces() {
+    let Some(real) = real_corpus() else {
+        return;
+    };
+    assert_eq!(assert_file_paths_agree(&real), 53);
+}
+
+/// Times that cannot be read are reported the same way by both readers, wherever they are.
+#[test]
+fn unparseable_times_agree_in_both_readers() {
+    for bad in [
+        "9999-12-31T23:59:59.000-05:00",
+        "",
+        "yesterday",
+        "2026-06-08T25:00:00Z",
+    ] {
+        for good in ["2026-06-08T19:54:51.596Z", "2026-06-08T19:54:59.674Z"] {
+            let (trace, _) = both(&common::trace().replace(good, bad));
+            assert!(!trace.unparsed.is_empty(), "{bad} for {good}");
+        }
+        // Every event's time at once.
+        let text = common::trace()
+            .replace("2026-06-08T19:54:51.596Z", bad)
+            .replace("2026-06-08T19:54:59.674Z", bad);
+        let (trace, _) = both(&text);
+        assert_eq!(trace.start_time, None);
+        assert_eq!(trace.end_time, None);
+    }
+}
+
 /// The exception of an error page: read alike by both readers, from a small body, and from
 /// neither when the body is past the value cap or the event past the fast reader's size cap.
 #[test]

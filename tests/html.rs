@@ -274,3 +274,79 @@ fn farm_page_snapshot() {
     );
     insta::assert_snapshot!("farm_page", redacted(&html));
 }
+
+/// The processes `frebscope timeline` finds, drawn as lanes under each server's chart: one
+/// lane per process, each failure a dot on its process's lane, how each ended.
+#[test]
+fn worker_process_lives_are_drawn_under_each_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "samples",
+        "--no-progress",
+        "--events-utc-offset",
+        "+01:00",
+        "--events",
+        "samples/events",
+    ];
+    let (html, output) = html_of(&[&["scan"][..], &args[..]].concat(), tmp.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let timeline = cargo_bin_cmd!("frebscope")
+        .arg("timeline")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let timeline: serde_json::Value = serde_json::from_slice(&timeline.stdout).unwrap();
+    let pools = timeline["pools"].as_array().unwrap();
+    let processes: usize = pools
+        .iter()
+        .map(|p| p["processes"].as_array().unwrap().len())
+        .sum();
+    let failures: usize = pools
+        .iter()
+        .flat_map(|p| p["processes"].as_array().unwrap())
+        .map(|p| p["failures"].as_array().unwrap().len())
+        .sum();
+    assert!(processes >= 3 && failures > 0, "{timeline}");
+    // One group of lanes per chart, one lane per process, one dot per failure.
+    assert_eq!(count(&html, "<g class=\"lanes\">"), 3);
+    assert_eq!(count(&html, "<g class=\"lane\">"), processes);
+    assert_eq!(count(&html, "<rect class=\"life\""), processes);
+    assert_eq!(count(&html, "<circle class=\"fail v-"), failures);
+    // Each lane says its pool and PID, in the drawing and in words.
+    for pool in pools {
+        for p in pool["processes"].as_array().unwrap() {
+            let label = format!("{} · PID {}", pool["pool"].as_str().unwrap(), p["pid"]);
+            assert!(html.contains(&format!(">{label}</text>")), "{label}");
+        }
+    }
+    // The event logs say how processes ended: a line to the idle shutdown.
+    assert!(html.contains("<line class=\"tail ended\""));
+    assert!(html.contains("ended idle-shutdown (WAS 5186 at 2025-03-11"));
+    // The same lives as a table, for a reader without SVG.
+    assert_eq!(count(&html, "<details class=\"sub lives\">"), 3);
+    assert!(html.contains("<table class=\"lives\">"));
+    // Failures link to their sections.
+    assert!(html.contains("\"><circle class=\"fail v-startup\""));
+    assert!(html.contains("<a href=\"#t") && html.contains("><circle class=\"fail"));
+}
+
+#[test]
+fn hostile_pool_names_reach_the_lanes_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let traces = tmp.path().join("logs");
+    fs::create_dir(&traces).unwrap();
+    write_hostile_trace(&traces, 9);
+    let (html, _) = html_of(
+        &["scan", traces.to_str().unwrap(), "--no-progress"],
+        tmp.path(),
+    );
+    assert_inert(&html);
+    assert_eq!(count(&html, "<g class=\"lane\">"), 1);
+    assert!(
+        html.contains(
+            ">javascript:document.title=&#39;PWNED&#39;+&#39;-BY-SCRIPT&#39; · PID 7120</text>"
+        ),
+        "the pool name is the lane's text"
+    );
+}

@@ -181,3 +181,26 @@ fn several_files_and_a_bad_one() {
     assert!(stdout.contains("fastcgi-500-cut-short.xml  (10 events)"));
     assert!(!String::from_utf8_lossy(&output.stderr).is_empty());
 }
+
+/// A start time and a `timeTaken` that cannot be read are shown as unparseable, with what the
+/// trace held, and the evidence states no time: `show` says what `scan` warns about.
+#[test]
+fn unparseable_start_and_time_taken_are_shown_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("fr000001.xml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/readers/fr000001.xml"),
+    )
+    .unwrap()
+    .replace("2026-03-01T10:00:00.100Z", "9999-12-31T23:59:59.000-05:00")
+    .replace("timeTaken=\"1234\"", "timeTaken=\"-1\"");
+    std::fs::write(&path, text).unwrap();
+    let out = show(&[path.to_str().unwrap()]);
+    assert!(out.contains("time taken unparseable: -1"), "{out}");
+    assert!(
+        out.contains("started    unparseable: 9999-12-31T23:59:59.000-05:00"),
+        "{out}"
+    );
+    assert!(out.contains("after an unknown time"), "{out}");
+    assert!(!out.contains(" 0 ms") && !out.contains("0.0 s"), "{out}");
+}

@@ -38,7 +38,7 @@ pub(super) struct TraceRecord {
     failure_reason: String,
     status: (u16, u32),
     trigger_status: (u16, u32),
-    time_taken_ms: u64,
+    time_taken_ms: Option<u64>,
     start_time: Option<Stamp>,
     end_time: Option<Stamp>,
     error: Option<ErrorRecord>,

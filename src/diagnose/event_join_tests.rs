@@ -27,7 +27,7 @@ fn trace(file: &str, status: &str, module: &str, code: u32, seconds: i64, ms: u6
         url: "/orders/api/cart".into(),
         status,
         trigger_status: status,
-        time_taken_ms: ms,
+        time_taken_ms: Some(ms),
         start_time: Some(at(seconds)),
         end_time: Some(at(seconds) + TimeDelta::milliseconds(ms as i64)),
         error: Some(ModuleError {

@@ -17,6 +17,15 @@ pub(super) fn seconds(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
+/// A time the trace may not hold (`timeTaken` missing or unparseable): `8.1 s`, or words
+/// that say it is unknown, never `0.0 s`.
+pub(super) fn took(ms: Option<u64>) -> String {
+    ms.map_or_else(
+        || "an unknown time (timeTaken missing or unparseable)".to_string(),
+        seconds,
+    )
+}
+
 /// A configured duration in the same form as the timings it is compared with.
 pub(super) fn duration(d: Duration) -> String {
     seconds(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

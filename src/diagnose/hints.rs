@@ -51,7 +51,7 @@ struct Group {
     servers: BTreeSet<String>,
     sites: BTreeSet<u32>,
     count: usize,
-    longest_ms: u64,
+    longest_ms: Option<u64>,
     /// Some trace went through ARR on this server: Application Initialization is not
     /// recommended there.
     arr: bool,
@@ -63,7 +63,7 @@ struct Group {
 }
 
 impl Group {
-    fn add(&mut self, trace: &Trace, time_ms: u64) {
+    fn add(&mut self, trace: &Trace, time_ms: Option<u64>) {
         if !trace.app_pool.is_empty() {
             self.pools.insert(trace.app_pool.clone());
         }
@@ -172,7 +172,7 @@ fn classify(groups: &mut Groups, trace: &Trace, diagnosis: &Diagnosis, linked: O
                 .add(trace, trace.time_taken_ms);
         }
         "R8" => {
-            let backend_ms = linked.map_or(0, |b| b.time_taken_ms);
+            let backend_ms = linked.and_then(|b| b.time_taken_ms);
             groups
                 .arr_timeout
                 .add(trace, trace.time_taken_ms.max(backend_ms));
@@ -318,12 +318,11 @@ fn arr_timeout_hint(g: &Group) -> Option<Hint> {
             "the traces do not say whether ARR routed to a farm: a rule that rewrites to http://FarmName/... uses the farm's webFarms/webFarm/applicationRequestRouting/protocol@timeout (30 s by default), one that rewrites to a plain URL uses system.webServer/proxy@timeout (2 min by default); raise the one that applies to {suggested}"
         ));
     }
+    let slowest = g.longest_ms.map_or_else(String::new, |ms| {
+        format!("; the slowest request took {}", ev::seconds(ms))
+    });
     Some(g.hint(
-        format!(
-            "{}; the slowest request took {}",
-            plural(g.count, "ARR timeout"),
-            ev::seconds(g.longest_ms)
-        ),
+        format!("{}{slowest}", plural(g.count, "ARR timeout")),
         format!(
             "ARR's timeout is shorter than the backend needs: {}; and make the slow backend requests faster",
             which.join("; ")
@@ -388,9 +387,11 @@ fn proxy_timeout_commands(timeout: &str) -> Vec<FixLine> {
     ]
 }
 
-/// Half as long again as the slowest request, in whole minutes, at least two minutes.
-fn suggested_timeout(longest_ms: u64) -> String {
+/// Half as long again as the slowest request, in whole minutes, at least two minutes (when
+/// no request says how long it took).
+fn suggested_timeout(longest_ms: Option<u64>) -> String {
     let wanted = longest_ms
+        .unwrap_or(0)
         .saturating_mul(3)
         .div_ceil(2)
         .max(MIN_SUGGESTED_TIMEOUT_MS);

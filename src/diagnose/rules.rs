@@ -194,13 +194,14 @@ fn fastcgi_script_error(trace: &Trace) -> bool {
 }
 
 /// How long the proxy waited: from the forward to the error when both are known (the gap that
-/// a timeout produces), else the request's whole time.
-fn waited_ms(trace: &Trace) -> u64 {
+/// a timeout produces), else the request's whole time; `None` when the trace says neither (a
+/// `timeTaken` missing or unparseable is unknown, never 0).
+fn waited_ms(trace: &Trace) -> Option<u64> {
     let error_time = trace.error.as_ref().and_then(|e| e.time);
     match (trace.forward_start, error_time) {
-        (Some(start), Some(end)) if end >= start => {
-            u64::try_from((end - start).num_milliseconds()).unwrap_or(trace.time_taken_ms)
-        }
+        (Some(start), Some(end)) if end >= start => u64::try_from((end - start).num_milliseconds())
+            .ok()
+            .or(trace.time_taken_ms),
         _ => trace.time_taken_ms,
     }
 }
@@ -464,7 +465,7 @@ fn r3_startup_time_limit(f: &Facts) -> Option<Finding> {
         format!(
             "{} after {} (startupTimeLimit {}): a cold start took longer than ANCM allows",
             ev::status(effective_status(t), t.module()),
-            ev::seconds(t.time_taken_ms),
+            ev::took(t.time_taken_ms),
             ev::duration(f.options.startup_time_limit),
         ),
     ))
@@ -477,7 +478,8 @@ fn r4_ancm_request_timeout(f: &Facts) -> Option<Finding> {
     if !(is_process_forwarder(t) && status_is(t, 502, 3) && code_is(t, &[WINHTTP_TIMEOUT])) {
         return None;
     }
-    let waited = waited_ms(t);
+    // Without the time waited, nothing says the timeout was reached.
+    let waited = waited_ms(t)?;
     if !approx(waited, f.options.ancm_request_timeout) {
         return None;
     }
@@ -539,7 +541,7 @@ fn r5_ancm_cannot_connect(f: &Facts) -> Option<Finding> {
         "{} could not connect to the application process ({}) after {}; {}",
         ev::module(t),
         ev::code(t.error_code()),
-        ev::seconds(waited_ms(t)),
+        ev::took(waited_ms(t)),
         ev::process_story(t, f.process),
     );
     // As in R4: a trace holding ANCM_START_APPLICATION_SUCCESS shows the process being
@@ -607,7 +609,7 @@ fn r6_ancm_backend_aborted(f: &Facts) -> Option<Finding> {
         "{} lost the application process mid-request ({}) after {}",
         ev::module(t),
         ev::code(t.error_code()),
-        ev::seconds(waited_ms(t)),
+        ev::took(waited_ms(t)),
     );
     let seen = own_target(t).and_then(|target| {
         ej::app_failure(f.events, &target)
@@ -638,7 +640,8 @@ fn r7_ancm_forwarder_defect(f: &Facts) -> Option<Finding> {
     if !(is_ancm(t) && status_is(t, 502, 3) && code_is(t, &codes)) {
         return None;
     }
-    let waited = waited_ms(t);
+    // A failure is quick only when the trace says how long it took.
+    let waited = waited_ms(t)?;
     if waited >= QUICK_FAILURE_MS {
         return None;
     }
@@ -665,7 +668,8 @@ fn r8_arr_timeout(f: &Facts) -> Option<Finding> {
     if !(is_arr_502_3(t) && code_is(t, &[WINHTTP_TIMEOUT])) {
         return None;
     }
-    let waited = waited_ms(t);
+    // Without the time waited, no timeout can be matched.
+    let waited = waited_ms(t)?;
     let timeout = arr_timeout_matching(t, waited, f.options)?;
     let facts = format!(
         "ARR gave up on {} after {} ≈ {} ({})",
@@ -739,10 +743,21 @@ fn arr_timeout_with_backend(f: &Facts, b: Linked, facts: String, waited: u64) ->
     let backend = format!(
         "backend trace {} took {} ({})",
         ev::file_name(b.trace),
-        ev::seconds(b.trace.time_taken_ms),
+        ev::took(b.trace.time_taken_ms),
         ev::process_story(b.trace, b.process),
     );
-    let slow = at_least_about(b.trace.time_taken_ms, waited);
+    // A backend time that cannot be read says neither slow nor quick: no verdict is made up.
+    let Some(backend_ms) = b.trace.time_taken_ms else {
+        return Finding::new(
+            Verdict::Unknown,
+            Confidence::Low,
+            format!(
+                "{facts}; {backend}: whether the backend was slower than the ARR timeout is unknown"
+            ),
+        )
+        .linked(b.trace);
+    };
+    let slow = at_least_about(backend_ms, waited);
     let (verdict, reading) = if slow && is_startup_candidate(b.process, f.options) {
         (
             Verdict::Startup,
@@ -803,7 +818,7 @@ fn r9_arr_cannot_reach_backend(f: &Facts) -> Option<Finding> {
                 "ARR {action} {} ({}) after {}; {seen}: {reading}",
                 ev::target(t),
                 ev::code(t.error_code()),
-                ev::seconds(waited_ms(t)),
+                ev::took(waited_ms(t)),
             ),
         ));
     }
@@ -814,7 +829,7 @@ fn r9_arr_cannot_reach_backend(f: &Facts) -> Option<Finding> {
             "ARR {action} {} ({}) after {}: nothing answered at the configured address (backend down, wrong host or port, firewall, certificate)",
             ev::target(t),
             ev::code(t.error_code()),
-            ev::seconds(waited_ms(t)),
+            ev::took(waited_ms(t)),
         ),
     ))
 }
@@ -835,7 +850,7 @@ fn r10_arr_backend_aborted(f: &Facts) -> Option<Finding> {
         "{} aborted the connection or sent an invalid response to ARR ({}) after {}: the backend closed mid-request or crashed",
         ev::target(t),
         ev::code(t.error_code()),
-        ev::seconds(waited_ms(t)),
+        ev::took(waited_ms(t)),
     );
     if let Some((Verdict::Worker, _, seen)) = arr_backend_events(f, Some(TimeDelta::zero())) {
         base = format!("{base}; {seen}");
@@ -848,7 +863,7 @@ fn r10_arr_backend_aborted(f: &Facts) -> Option<Finding> {
                 "{base}; backend trace {} ended with {} after {}",
                 ev::file_name(b.trace),
                 effective_status(b.trace),
-                ev::seconds(b.trace.time_taken_ms)
+                ev::took(b.trace.time_taken_ms)
             ),
         )
         .linked(b.trace),
@@ -916,7 +931,7 @@ fn r13_cgi_failure(f: &Facts) -> Option<Finding> {
         format!(
             "{} after {} ({}): the CGI program timed out or exited early",
             ev::status(status, t.module()),
-            ev::seconds(t.time_taken_ms),
+            ev::took(t.time_taken_ms),
             ev::code(t.error_code()),
         ),
     ))
@@ -937,14 +952,13 @@ fn r14_fastcgi(f: &Facts) -> Option<Finding> {
             format!(
                 "FastCGI started a new child process for this request (IsNewProcess=true) and the request failed with {} after {}: likely the child failed while starting",
                 effective_status(t),
-                ev::seconds(t.time_taken_ms),
+                ev::took(t.time_taken_ms),
             ),
         ));
     }
     let waiting = t.has_event("FASTCGI_WAITING_FOR_RESPONSE");
-    let timeout = FASTCGI_TIMEOUTS
-        .iter()
-        .find(|&&d| approx(t.time_taken_ms, d))?;
+    let taken = t.time_taken_ms?;
+    let timeout = FASTCGI_TIMEOUTS.iter().find(|&&d| approx(taken, d))?;
     if !waiting {
         return None;
     }
@@ -954,7 +968,7 @@ fn r14_fastcgi(f: &Facts) -> Option<Finding> {
         format!(
             "FastCGI waited for the child's response and the request failed with {} after {} ≈ a FastCGI default timeout of {}: likely the script hung",
             effective_status(t),
-            ev::seconds(t.time_taken_ms),
+            ev::took(t.time_taken_ms),
             ev::duration(*timeout),
         ),
     ))
@@ -1086,7 +1100,9 @@ fn r19_new_process(f: &Facts) -> Option<Finding> {
         t.start_time
             .is_some_and(|start| start - e.time <= ej::RECENT_RESTART)
     });
-    if t.time_taken_ms < COLD_START_MIN_MS && !recent_restart {
+    // Slow only when the trace says so: an unknown time is not a short one, nor a long one.
+    let slow = t.time_taken_ms.is_some_and(|ms| ms >= COLD_START_MIN_MS);
+    if !slow && !recent_restart {
         return None;
     }
     let reading = match &f.process.started_after {
@@ -1101,7 +1117,7 @@ fn r19_new_process(f: &Facts) -> Option<Finding> {
             ev::process_story(t, f.process),
             effective_status(t),
             ev::module(t),
-            ev::seconds(t.time_taken_ms),
+            ev::took(t.time_taken_ms),
         ),
     ))
 }
@@ -1246,7 +1262,7 @@ fn r21_unexplained(f: &Facts) -> Option<Finding> {
             ev::status(effective_status(t), t.module()),
             ev::module(t),
             ev::code(t.error_code()),
-            ev::seconds(t.time_taken_ms),
+            ev::took(t.time_taken_ms),
             timeout_mismatch_note(t, f.options),
         ),
     ))
@@ -1270,10 +1286,14 @@ fn timeout_mismatch_note(t: &Trace, options: &Options) -> String {
             ev::duration(options.proxy_timeout)
         )
     };
-    format!(
-        " (a proxy timeout after {} does not match {configured})",
-        ev::seconds(waited_ms(t)),
-    )
+    match waited_ms(t) {
+        Some(waited) => format!(
+            " (a proxy timeout after {} does not match {configured})",
+            ev::seconds(waited),
+        ),
+        None => " (how long the proxy waited is unknown: timeTaken is missing or unparseable)"
+            .to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ impl T {
             process_id: 100,
             status,
             trigger_status: status,
-            time_taken_ms: 50,
+            time_taken_ms: Some(50),
             start_time: Some(base_time()),
             end_time: Some(base_time()),
             ..Trace::default()
@@ -61,7 +61,7 @@ impl T {
         let start = base_time() + TimeDelta::seconds(seconds);
         self.0.start_time = Some(start);
         self.0.end_time = Some(start + TimeDelta::milliseconds(ms as i64));
-        self.0.time_taken_ms = ms;
+        self.0.time_taken_ms = Some(ms);
         self
     }
 
@@ -686,4 +686,216 @@ fn many_traces_of_one_pool_diagnose_in_one_pass() {
     let _ = hints(&traces, &analysis);
     assert_eq!(analysis.diagnoses.len(), traces.len());
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+// ---- a timeTaken that is missing or unparseable is unknown, never 0 -----------------------
+
+impl T {
+    /// `timeTaken` missing or unparseable (`-1`, `1e9`): the trace does not say how long.
+    fn time_unknown(mut self) -> T {
+        self.0.time_taken_ms = None;
+        self
+    }
+}
+
+/// No evidence sentence states a time the trace does not hold.
+fn assert_no_made_up_time(d: &Diagnosis) {
+    assert!(
+        !d.evidence.contains(" 0.0 s") && !d.evidence.contains("took 0"),
+        "a made-up time: {}",
+        d.evidence
+    );
+}
+
+#[test]
+fn r3_with_an_unknown_time_says_so() {
+    let d = one(T::new("fr.xml", "500.37").error(ANCM, 0).time_unknown());
+    assert_verdict(&d, Verdict::Startup, "R3", Confidence::High);
+    assert!(
+        d.evidence.contains("after an unknown time"),
+        "{}",
+        d.evidence
+    );
+    assert_no_made_up_time(&d);
+}
+
+#[test]
+fn r4_needs_the_time_waited() {
+    let d = one(T::new("fr.xml", "502.3")
+        .error(ANCM, 0x8007_2EE2)
+        .time_unknown());
+    assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
+    assert!(d.evidence.contains("unknown"), "{}", d.evidence);
+    assert_no_made_up_time(&d);
+    // The gap from the forward to the error is in the trace: that is the time waited.
+    let d = one(T::new("fr.xml", "502.3")
+        .error(ANCM, 0x8007_2EE2)
+        .time_unknown()
+        .with(|t| {
+            t.forward_start = Some(base_time());
+            if let Some(e) = t.error.as_mut() {
+                e.time = Some(base_time() + TimeDelta::milliseconds(120_100));
+            }
+        }));
+    assert_verdict(&d, Verdict::Worker, "R4", Confidence::High);
+    assert!(d.evidence.contains("waited 120.1 s"), "{}", d.evidence);
+}
+
+#[test]
+fn r5_and_r6_with_an_unknown_time_say_so() {
+    let d = one(T::new("fr.xml", "502.3")
+        .error(ANCM, 0x8007_2EFD)
+        .time_unknown());
+    assert_verdict(&d, Verdict::Worker, "R5", Confidence::Medium);
+    assert!(
+        d.evidence.contains("after an unknown time"),
+        "{}",
+        d.evidence
+    );
+    assert_no_made_up_time(&d);
+    let d = one(T::new("fr.xml", "502.3")
+        .error(ANCM, 0x8007_2EFE)
+        .time_unknown());
+    assert_verdict(&d, Verdict::Worker, "R6", Confidence::High);
+    assert!(
+        d.evidence.contains("after an unknown time"),
+        "{}",
+        d.evidence
+    );
+    assert_no_made_up_time(&d);
+}
+
+#[test]
+fn r7_does_not_call_an_unknown_time_quick() {
+    let d = one(T::new("fr.xml", "502.3")
+        .error("AspNetCoreModule", 0x8007_0057)
+        .time_unknown());
+    assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
+    assert_no_made_up_time(&d);
+}
+
+#[test]
+fn r8_does_not_match_a_timeout_with_an_unknown_time() {
+    let d = one(arr_timeout("fr.xml", "abc").time_unknown());
+    assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
+    assert!(
+        d.evidence.contains("how long the proxy waited is unknown"),
+        "{}",
+        d.evidence
+    );
+    assert_no_made_up_time(&d);
+}
+
+#[test]
+fn r8_with_a_backend_of_unknown_time_gives_no_verdict() {
+    let ds = all(vec![
+        pool_history(200),
+        arr_timeout("front.xml", "abc"),
+        backend("back.xml", "abc", 200, 100, 41_200).time_unknown(),
+    ]);
+    assert_verdict(&ds[1], Verdict::Unknown, "R8", Confidence::Low);
+    assert_eq!(ds[1].linked_file.as_deref(), Some("back.xml".as_ref()));
+    assert!(
+        ds[1].evidence.contains("back.xml took an unknown time"),
+        "{}",
+        ds[1].evidence
+    );
+    assert_no_made_up_time(&ds[1]);
+}
+
+#[test]
+fn r9_r10_and_r13_with_an_unknown_time_say_so() {
+    let d = one(T::new("fr.xml", "502.3")
+        .error(ARR, 0x8007_2EFD)
+        .time_unknown());
+    assert_verdict(&d, Verdict::Proxy, "R9", Confidence::High);
+    assert!(
+        d.evidence.contains("after an unknown time"),
+        "{}",
+        d.evidence
+    );
+    assert_no_made_up_time(&d);
+    let ds = all(vec![
+        arr_timeout("front.xml", "abc").with(|t| {
+            if let Some(e) = t.error.as_mut() {
+                e.error_code = Some(ErrorCode(0x8007_2EFE));
+            }
+        }),
+        backend("back.xml", "abc", 200, 100, 300).time_unknown(),
+    ]);
+    assert_verdict(&ds[0], Verdict::Worker, "R10", Confidence::High);
+    assert!(
+        ds[0].evidence.contains("after an unknown time"),
+        "{}",
+        ds[0].evidence
+    );
+    assert_no_made_up_time(&ds[0]);
+    let d = one(T::new("fr.xml", "502.2")
+        .error("CgiModule", 0xC000_00FD)
+        .time_unknown());
+    assert_verdict(&d, Verdict::Worker, "R13", Confidence::High);
+    assert_no_made_up_time(&d);
+}
+
+#[test]
+fn r14_matches_no_fastcgi_timeout_with_an_unknown_time() {
+    let d = one(T::new("fr.xml", "500")
+        .error("FastCgiModule", 0x8007_0102)
+        .event("FASTCGI_WAITING_FOR_RESPONSE")
+        .time_unknown()
+        .with(|t| t.fastcgi_new_process = Some(false)));
+    assert_verdict(&d, Verdict::Unknown, "R21", Confidence::Low);
+    assert_no_made_up_time(&d);
+    let d = one(T::new("fr.xml", "500")
+        .error("FastCgiModule", 0x8007_0002)
+        .event("FASTCGI_ASSIGN_PROCESS")
+        .time_unknown()
+        .with(|t| t.fastcgi_new_process = Some(true)));
+    assert_verdict(&d, Verdict::Startup, "R14", Confidence::Medium);
+    assert!(
+        d.evidence.contains("after an unknown time"),
+        "{}",
+        d.evidence
+    );
+}
+
+#[test]
+fn r19_does_not_call_an_unknown_time_slow() {
+    let ds = all(vec![
+        pool_history(4312),
+        T::new("fr.xml", "500")
+            .error("IIS Web Core", 0x8007_0020)
+            .process("WEB01", "Orders", 4312)
+            .at(34, 41_200)
+            .time_unknown(),
+    ]);
+    assert_verdict(&ds[1], Verdict::Unknown, "R21", Confidence::Low);
+    assert!(
+        ds[1].evidence.contains("after an unknown time"),
+        "{}",
+        ds[1].evidence
+    );
+    assert_no_made_up_time(&ds[1]);
+}
+
+#[test]
+fn hints_state_no_slowest_time_that_no_trace_holds() {
+    let traces: Vec<Trace> = vec![arr_timeout("front.xml", "abc").with(|t| {
+        t.time_taken_ms = None;
+        t.forward_start = Some(base_time());
+        if let Some(e) = t.error.as_mut() {
+            e.time = Some(base_time() + TimeDelta::milliseconds(30_020));
+        }
+    })]
+    .into_iter()
+    .map(|t| t.0)
+    .collect();
+    let analysis = analyze(&traces, &Options::default());
+    assert_eq!(analysis.diagnoses[0].rule, "R8", "{:?}", analysis.diagnoses);
+    let hints = hints(&traces, &analysis);
+    let arr = hints
+        .iter()
+        .find(|h| h.title.contains("ARR timeout"))
+        .expect("an ARR timeout hint");
+    assert!(!arr.title.contains("slowest"), "{}", arr.title);
 }

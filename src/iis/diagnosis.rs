@@ -452,7 +452,7 @@ fn fix_lines(fixes: &[Fix]) -> Vec<crate::shell::FixLine> {
 }
 
 /// ARR timeouts under one configured timeout: (setting, count, slowest backend ms, backends).
-type ArrGroup = (Setting, usize, u64, BTreeSet<String>);
+type ArrGroup = (Setting, usize, Option<u64>, BTreeSet<String>);
 
 fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -> Vec<Hint> {
     let files = by_file(traces);
@@ -474,12 +474,13 @@ fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -
             .as_ref()
             .and_then(|f| files.get(f.as_os_str()))
             .map(|&b| &traces[b]);
+        // Option's order puts an unknown time below every known one.
         let slowest = backend.map_or(trace.time_taken_ms, |b| {
             b.time_taken_ms.max(trace.time_taken_ms)
         });
         let e = groups
             .entry((server.server.clone(), name))
-            .or_insert_with(|| (setting, 0, 0, BTreeSet::new()));
+            .or_insert_with(|| (setting, 0, None, BTreeSet::new()));
         e.1 += 1;
         e.2 = e.2.max(slowest);
         if let Some(b) = backend {
@@ -489,7 +490,7 @@ fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -
     let mut out = Vec::new();
     for ((server, name), (setting, count, slowest_ms, backends)) in groups {
         let configured = setting.seconds().unwrap_or(0.0);
-        let slowest = slowest_ms as f64 / 1000.0;
+        let slowest = slowest_ms.map(|ms| ms as f64 / 1000.0);
         // The backends' own limit, when their configuration is known.
         let routes = name
             .strip_prefix("webFarm ")
@@ -503,14 +504,19 @@ fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -
             .filter(|(_, _, app, _)| findings::routed_to(app, &routes))
             .map(|(s, ..)| s)
             .fold(0.0f64, f64::max);
-        let wanted = slowest.max(limit);
+        let wanted = slowest.unwrap_or(0.0).max(limit);
         let mut title = format!(
-            "{server}: {name} is {} ({}): {} at that limit; the slowest backend request took {}",
+            "{server}: {name} is {} ({}): {} at that limit",
             human(configured),
             setting.origin,
             plural(count, "ARR timeout"),
-            human(slowest)
         );
+        if let Some(slowest) = slowest {
+            title.push_str(&format!(
+                "; the slowest backend request took {}",
+                human(slowest)
+            ));
+        }
         if limit > 0.0 {
             title.push_str(&format!(", and the backends allow up to {}", human(limit)));
         }

@@ -31,6 +31,9 @@ pub struct EventRecord {
     pub keywords: String,
     /// `System/TimeCreated@SystemTime`.
     pub time: Option<DateTime<Utc>>,
+    /// `System/TimeCreated@SystemTime` as written, when it is there but is not a time that
+    /// can be written in RFC 3339 (`9999-12-31T23:00:00-02:00`, `yesterday`); cut short.
+    pub unparsed_time: Option<String>,
     /// `System/Computer`.
     pub computer: String,
     /// `System/Execution@ProcessID`.
@@ -57,6 +60,51 @@ impl EventRecord {
     pub fn description(&self, name: &str) -> Option<&str> {
         value_of(&self.descriptions, name)
     }
+
+    /// The event's `TimeCreated`, read or not, when it has one.
+    pub(crate) fn stamp(&self) -> Option<Stamp> {
+        match (&self.time, &self.unparsed_time) {
+            (Some(time), _) => Some(Stamp::At(*time)),
+            (None, Some(text)) => Some(Stamp::Unparseable(text.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A `TimeCreated@SystemTime` that an event holds: a time, or the text that is not one. Both
+/// readers take a trace's start and end from the first and last events that hold one, read or
+/// not, so that a time that cannot be read is reported, never replaced by another event's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    /// A time.
+    At(DateTime<Utc>),
+    /// What the attribute held, cut short.
+    Unparseable(String),
+}
+
+impl Stamp {
+    /// Reads an attribute's value.
+    pub(crate) fn parse(text: &str) -> Stamp {
+        match parse_time(text) {
+            Some(time) => Stamp::At(time),
+            None => Stamp::Unparseable(cut_time_text(text)),
+        }
+    }
+
+    /// The time, when it could be read.
+    pub(crate) fn time(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Stamp::At(time) => Some(*time),
+            Stamp::Unparseable(_) => None,
+        }
+    }
+}
+
+/// The longest unreadable time text kept: enough to show what was there.
+const MAX_TIME_TEXT: usize = 64;
+
+fn cut_time_text(text: &str) -> String {
+    text[..floor_char_boundary(text, MAX_TIME_TEXT)].to_owned()
 }
 
 /// The value of the first pair named `name`: events and root elements keep their values as
@@ -166,7 +214,12 @@ impl EventBuilder {
                 event.provider = attribute(element, "Name").unwrap_or_default();
             }
             (Some(Parent::System), "TimeCreated") => {
-                event.time = attribute(element, "SystemTime").and_then(|t| parse_time(&t));
+                let stamp = attribute(element, "SystemTime").map(|t| Stamp::parse(&t));
+                event.time = stamp.as_ref().and_then(Stamp::time);
+                event.unparsed_time = match stamp {
+                    Some(Stamp::Unparseable(text)) => Some(text),
+                    _ => None,
+                };
             }
             (Some(Parent::System), "Execution") => {
                 event.process_id = attribute(element, "ProcessID").and_then(|v| v.parse().ok());

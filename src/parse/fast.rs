@@ -17,11 +17,10 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Utc};
 use memchr::memmem::Finder;
 use quick_xml::events::Event;
 
-use super::event::{EventBuilder, EventRecord, parse_time, trace_reader, xml_stream};
+use super::event::{EventBuilder, EventRecord, Stamp, trace_reader, xml_stream};
 use super::full::visit_root_attributes;
 use super::input::read_full;
 use super::sniff::{self, DOCTYPE_REASON, Prolog};
@@ -343,9 +342,11 @@ fn read_rest_as_xml(
                     if is_detail_event(&record.name) {
                         summary.detail(&record);
                     }
-                    if record.time.is_some() {
-                        first = first.or(record.time);
-                        last = record.time;
+                    if let Some(stamp) = record.stamp() {
+                        if first.is_none() {
+                            first = Some(stamp.clone());
+                        }
+                        last = Some(stamp);
                     }
                 }
             }
@@ -450,12 +451,12 @@ impl Scanner {
         self.oversized = false;
     }
 
-    fn first_time(&self) -> Option<DateTime<Utc>> {
-        self.first_time.as_deref().and_then(time_from_bytes)
+    fn first_time(&self) -> Option<Stamp> {
+        self.first_time.as_deref().map(stamp_from_bytes)
     }
 
-    fn last_time(&self) -> Option<DateTime<Utc>> {
-        self.last_time.as_deref().and_then(time_from_bytes)
+    fn last_time(&self) -> Option<Stamp> {
+        self.last_time.as_deref().map(stamp_from_bytes)
     }
 }
 
@@ -503,8 +504,13 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-fn time_from_bytes(bytes: &[u8]) -> Option<DateTime<Utc>> {
-    std::str::from_utf8(bytes).ok().and_then(parse_time)
+/// A `SystemTime` value as written, its references resolved as the full reader resolves
+/// them in an attribute.
+fn stamp_from_bytes(bytes: &[u8]) -> Stamp {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.contains('&') => Stamp::parse(text),
+        _ => Stamp::parse(&unescape(bytes)),
+    }
 }
 
 fn computer(system: &[u8]) -> String {
@@ -596,11 +602,17 @@ fn parse_event(bytes: &[u8], name: &str) -> Option<EventRecord> {
         return parse_xml(bytes, EventBuilder::default(), Until::EventEnd);
     };
     let (system, rest) = bytes.split_at(at + b"</System>".len());
-    let time = system_time(system).and_then(time_from_bytes);
+    let stamp = system_time(system).map(stamp_from_bytes);
+    let time = stamp.as_ref().and_then(Stamp::time);
+    let unparsed_time = match stamp {
+        Some(Stamp::Unparseable(text)) => Some(text),
+        _ => None,
+    };
     if !reads_data(name) {
         return Some(EventRecord {
             name: name.to_owned(),
             time,
+            unparsed_time,
             ..EventRecord::default()
         });
     }
@@ -613,6 +625,7 @@ fn parse_event(bytes: &[u8], name: &str) -> Option<EventRecord> {
         _ => parse_xml(rest, EventBuilder::within_event(), Until::EventEnd)?,
     };
     record.time = time;
+    record.unparsed_time = unparsed_time;
     Some(record)
 }
 

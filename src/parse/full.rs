@@ -35,6 +35,11 @@ impl Document {
         super::event::value_of(&self.root, name)
     }
 
+    /// About how much memory the events hold, in bytes: what [`MAX_KEPT_BYTES`] counts.
+    pub fn kept_bytes(&self) -> usize {
+        self.events.iter().map(kept_bytes).sum()
+    }
+
     /// The summary of this document, exactly as the fast reader would give it.
     pub fn summarize(&self, path: &Path) -> Trace {
         let mut builder = SummaryBuilder::new(path, &self.root);
@@ -44,8 +49,8 @@ impl Document {
                 builder.detail(event);
             }
         }
-        let first = self.events.iter().find_map(|e| e.time);
-        let last = self.events.iter().rev().find_map(|e| e.time);
+        let first = self.events.iter().find_map(EventRecord::stamp);
+        let last = self.events.iter().rev().find_map(EventRecord::stamp);
         builder.times(first, last);
         builder.finish(self.complete)
     }

@@ -13,6 +13,9 @@ mod input;
 pub(crate) mod sniff;
 mod summary;
 
+/// The names under which times that could not be read are reported.
+pub(crate) use summary::fields as time_fields;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -56,6 +59,15 @@ pub fn read_file_full(path: &Path) -> Result<full::Document, FileError> {
     }
     let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
     full::read_document_from(file).map_err(|e| FileError::parse(path, &e))
+}
+
+/// Reads one trace file with the full reader, and its summary from that same read: what
+/// `show` needs, from one pass over the file. The summary is what [`parse_file`] gives (the
+/// differential tests hold the two to it).
+pub fn read_file_summarized(path: &Path) -> Result<(full::Document, Trace), FileError> {
+    let document = read_file_full(path)?;
+    let trace = document.summarize(path);
+    Ok((document, trace))
 }
 
 fn not_regular(path: &Path, meta: &std::fs::Metadata) -> FileError {

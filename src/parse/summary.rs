@@ -8,7 +8,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::event::EventRecord;
+use super::event::{EventRecord, Stamp};
 use crate::codes;
 use crate::model::{ArrRoute, Depth, ErrorCode, ModuleError, ModuleWarning, Status, Trace};
 
@@ -183,10 +183,16 @@ impl SummaryBuilder {
         self.trace.server.is_empty()
     }
 
-    /// The times of the first and last events that carry one.
-    pub(super) fn times(&mut self, first: Option<DateTime<Utc>>, last: Option<DateTime<Utc>>) {
-        self.trace.start_time = first;
-        self.trace.end_time = last;
+    /// The times of the first and last events that carry one; a time that cannot be read is
+    /// left empty and noted.
+    pub(super) fn times(&mut self, first: Option<Stamp>, last: Option<Stamp>) {
+        let same = first == last;
+        self.trace.start_time = stamp_time(&mut self.trace, fields::FIRST_TIME, first);
+        self.trace.end_time = if same {
+            self.trace.start_time
+        } else {
+            stamp_time(&mut self.trace, fields::LAST_TIME, last)
+        };
     }
 
     /// Whether the body of an event of this name can still change the summary. The fast
@@ -218,6 +224,7 @@ impl SummaryBuilder {
         let trace = &mut self.trace;
         match event.name.as_str() {
             "MODULE_SET_RESPONSE_ERROR_STATUS" if trace.error.is_none() => {
+                note_unparsed_time(trace, fields::ERROR_TIME, event);
                 trace.error = Some(module_error(event));
             }
             "SET_RESPONSE_ERROR_DESCRIPTION" if trace.error_description.is_none() => {
@@ -267,6 +274,7 @@ impl SummaryBuilder {
             "ARR_REQUEST_HEADERS_START" | "ANCM_REQUEST_FORWARD_START"
                 if trace.forward_start.is_none() =>
             {
+                note_unparsed_time(trace, fields::FORWARD_TIME, event);
                 trace.forward_start = event.time;
             }
             "FASTCGI_ASSIGN_PROCESS" if trace.fastcgi_new_process.is_none() => {
@@ -300,13 +308,14 @@ impl SummaryBuilder {
     }
 
     /// The trace so far, started at `start`: what the filters decide on.
-    pub(super) fn so_far(&mut self, start: Option<DateTime<Utc>>) -> &Trace {
-        self.trace.start_time = start;
+    pub(super) fn so_far(&mut self, start: Option<Stamp>) -> &Trace {
+        self.trace.start_time = stamp_time(&mut self.trace, fields::FIRST_TIME, start);
         &self.trace
     }
 
     /// The trace so far, cut down to what a trace that did not match the filters keeps.
-    pub(super) fn into_head(self) -> Trace {
+    pub(super) fn into_head(mut self) -> Trace {
+        order_unparsed(&mut self.trace);
         let t = self.trace;
         Trace {
             file: t.file,
@@ -333,6 +342,7 @@ impl SummaryBuilder {
 
     /// The finished trace; `complete` is false when the file ended before `</failedRequest>`.
     pub(super) fn finish(mut self, complete: bool) -> Trace {
+        order_unparsed(&mut self.trace);
         self.trace.partial = !complete;
         self.trace.arr_route = if self.routed_server.is_some() {
             let name = self.rewrite_target.as_deref().map(url_host).unwrap_or("");
@@ -381,7 +391,7 @@ fn apply_root_attribute(trace: &mut Trace, name: &str, value: String) {
             None => unparsed(trace, "triggerStatusCode", &value),
         },
         "timeTaken" => match parse_time_taken(&value) {
-            Some(ms) => trace.time_taken_ms = ms,
+            Some(ms) => trace.time_taken_ms = Some(ms),
             None => unparsed(trace, "timeTaken", &value),
         },
         _ => {}
@@ -399,6 +409,56 @@ fn parse_time_taken(value: &str) -> Option<u64> {
         return None;
     }
     value.parse().ok().filter(|&ms| ms <= MAX_TIME_TAKEN_MS)
+}
+
+/// The names under which times that could not be read are reported, each read from one event
+/// that both readers agree on.
+pub(crate) mod fields {
+    /// The first event's time: the trace's start.
+    pub(crate) const FIRST_TIME: &str = "TimeCreated (first event)";
+    /// The last event's time: the trace's end.
+    pub(crate) const LAST_TIME: &str = "TimeCreated (last event)";
+    /// The time of the module error (`MODULE_SET_RESPONSE_ERROR_STATUS`).
+    pub(crate) const ERROR_TIME: &str = "TimeCreated (MODULE_SET_RESPONSE_ERROR_STATUS)";
+    /// The time the proxy forwarded the request (`ARR_REQUEST_HEADERS_START`,
+    /// `ANCM_REQUEST_FORWARD_START`).
+    pub(crate) const FORWARD_TIME: &str = "TimeCreated (request forwarded)";
+
+    /// Where a field is listed: root attributes first, in file order, then the times.
+    pub(super) fn rank(field: &str) -> usize {
+        [FIRST_TIME, LAST_TIME, ERROR_TIME, FORWARD_TIME]
+            .iter()
+            .position(|f| *f == field)
+            .map_or(0, |i| i + 1)
+    }
+}
+
+/// The time of a stamp; one that cannot be read is noted as `field`.
+fn stamp_time(
+    trace: &mut Trace,
+    field: &'static str,
+    stamp: Option<Stamp>,
+) -> Option<DateTime<Utc>> {
+    match stamp? {
+        Stamp::At(time) => Some(time),
+        Stamp::Unparseable(text) => {
+            unparsed(trace, field, &text);
+            None
+        }
+    }
+}
+
+/// Notes the time of a detail event when it is there and cannot be read.
+fn note_unparsed_time(trace: &mut Trace, field: &'static str, event: &EventRecord) {
+    if let Some(text) = &event.unparsed_time {
+        unparsed(trace, field, text);
+    }
+}
+
+/// The readers meet the events in different orders (the fast one reads the start time
+/// before the body of the events around it): a fixed order keeps their summaries equal.
+fn order_unparsed(trace: &mut Trace) {
+    trace.unparsed.sort_by_key(|u| fields::rank(u.field));
 }
 
 /// Notes a root attribute that could not be parsed (once per attribute).

@@ -158,8 +158,8 @@ struct SummaryRow<'a> {
     first_seen: Option<DateTime<Utc>>,
     #[serde(serialize_with = "ser::time_or_empty")]
     last_seen: Option<DateTime<Utc>>,
-    time_taken_p50_ms: u64,
-    time_taken_p95_ms: u64,
+    time_taken_p50_ms: Option<u64>,
+    time_taken_p95_ms: Option<u64>,
     top_url: &'a str,
     #[serde(serialize_with = "ser::spaced")]
     app_pools: &'a [String],
@@ -257,8 +257,8 @@ impl<'a> SummaryRow<'a> {
             servers: &[],
             first_seen: None,
             last_seen: None,
-            time_taken_p50_ms: 0,
-            time_taken_p95_ms: 0,
+            time_taken_p50_ms: None,
+            time_taken_p95_ms: None,
             top_url: "",
             app_pools: &[],
             verdicts: VerdictTally(&NO_VERDICTS),

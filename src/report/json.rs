@@ -194,7 +194,7 @@ mod tests {
         let trace = Trace {
             file: "fr000001.xml".into(),
             status: Status::new(404, 10),
-            time_taken_ms: 15,
+            time_taken_ms: Some(15),
             ..Trace::default()
         };
         let json = record(&trace, &Diagnosis::not_applicable());

@@ -269,7 +269,7 @@ impl<'a> RequestRow<'a> {
             notification: error.map_or("", |e| e.notification.as_str()),
             error_code,
             error_name: error_code.and_then(codes::error_name),
-            time_taken_ms: (!trace.is_unparsed("timeTaken")).then_some(trace.time_taken_ms),
+            time_taken_ms: trace.time_taken_ms,
             verdict: diagnosis.verdict,
             evidence: &diagnosis.evidence,
             rule: diagnosis.rule,

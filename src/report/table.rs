@@ -727,13 +727,7 @@ fn hour_columns(rows: &[&Group], zone: Zone) -> Vec<Column> {
         Column::whole("verdicts", cells_of(rows, verdict_summary), 0),
         Column::whole(
             "p95",
-            cells_of(rows, |g| {
-                if g.count == 0 {
-                    String::new()
-                } else {
-                    secs(g.time_taken_p95_ms)
-                }
-            }),
+            cells_of(rows, |g| g.time_taken_p95_ms.map(secs).unwrap_or_default()),
             1,
         )
         .right(),
@@ -862,12 +856,14 @@ fn seen(group: &Group, zone: Zone) -> String {
     }
 }
 
+/// Empty when no member's time is known.
 fn timings(group: &Group) -> String {
-    format!(
-        "{:.1} / {:.1} s",
-        group.time_taken_p50_ms as f64 / 1000.0,
-        group.time_taken_p95_ms as f64 / 1000.0
-    )
+    match (group.time_taken_p50_ms, group.time_taken_p95_ms) {
+        (Some(p50), Some(p95)) => {
+            format!("{:.1} / {:.1} s", p50 as f64 / 1000.0, p95 as f64 / 1000.0)
+        }
+        _ => String::new(),
+    }
 }
 
 /// The code on one line and its name on the next: the name is what people search for, and

@@ -10,6 +10,7 @@ mod headers;
 pub mod hints;
 pub mod json;
 pub(crate) mod perf;
+pub mod read;
 mod style;
 mod summary;
 pub(crate) mod text;

@@ -44,7 +44,12 @@ pub(super) fn write(
     let tone = status_tone(trace.status);
     let status = out.paint(tone, &status);
     field(out, "status", &status)?;
-    field(out, "time taken", &format!("{} ms", trace.time_taken_ms))?;
+    let taken = match (trace.time_taken_ms, document.root_attribute("timeTaken")) {
+        (Some(ms), _) => format!("{ms} ms"),
+        (None, Some(raw)) => format!("unparseable: {}", one_line(raw, SHORT)),
+        (None, None) => "(not in the trace)".into(),
+    };
+    field(out, "time taken", &taken)?;
     if let Some(start) = trace.start_time {
         field(
             out,
@@ -53,6 +58,12 @@ pub(super) fn write(
                 Zone::Utc => start.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
                 Zone::Local => zone.format(start, "%Y-%m-%d %H:%M:%S%.3f (local, UTC%:z)"),
             },
+        )?;
+    } else if let Some(raw) = trace.unparsed_start() {
+        field(
+            out,
+            "started",
+            &format!("unparseable: {}", one_line(raw, SHORT)),
         )?;
     }
     completeness(out, document, trace)

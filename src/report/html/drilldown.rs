@@ -274,13 +274,21 @@ fn request_fields(document: &Document, trace: &Trace) -> Vec<Field> {
         ("Failure reason", one_line(&trace.failure_reason, SHORT)),
         ("Trigger status", trigger),
         ("Final status", status_with_meaning(trace.status, module)),
-        ("Time taken", format!("{} ms", trace.time_taken_ms)),
+        (
+            "Time taken",
+            match (trace.time_taken_ms, document.root_attribute("timeTaken")) {
+                (Some(ms), _) => format!("{ms} ms"),
+                (None, Some(raw)) => format!("unparseable: {}", one_line(raw, SHORT)),
+                (None, None) => "not in the trace".into(),
+            },
+        ),
         (
             "Started",
-            trace
-                .start_time
-                .map(|t| format!("{} UTC", short_time(t)))
-                .unwrap_or_default(),
+            match (trace.start_time, trace.unparsed_start()) {
+                (Some(t), _) => format!("{} UTC", short_time(t)),
+                (None, Some(raw)) => format!("unparseable: {}", one_line(raw, SHORT)),
+                (None, None) => String::new(),
+            },
         ),
     ];
     fields

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::hooks::Marker;
+use super::lanes::Lanes;
 use crate::model::{Trace, Verdict};
 
 /// The most bars one chart has.
@@ -122,7 +123,7 @@ impl Axis {
         LEFT + (WIDTH - LEFT - RIGHT) * (seconds / total)
     }
 
-    fn x_of(&self, time: DateTime<Utc>) -> f64 {
+    pub(super) fn x_of(&self, time: DateTime<Utc>) -> f64 {
         let seconds = (time - self.start).num_milliseconds() as f64 / 1000.0;
         self.x_of_seconds(seconds)
     }
@@ -243,6 +244,8 @@ pub(super) struct Chart {
     pub(super) height: f64,
     /// Width of the SVG.
     pub(super) width: f64,
+    /// The worker processes of the server, under the bars (see [`super::lanes`]).
+    pub(super) lanes: Lanes,
 }
 
 /// The charts of a run, one per server in name order, on one axis.
@@ -340,6 +343,7 @@ fn chart(
         right: WIDTH - RIGHT,
         height: HEIGHT,
         width: WIDTH,
+        lanes: Lanes::default(),
     }
 }
 
@@ -427,7 +431,7 @@ fn ticks(axis: &Axis) -> Vec<Tick> {
 }
 
 /// One decimal is enough for a screen, and keeps the page small and the snapshots stable.
-fn round(v: f64) -> f64 {
+pub(super) fn round(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 

@@ -18,6 +18,7 @@
 mod drilldown;
 mod histogram;
 pub mod hooks;
+mod lanes;
 mod page;
 
 use std::io::{self, Write};
@@ -30,6 +31,7 @@ use crate::error::FileError;
 use crate::filter::Filters;
 use crate::model::{Diagnosis, Trace};
 use crate::parse::full::Document;
+use crate::timeline::Timeline;
 
 use super::{Reporter, RequestsReport, ScanReport};
 
@@ -74,6 +76,9 @@ pub struct HtmlReporter<'a> {
     pub markers: &'a [Marker],
     /// Configuration findings, shown in a section of their own when there are any.
     pub findings: &'a [ConfigFinding],
+    /// The life of every worker process (what `frebscope timeline` prints), drawn as lanes
+    /// under each server's histogram; empty for none.
+    pub lives: &'a Timeline,
 }
 
 impl Reporter for HtmlReporter<'_> {

@@ -20,6 +20,7 @@ use super::HtmlReporter;
 use super::drilldown::{TraceView, short_time, status_class};
 use super::histogram::{self, Chart, Point, SERIES, series_label, verdict_class};
 use super::hooks::{ConfigFinding, MarkerKind};
+use super::lanes;
 use crate::aggregate::GroupBy;
 use crate::aggregate::{self, Group, GroupKey, Totals};
 use crate::codes;
@@ -122,6 +123,8 @@ struct TimelineView {
     charts: Vec<Chart>,
     marker_kinds: Vec<(&'static str, &'static str)>,
     legend: Vec<(&'static str, &'static str)>,
+    /// Some chart has worker-process lanes.
+    lanes: bool,
 }
 
 struct MixPart {
@@ -138,8 +141,8 @@ struct GroupRow {
     servers: String,
     first: String,
     last: String,
-    p50: u64,
-    p95: u64,
+    p50: String,
+    p95: String,
     top_url: String,
     links: Vec<usize>,
     links_more: usize,
@@ -463,7 +466,15 @@ fn timeline_view(
         })
         .collect();
     let (axis, mut charts) = histogram::charts(&points, reporter.markers)?;
+    // The timeline names a failure by its file as displayed; the lanes link it to its section.
+    let by_file: HashMap<String, usize> = anchors
+        .iter()
+        .map(|(&i, &a)| (run.traces[i].file.display().to_string(), a))
+        .collect();
     for chart in &mut charts {
+        chart.lanes = lanes::lanes(&chart.server, &axis, reporter.lives, &by_file);
+        chart.height += chart.lanes.height;
+        escape_lanes(&mut chart.lanes);
         chart.server = one_line(&chart.server, SHORT);
     }
     let mut kinds: Vec<MarkerKind> = reporter.markers.iter().map(|m| m.kind).collect();
@@ -477,6 +488,7 @@ fn timeline_view(
             axis.start.format("%Y-%m-%d %H:%M"),
             end.format("%Y-%m-%d %H:%M")
         ),
+        lanes: charts.iter().any(|c| !c.lanes.lanes.is_empty()),
         charts,
         marker_kinds: kinds.iter().map(|k| (k.class(), k.as_str())).collect(),
         legend: SERIES
@@ -484,6 +496,26 @@ fn timeline_view(
             .map(|&v| (verdict_class(v), series_label(v)))
             .collect(),
     })
+}
+
+/// Pool names, URLs and event reasons come from traces and event logs: escaped as every
+/// other string of the page.
+fn escape_lanes(lanes: &mut lanes::Lanes) {
+    for lane in &mut lanes.lanes {
+        lane.label = one_line(&lane.label, SHORT);
+        lane.title = one_line(&lane.title, LONG);
+        if let Some(tail) = lane.tail.as_mut() {
+            tail.title = one_line(&tail.title, LONG);
+        }
+        for dot in &mut lane.failures {
+            dot.title = one_line(&dot.title, LONG);
+        }
+    }
+    for row in &mut lanes.rows {
+        row.pool = one_line(&row.pool, SHORT);
+        row.started = one_line(&row.started, LONG);
+        row.ended = one_line(&row.ended, LONG);
+    }
 }
 
 fn key_titles(by: GroupBy) -> Vec<&'static str> {
@@ -587,8 +619,14 @@ fn group_row(g: &Group, mut links: Vec<usize>) -> GroupRow {
         servers: list(&g.servers),
         first: g.first_seen.map(short_time).unwrap_or_default(),
         last: g.last_seen.map(short_time).unwrap_or_default(),
-        p50: g.time_taken_p50_ms,
-        p95: g.time_taken_p95_ms,
+        p50: g
+            .time_taken_p50_ms
+            .map(|ms| ms.to_string())
+            .unwrap_or_default(),
+        p95: g
+            .time_taken_p95_ms
+            .map(|ms| ms.to_string())
+            .unwrap_or_default(),
         top_url: one_line(&g.top_url, LONG),
         links,
         links_more,
@@ -862,6 +900,7 @@ mod tests {
             options: &options,
             markers: &[],
             findings: &[],
+            lives: &crate::timeline::Timeline::default(),
         };
         let report = RequestsReport {
             totals: &totals,
@@ -907,6 +946,7 @@ mod tests {
             options: &options,
             markers: &[],
             findings: &findings,
+            lives: &crate::timeline::Timeline::default(),
         };
         let report = ScanReport {
             totals: &totals,
