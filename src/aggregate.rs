@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
+use crate::compact::TraceFacts;
 use crate::error::{FileError, SkipReason};
-use crate::model::{Diagnosis, ErrorCode, Status, Trace, Verdict};
+use crate::model::{Diagnosis, ErrorCode, Status, Verdict};
 
 /// How `scan` groups failures: the option this stage owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,7 +64,7 @@ pub struct Totals {
 
 impl Totals {
     /// Counts a run.
-    pub fn new(traces: &[Trace], matched: &[usize], skipped: &[FileError]) -> Totals {
+    pub fn new<T: TraceFacts>(traces: &[T], matched: &[usize], skipped: &[FileError]) -> Totals {
         let mut by_reason = BTreeMap::new();
         for error in skipped {
             *by_reason.entry(error.reason).or_insert(0) += 1;
@@ -71,7 +72,7 @@ impl Totals {
         let picked = || matched.iter().map(|&i| &traces[i]);
         // A trace cut before its first event names no server.
         let servers: BTreeSet<&str> = picked()
-            .map(|t| t.server.as_str())
+            .map(|t| t.server())
             .filter(|s| !s.is_empty())
             .collect();
         Totals {
@@ -80,14 +81,14 @@ impl Totals {
             skipped: skipped.len(),
             not_traces: 0,
             links_not_followed: 0,
-            warnings: traces.iter().filter(|t| !t.unparsed.is_empty()).count(),
+            warnings: traces.iter().filter(|t| !t.unparsed().is_empty()).count(),
             skipped_by_reason: by_reason,
             matched: matched.len(),
-            partial: picked().filter(|t| t.partial).count(),
-            truncated: picked().filter(|t| t.truncated).count(),
+            partial: picked().filter(|t| t.partial()).count(),
+            truncated: picked().filter(|t| t.truncated()).count(),
             servers: servers.into_iter().map(str::to_owned).collect(),
-            first_seen: picked().filter_map(|t| t.start_time).min(),
-            last_seen: picked().filter_map(|t| t.start_time).max(),
+            first_seen: picked().filter_map(|t| t.start_time()).min(),
+            last_seen: picked().filter_map(|t| t.start_time()).max(),
         }
     }
 }
@@ -175,15 +176,15 @@ pub struct VerdictCount {
 }
 
 /// Counts the matched 5xx traces per verdict, in the fixed verdict order.
-pub fn verdict_counts(
-    traces: &[Trace],
+pub fn verdict_counts<T: TraceFacts>(
+    traces: &[T],
     diagnoses: &[Diagnosis],
     matched: &[usize],
 ) -> Vec<VerdictCount> {
     Verdict::FAILURES
         .iter()
         .filter_map(|&verdict| {
-            let members: Vec<&Trace> = matched
+            let members: Vec<&T> = matched
                 .iter()
                 .filter(|&&i| diagnoses[i].verdict == verdict)
                 .map(|&i| &traces[i])
@@ -191,16 +192,16 @@ pub fn verdict_counts(
             (!members.is_empty()).then(|| VerdictCount {
                 verdict,
                 count: members.len(),
-                servers: distinct(members.iter().map(|t| t.server.as_str())),
-                app_pools: distinct(members.iter().map(|t| t.app_pool.as_str())),
+                servers: distinct(members.iter().map(|t| t.server())),
+                app_pools: distinct(members.iter().map(|t| t.app_pool())),
             })
         })
         .collect()
 }
 
 /// Groups the matched traces.
-pub fn group(
-    traces: &[Trace],
+pub fn group<T: TraceFacts>(
+    traces: &[T],
     diagnoses: &[Diagnosis],
     matched: &[usize],
     by: GroupBy,
@@ -225,25 +226,28 @@ pub fn group(
 }
 
 /// The group a trace belongs to; `None` in the hour grouping for a trace without a time.
-pub fn key_of(trace: &Trace, diagnosis: &Diagnosis, by: GroupBy) -> Option<GroupKey> {
+pub fn key_of<T: TraceFacts>(trace: &T, diagnosis: &Diagnosis, by: GroupBy) -> Option<GroupKey> {
     Some(match by {
         GroupBy::Error => GroupKey::Error {
-            status: trace.status,
+            status: trace.status(),
             module: trace.module().to_owned(),
             error_code: trace.error_code(),
             verdict: diagnosis.verdict,
         },
         GroupBy::Server => GroupKey::Server {
-            server: trace.server.clone(),
+            server: trace.server().to_owned(),
         },
         GroupBy::AppPool => GroupKey::AppPool {
-            app_pool: trace.app_pool.clone(),
+            app_pool: trace.app_pool().to_owned(),
         },
         GroupBy::Url => GroupKey::Url {
-            url: url_without_query(&trace.url).to_owned(),
+            url: trace.url_path().to_owned(),
         },
         GroupBy::Hour => GroupKey::Hour {
-            hour: trace.start_time?.duration_trunc(TimeDelta::hours(1)).ok()?,
+            hour: trace
+                .start_time()?
+                .duration_trunc(TimeDelta::hours(1))
+                .ok()?,
         },
     })
 }
@@ -271,14 +275,14 @@ fn fill_quiet_hours(buckets: &mut BTreeMap<GroupKey, Vec<usize>>) {
     }
 }
 
-pub(crate) fn summarize(
+pub(crate) fn summarize<T: TraceFacts>(
     key: GroupKey,
     members: &[usize],
-    traces: &[Trace],
+    traces: &[T],
     diagnoses: &[Diagnosis],
 ) -> Group {
     let picked = || members.iter().map(|&i| &traces[i]);
-    let mut times: Vec<u64> = picked().filter_map(|t| t.time_taken_ms).collect();
+    let mut times: Vec<u64> = picked().filter_map(|t| t.time_taken_ms()).collect();
     times.sort_unstable();
     let mut verdicts = BTreeMap::new();
     for &i in members {
@@ -289,14 +293,14 @@ pub(crate) fn summarize(
         key,
         count: members.len(),
         verdicts,
-        servers: distinct(picked().map(|t| t.server.as_str())),
-        app_pools: distinct(picked().map(|t| t.app_pool.as_str())),
-        first_seen: picked().filter_map(|t| t.start_time).min(),
-        last_seen: picked().filter_map(|t| t.start_time).max(),
+        servers: distinct(picked().map(|t| t.server())),
+        app_pools: distinct(picked().map(|t| t.app_pool())),
+        first_seen: picked().filter_map(|t| t.start_time()).min(),
+        last_seen: picked().filter_map(|t| t.start_time()).max(),
         time_taken_p50_ms: percentile(&times, 50),
         time_taken_p95_ms: percentile(&times, 95),
-        top_url: top_url(picked().map(|t| url_without_query(&t.url))),
-        example_file: example.map_or_else(String::new, |i| traces[i].file.display().to_string()),
+        top_url: top_url(picked().map(|t| t.url_path())),
+        example_file: example.map_or_else(String::new, |i| traces[i].file().display().to_string()),
         example_evidence: example.map_or_else(String::new, |i| diagnoses[i].evidence.clone()),
     }
 }

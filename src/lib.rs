@@ -35,6 +35,7 @@
 pub mod aggregate;
 pub mod cache;
 mod codes;
+pub mod compact;
 pub mod config;
 pub mod diagnose;
 pub mod discover;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::aggregate::{self, Group, GroupKey};
+use crate::compact::{Compact, TraceFacts};
 use crate::filter::Filters;
 use crate::model::{Diagnosis, Status, Trace, Verdict};
 
@@ -65,9 +66,28 @@ pub struct Seen {
     pub emptied_by: Vec<&'static str>,
 }
 
+/// A trace the set filters can be tried on one at a time: which filter alone matched nothing.
+pub trait TriedAlone {
+    /// True when `alone`, the `index`-th of [`single_filters`], matches this trace.
+    fn matches_alone(&self, index: usize, alone: &Filters) -> bool;
+}
+
+impl TriedAlone for Trace {
+    fn matches_alone(&self, _: usize, alone: &Filters) -> bool {
+        alone.matches(self)
+    }
+}
+
+impl TriedAlone for Compact {
+    /// The record was tried when it was read, while its trace was whole.
+    fn matches_alone(&self, index: usize, _: &Filters) -> bool {
+        self.alone & (1 << index) != 0
+    }
+}
+
 /// Builds the overview of a run.
-pub fn overview(
-    traces: &[Trace],
+pub fn overview<T: TraceFacts + TriedAlone>(
+    traces: &[T],
     diagnoses: &[Diagnosis],
     matched: &[usize],
     filters: &Filters,
@@ -75,7 +95,7 @@ pub fn overview(
     let failing: Vec<usize> = matched
         .iter()
         .copied()
-        .filter(|&i| traces[i].status.is_server_error())
+        .filter(|&i| traces[i].status().is_server_error())
         .collect();
     let backends = linked_backends(traces, diagnoses, &failing);
     let mut requests_by_verdict = BTreeMap::new();
@@ -98,7 +118,11 @@ pub fn overview(
 }
 
 /// The failing traces another failing trace is linked to (an ARR front end's backend).
-fn linked_backends(traces: &[Trace], diagnoses: &[Diagnosis], failing: &[usize]) -> HashSet<usize> {
+fn linked_backends<T: TraceFacts>(
+    traces: &[T],
+    diagnoses: &[Diagnosis],
+    failing: &[usize],
+) -> HashSet<usize> {
     let linked: HashSet<&Path> = failing
         .iter()
         .filter_map(|&i| diagnoses[i].linked_file.as_deref())
@@ -106,16 +130,20 @@ fn linked_backends(traces: &[Trace], diagnoses: &[Diagnosis], failing: &[usize])
     failing
         .iter()
         .copied()
-        .filter(|&i| linked.contains(traces[i].file.as_path()))
+        .filter(|&i| linked.contains(traces[i].file()))
         .collect()
 }
 
-fn failure_groups(traces: &[Trace], diagnoses: &[Diagnosis], failing: &[usize]) -> Vec<Group> {
+fn failure_groups<T: TraceFacts>(
+    traces: &[T],
+    diagnoses: &[Diagnosis],
+    failing: &[usize],
+) -> Vec<Group> {
     let mut buckets: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
     for &i in failing {
         let t = &traces[i];
         let key = GroupKey::Error {
-            status: t.status,
+            status: t.status(),
             module: t.module().to_owned(),
             error_code: t.error_code(),
             verdict: Verdict::NotApplicable,
@@ -144,9 +172,9 @@ fn failure_groups(traces: &[Trace], diagnoses: &[Diagnosis], failing: &[usize]) 
 /// In the top group, the trace that says most: a decided rule before an undecided one, high
 /// confidence first, a front end linked to its backend before a trace alone, then the
 /// earliest.
-fn most_telling(
+fn most_telling<T: TraceFacts>(
     top: &Group,
-    traces: &[Trace],
+    traces: &[T],
     diagnoses: &[Diagnosis],
     failing: &[usize],
 ) -> Option<PathBuf> {
@@ -164,7 +192,7 @@ fn most_telling(
         .copied()
         .filter(|&i| {
             let t = &traces[i];
-            t.status == *status && t.module() == module && t.error_code() == *error_code
+            t.status() == *status && t.module() == module && t.error_code() == *error_code
         })
         .min_by_key(|&i| {
             let d = &diagnoses[i];
@@ -173,21 +201,21 @@ fn most_telling(
                 d.verdict == Verdict::Unknown,
                 d.confidence,
                 d.linked_file.is_none(),
-                traces[i].start_time,
+                traces[i].start_time(),
                 i,
             )
         })
-        .map(|i| traces[i].file.clone())
+        .map(|i| traces[i].file().to_path_buf())
 }
 
-fn other_statuses(traces: &[Trace], matched: &[usize]) -> Vec<StatusCount> {
+fn other_statuses<T: TraceFacts>(traces: &[T], matched: &[usize]) -> Vec<StatusCount> {
     let mut by_status: BTreeMap<Status, HashMap<&str, usize>> = BTreeMap::new();
     for t in matched.iter().map(|&i| &traces[i]) {
-        if !t.status.is_server_error() {
+        if !t.status().is_server_error() {
             *by_status
-                .entry(t.status)
+                .entry(t.status())
                 .or_default()
-                .entry(t.failure_reason.as_str())
+                .entry(t.failure_reason())
                 .or_insert(0) += 1;
         }
     }
@@ -207,31 +235,32 @@ fn other_statuses(traces: &[Trace], matched: &[usize]) -> Vec<StatusCount> {
     counts
 }
 
-fn seen(traces: &[Trace], filters: &Filters) -> Seen {
+fn seen<T: TraceFacts + TriedAlone>(traces: &[T], filters: &Filters) -> Seen {
     let distinct = |values: &mut dyn Iterator<Item = &str>| -> Vec<String> {
         let set: BTreeSet<&str> = values.filter(|v| !v.is_empty()).collect();
         set.into_iter().map(str::to_owned).collect()
     };
     Seen {
         traces: traces.len(),
-        first: traces.iter().filter_map(|t| t.start_time).min(),
-        last: traces.iter().filter_map(|t| t.start_time).max(),
-        servers: distinct(&mut traces.iter().map(|t| t.server.as_str())),
-        app_pools: distinct(&mut traces.iter().map(|t| t.app_pool.as_str())),
+        first: traces.iter().filter_map(|t| t.start_time()).min(),
+        last: traces.iter().filter_map(|t| t.start_time()).max(),
+        servers: distinct(&mut traces.iter().map(|t| t.server())),
+        app_pools: distinct(&mut traces.iter().map(|t| t.app_pool())),
         emptied_by: if traces.is_empty() {
             Vec::new()
         } else {
             single_filters(filters)
                 .into_iter()
-                .filter(|(_, alone)| !traces.iter().any(|t| alone.matches(t)))
-                .map(|(flag, _)| flag)
+                .enumerate()
+                .filter(|(k, (_, alone))| !traces.iter().any(|t| t.matches_alone(*k, alone)))
+                .map(|(_, (flag, _))| flag)
                 .collect()
         },
     }
 }
 
-/// Each filter that is set, alone.
-fn single_filters(filters: &Filters) -> Vec<(&'static str, Filters)> {
+/// Each filter that is set, alone (at most eight).
+pub(crate) fn single_filters(filters: &Filters) -> Vec<(&'static str, Filters)> {
     let none = Filters::default;
     let candidates = [
         (

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
 use crate::cache::{Cache, Stamp};
+use crate::compact::{Compact, Names, TraceFacts};
 use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
@@ -68,10 +69,10 @@ pub fn run(config: &Config, streams: &mut Streams<'_>) -> Result<RunStatus> {
     }
 }
 
-/// Everything read from the inputs.
-struct Collected {
+/// Everything read from the inputs: whole traces, or for `scan` their compact records.
+struct Collected<T = Trace> {
     farm: iis::diagnosis::FarmConfig,
-    traces: Vec<Trace>,
+    traces: Vec<T>,
     skipped: Vec<FileError>,
     ignored: Vec<discover::Ignored>,
     analysis: diagnose::Analysis,
@@ -94,6 +95,7 @@ struct Stats {
 
 fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let started = Instant::now();
+    let config = ConfigLoad::start(input);
     let options = discover::Options {
         follow: input.follow,
         threads: input.threads,
@@ -106,7 +108,14 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
     let cache = open_cache(input, err)?;
     let hits = AtomicU64::new(0);
     let reading = Instant::now();
-    let results = read_all(input, &found.files, &bytes, cache.as_ref(), &hits)?;
+    let results = read_all(
+        input,
+        &found.files,
+        &bytes,
+        cache.as_ref(),
+        &hits,
+        |_, r, s| (r, s),
+    )?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     let ignored = found.ignored;
@@ -122,7 +131,7 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         })
         .collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let (farm, config_errors) = load_iis_config(&input.iis_config, &input.roots, err)?;
+    let (farm, config_errors) = config.finish(err)?;
     skipped.extend(config_errors);
     let events = read_events(&input.events);
     if let Some(cache) = &cache {
@@ -171,6 +180,190 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         stats,
         events,
     })
+}
+
+/// What one file yields to a scan that keeps compact records: the record, the whole trace when
+/// it gets a verdict of its own, and whether it matched the filters.
+struct Kept {
+    record: Compact,
+    judged: bool,
+    matched: bool,
+}
+
+/// [`collect`] for `scan`, keeping of each trace its compact record, and the whole trace only
+/// of the failures it judges: memory grows by about 300 bytes a trace, not 1.7 KiB. With the
+/// traces gone, the cache is written as they are read. Also returns what the hints read.
+fn collect_compact(
+    input: &Input,
+    diagnosis: &diagnose::Options,
+    err: &mut dyn Write,
+) -> Result<(Collected<Compact>, Vec<Trace>, diagnose::Analysis)> {
+    let started = Instant::now();
+    let config = ConfigLoad::start(input);
+    let options = discover::Options {
+        follow: input.follow,
+        threads: input.threads,
+    };
+    let found = discover::discover_with(&input.roots, &options);
+    warn_empty_patterns(&found.empty_patterns, err)?;
+    let discovered = started.elapsed();
+    wait_at_test_gate();
+    let bytes = AtomicU64::new(0);
+    let cache = open_cache(input, err)?;
+    let writer = match cache.as_ref().map(Cache::writer).transpose() {
+        Ok(writer) => writer,
+        Err(e) => {
+            cache_warning(cache.as_ref(), &e, err)?;
+            None
+        }
+    };
+    let hits = AtomicU64::new(0);
+    let names = Names::default();
+    let alone = overview::single_filters(&input.filters);
+    let whole: std::sync::Mutex<Vec<(usize, Trace)>> = std::sync::Mutex::new(Vec::new());
+    let keep = |index: usize, trace: Trace, stamp: Option<Stamp>| -> Kept {
+        if let (Some(writer), Some(stamp)) = (&writer, stamp) {
+            writer.add(&trace, stamp);
+        }
+        let mut record = Compact::of(&trace, &names);
+        for (bit, (_, filters)) in alone.iter().enumerate() {
+            if filters.matches(&trace) {
+                record.alone |= 1 << bit;
+            }
+        }
+        let matched = trace.depth == Depth::Full && input.filters.matches(&trace);
+        let judged = diagnose::is_judged(&trace);
+        if judged {
+            // One vector of them all, not one allocation each: what a run frees while it
+            // reads stays free for the next trace instead of scattering the heap.
+            if let Ok(mut whole) = whole.lock() {
+                whole.push((index, strip_for_scan(trace)));
+            }
+        }
+        Kept {
+            record,
+            judged,
+            matched,
+        }
+    };
+    let reading = Instant::now();
+    let results = read_all(
+        input,
+        &found.files,
+        &bytes,
+        cache.as_ref(),
+        &hits,
+        |index, r, stamp| r.map(|trace| keep(index, trace, stamp)),
+    )?;
+    let read = reading.elapsed();
+    // Each record holds its path: the discovered list would be a second copy of them all.
+    let files_found = found.files.len();
+    drop(found.files);
+    let mut skipped = found.errors;
+    let mut judged_at = Vec::new();
+    let mut matched = Vec::new();
+    let mut count = 0;
+    let records: Vec<Compact> = results
+        .into_iter()
+        .filter_map(|result| {
+            let kept = result.map_err(|e| skipped.push(e)).ok()?;
+            if kept.matched {
+                matched.push(count);
+            }
+            if kept.judged {
+                judged_at.push(count);
+            }
+            count += 1;
+            Some(kept.record)
+        })
+        .collect();
+    // In file order, as the records: the k-th whole trace is the k-th judged record.
+    let mut judged = whole.into_inner().unwrap_or_default();
+    judged.sort_unstable_by_key(|(index, _)| *index);
+    let judged: Vec<Trace> = judged.into_iter().map(|(_, trace)| trace).collect();
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let (farm, config_errors) = config.finish(err)?;
+    skipped.extend(config_errors);
+    let events = read_events(&input.events);
+    if let Some(writer) = writer
+        && let Err(e) = writer.finish(hits.load(Ordering::Relaxed) as usize)
+    {
+        cache_warning(cache.as_ref(), &e, err)?;
+    }
+    let diagnosing = Instant::now();
+    let configured = |t: &Trace| farm.options_for(t, diagnosis);
+    let analysis = if farm.servers.is_empty() {
+        diagnose::analyze_compact(
+            &records,
+            judged,
+            &judged_at,
+            &events.events,
+            diagnosis,
+            &|_| None,
+        )
+    } else {
+        diagnose::analyze_compact(
+            &records,
+            judged,
+            &judged_at,
+            &events.events,
+            diagnosis,
+            &configured,
+        )
+    };
+    let stats = Stats {
+        files: files_found,
+        bytes: bytes.load(Ordering::Relaxed),
+        discover: discovered,
+        read,
+        diagnose: diagnosing.elapsed(),
+        cached: cache.map(|c| {
+            (
+                hits.load(Ordering::Relaxed) as usize,
+                c.file().to_path_buf(),
+            )
+        }),
+        threads: input.threads,
+    };
+    let collected = Collected {
+        farm,
+        traces: records,
+        skipped,
+        ignored: found.ignored,
+        analysis: analysis.analysis,
+        matched,
+        stats,
+        events,
+    };
+    Ok((collected, analysis.hint_traces, analysis.hint_analysis))
+}
+
+/// A judged trace as `scan` keeps it: without the values no rule, hint or summary of a scan
+/// reads (the user names, the activity ID, the verb and host), which `requests` and the HTML
+/// report print.
+fn strip_for_scan(mut trace: Trace) -> Trace {
+    for value in [
+        &mut trace.verb,
+        &mut trace.remote_user,
+        &mut trace.user_name,
+        &mut trace.token_user,
+        &mut trace.auth_type,
+        &mut trace.activity_id,
+    ] {
+        *value = String::new();
+    }
+    trace.host = None;
+    trace
+}
+
+fn cache_warning(cache: Option<&Cache>, e: &io::Error, err: &mut dyn Write) -> Result<()> {
+    let file = cache.map_or_else(String::new, |c| c.file().display().to_string());
+    writeln!(
+        err,
+        "frebscope: warning: could not write the cache {}: {e}",
+        terminal(&file)
+    )?;
+    Ok(())
 }
 
 /// The race tests change a folder between discovery and reading: with
@@ -295,15 +488,17 @@ fn open_cache(input: &Input, err: &mut dyn Write) -> Result<Option<Cache>> {
 /// One file's summary, or why it could not be read, with the stamp the cache keys it by.
 type ReadResult = (Result<Trace, FileError>, Option<Stamp>);
 
-/// Reads every file on a pool of `--threads` threads; results come back in file order. With
-/// a cache, an unchanged file's summary comes from it and the file is not opened.
-fn read_all(
+/// Reads every file on a pool of `--threads` threads; results come back in file order, each
+/// passed through `map` on the reader thread (so a run can keep less than the whole trace).
+/// With a cache, an unchanged file's summary comes from it and the file is not opened.
+fn read_all<R: Send>(
     input: &Input,
     files: &[PathBuf],
     bytes: &AtomicU64,
     cache: Option<&Cache>,
     hits: &AtomicU64,
-) -> Result<Vec<ReadResult>> {
+    map: impl Fn(usize, Result<Trace, FileError>, Option<Stamp>) -> R + Sync,
+) -> Result<Vec<R>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(input.threads)
         .build()
@@ -324,10 +519,11 @@ fn read_all(
     let results = pool.install(|| {
         files
             .par_iter()
-            .map(|path| {
-                let result = read_one(path);
+            .enumerate()
+            .map(|(index, path)| {
+                let (result, stamp) = read_one(path);
                 progress.tick();
-                result
+                map(index, result, stamp)
             })
             .collect()
     });
@@ -402,7 +598,66 @@ impl OutputFiles {
 fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus> {
     let started = Instant::now();
     let mut files = OutputFiles::create(&scan.format, &scan.input)?;
-    let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
+    if let Some(options) = &scan.html {
+        // The HTML report shows every failing trace in depth: it keeps them whole.
+        let collected = collect(&scan.input, &scan.diagnosis, streams.err)?;
+        let hints = scan_hints(
+            scan,
+            &collected.farm,
+            &collected.traces,
+            &collected.analysis,
+        );
+        return report_scan(
+            scan,
+            collected,
+            hints,
+            started,
+            &mut files,
+            streams,
+            |collected, report, err| write_html(&scan.input, options, collected, report, err),
+        );
+    }
+    let (collected, hint_traces, hint_analysis) =
+        collect_compact(&scan.input, &scan.diagnosis, streams.err)?;
+    let hints = scan_hints(scan, &collected.farm, &hint_traces, &hint_analysis);
+    drop((hint_traces, hint_analysis));
+    report_scan(
+        scan,
+        collected,
+        hints,
+        started,
+        &mut files,
+        streams,
+        |_, _, _| Ok(()),
+    )
+}
+
+/// The configuration hints of a scan. Traces outside the filters were only read as far as
+/// their head and have no verdict, so the hints of all traces are the hints of the matched
+/// ones.
+fn scan_hints(
+    scan: &config::Scan,
+    farm: &iis::diagnosis::FarmConfig,
+    traces: &[Trace],
+    analysis: &diagnose::Analysis,
+) -> Vec<diagnose::Hint> {
+    let hints = diagnose::hints(traces, analysis);
+    if farm.servers.is_empty() {
+        return hints;
+    }
+    iis::diagnosis::hints(farm, traces, analysis, hints, &scan.input.filters.status)
+}
+
+/// The summary of a scan, in its format, then what every run ends with.
+fn report_scan<T: TraceFacts + overview::TriedAlone + Send + 'static>(
+    scan: &config::Scan,
+    collected: Collected<T>,
+    hints: Vec<diagnose::Hint>,
+    started: Instant,
+    files: &mut OutputFiles,
+    streams: &mut Streams<'_>,
+    html: impl FnOnce(&Collected<T>, &ScanReport<'_>, &mut dyn Write) -> Result<()>,
+) -> Result<RunStatus> {
     let Collected {
         traces,
         analysis,
@@ -414,18 +669,6 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
     let diagnoses = &analysis.diagnoses;
     let verdicts = aggregate::verdict_counts(traces, diagnoses, matched);
     let groups = aggregate::group(traces, diagnoses, matched, scan.by);
-    // Traces outside the filters were only read as far as their head and have no verdict,
-    // so the hints of all traces are the hints of the matched ones.
-    let mut hints = diagnose::hints(traces, analysis);
-    if !collected.farm.servers.is_empty() {
-        hints = iis::diagnosis::hints(
-            &collected.farm,
-            traces,
-            analysis,
-            hints,
-            &scan.input.filters.status,
-        );
-    }
     let overview = overview::overview(traces, diagnoses, matched, &scan.input.filters);
     // The most telling failure of the top group; none without failures (never a 404).
     let example = overview.example.as_ref().map(|p| p.display().to_string());
@@ -458,14 +701,12 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
         &scan.data,
         true,
         streams,
-        &mut files,
+        files,
         &totals,
         |r, out| r.scan(&report, out),
     )?;
-    if let Some(options) = &scan.html {
-        write_html(&scan.input, options, &collected, &report, streams.err)?;
-    }
-    finish(&scan.input, collected, reporting, &mut files, streams)
+    html(&collected, &report, streams.err)?;
+    finish(&scan.input, collected, reporting, files, streams)
 }
 
 fn run_requests(requests: &config::Requests, streams: &mut Streams<'_>) -> Result<RunStatus> {
@@ -589,7 +830,7 @@ fn event_markers(events: &[events::ServerEvent]) -> Vec<html::Marker> {
         .collect()
 }
 
-impl Collected {
+impl<T: TraceFacts> Collected<T> {
     fn totals(&self) -> Totals {
         let mut totals = Totals::new(&self.traces, &self.matched, &self.skipped);
         totals.not_traces = count_ignored(&self.ignored, discover::Why::NotATrace);
@@ -599,9 +840,9 @@ impl Collected {
 }
 
 /// After the report: the skipped files, the statistics, and the exit status.
-fn finish(
+fn finish<T: TraceFacts + Send + 'static>(
     input: &Input,
-    collected: Collected,
+    collected: Collected<T>,
     reporting: Instant,
     files: &mut OutputFiles,
     streams: &mut Streams<'_>,
@@ -636,7 +877,7 @@ fn finish(
 
 /// Frees what a run read on a thread of its own: on a big share, freeing every trace takes
 /// longer than writing the report, and the process can end without waiting for it.
-fn release(collected: Collected) {
+fn release<T: Send + 'static>(collected: Collected<T>) {
     // When the thread cannot start, the closure is dropped here, and `collected` with it.
     let _ = std::thread::Builder::new()
         .name("release".into())
@@ -773,8 +1014,8 @@ fn write_skipped_csv(path: &Path, skipped: &[FileError], file: &mut BufWriter<Fi
 }
 
 /// Names the traces holding values that could not be parsed, and what they held.
-fn report_unparsed(input: &Input, traces: &[Trace], err: &mut dyn Write) -> Result<()> {
-    let with: Vec<&Trace> = traces.iter().filter(|t| !t.unparsed.is_empty()).collect();
+fn report_unparsed<T: TraceFacts>(input: &Input, traces: &[T], err: &mut dyn Write) -> Result<()> {
+    let with: Vec<&T> = traces.iter().filter(|t| !t.unparsed().is_empty()).collect();
     let shown = if input.verbose {
         with.len()
     } else {
@@ -782,14 +1023,14 @@ fn report_unparsed(input: &Input, traces: &[Trace], err: &mut dyn Write) -> Resu
     };
     for trace in with.iter().take(shown) {
         let values: Vec<String> = trace
-            .unparsed
+            .unparsed()
             .iter()
             .map(|u| format!("{} \"{}\"", u.field, terminal(&u.value)))
             .collect();
         writeln!(
             err,
             "frebscope: warning: {}: unparseable {} (left empty)",
-            terminal(&trace.file.display().to_string()),
+            terminal(&trace.file().display().to_string()),
             values.join(", ")
         )?;
     }
@@ -1043,6 +1284,41 @@ fn analyze(
         return diagnose::analyze_with_events(traces, events, base);
     }
     diagnose::analyze_in_context(traces, events, base, &|t| farm.options_for(t, base))
+}
+
+/// The IIS configuration of a run, loaded on a thread of its own while the traces are found
+/// and read: finding the configuration files under the roots is a walk of its own, and on a
+/// share its round trips would otherwise come after all the reading.
+struct ConfigLoad {
+    thread: std::thread::JoinHandle<(LoadedConfig, Vec<u8>)>,
+}
+
+/// The IIS configuration of a run, and the files that could not be read.
+type LoadedConfig = Result<(iis::diagnosis::FarmConfig, Vec<FileError>)>;
+
+impl ConfigLoad {
+    fn start(input: &Input) -> ConfigLoad {
+        let given = input.iis_config.clone();
+        let roots = input.roots.clone();
+        ConfigLoad {
+            thread: std::thread::spawn(move || {
+                let mut notes = Vec::new();
+                let loaded = load_iis_config(&given, &roots, &mut notes);
+                (loaded, notes)
+            }),
+        }
+    }
+
+    /// The configuration, its notes written to `err` now, where a run without the thread
+    /// wrote them.
+    fn finish(self, err: &mut dyn Write) -> Result<(iis::diagnosis::FarmConfig, Vec<FileError>)> {
+        let (loaded, notes) = self
+            .thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        err.write_all(&notes)?;
+        loaded
+    }
 }
 
 /// The IIS configuration of a run: `--config` inputs and configuration files under the

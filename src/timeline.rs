@@ -177,7 +177,7 @@ pub fn build(
                     pid: trace.process_id,
                     first_seen: start,
                     last_seen: end,
-                    started_after: processes[i].started_after.as_ref().map(EventMark::of),
+                    started_after: processes[i].started_after.as_deref().map(EventMark::of),
                     ended: None,
                     failures: Vec::new(),
                     events: Vec::new(),

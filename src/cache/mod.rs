@@ -245,35 +245,152 @@ fn write_entries<'a>(
     traces: impl Iterator<Item = (&'a Trace, Stamp)>,
 ) -> io::Result<()> {
     let now = SystemTime::now();
-    out.write_all(MAGIC)?;
-    out.write_all(&FORMAT.to_le_bytes())?;
-    let mut crc = crc32fast::Hasher::new();
-    let mut count = 0u64;
+    write_header(&mut out)?;
+    let mut sums = Sums::default();
     for (trace, stamp) in traces {
-        if !stamp.settled(now) {
-            continue;
-        }
-        let entry = Entry {
-            path: key(&trace.file),
-            stamp,
-            trace: TraceRecord::from(trace),
-        };
-        let bytes = postcard::to_allocvec(&entry).map_err(io::Error::other)?;
-        let Ok(len) = u32::try_from(bytes.len()) else {
-            continue;
-        };
-        if len >= MAX_RECORD_BYTES {
-            continue;
-        }
-        out.write_all(&len.to_le_bytes())?;
-        out.write_all(&bytes)?;
-        crc.update(&bytes);
-        count += 1;
+        write_entry(&mut out, trace, stamp, now, &mut sums)?;
     }
-    out.write_all(&END.to_le_bytes())?;
-    out.write_all(&count.to_le_bytes())?;
-    out.write_all(&crc.finalize().to_le_bytes())?;
+    write_trailer(&mut out, &sums)?;
     out.flush()
+}
+
+/// The count and checksum of the records written so far.
+#[derive(Default)]
+struct Sums {
+    crc: crc32fast::Hasher,
+    count: u64,
+}
+
+fn write_header(out: &mut impl Write) -> io::Result<()> {
+    out.write_all(MAGIC)?;
+    out.write_all(&FORMAT.to_le_bytes())
+}
+
+/// Writes one record, unless its file may still change or the record is out of bounds.
+fn write_entry(
+    out: &mut impl Write,
+    trace: &Trace,
+    stamp: Stamp,
+    now: SystemTime,
+    sums: &mut Sums,
+) -> io::Result<()> {
+    if !stamp.settled(now) {
+        return Ok(());
+    }
+    let entry = Entry {
+        path: key(&trace.file),
+        stamp,
+        trace: TraceRecord::from(trace),
+    };
+    let bytes = postcard::to_allocvec(&entry).map_err(io::Error::other)?;
+    let Ok(len) = u32::try_from(bytes.len()) else {
+        return Ok(());
+    };
+    if len >= MAX_RECORD_BYTES {
+        return Ok(());
+    }
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(&bytes)?;
+    sums.crc.update(&bytes);
+    sums.count += 1;
+    Ok(())
+}
+
+fn write_trailer(out: &mut impl Write, sums: &Sums) -> io::Result<()> {
+    out.write_all(&END.to_le_bytes())?;
+    out.write_all(&sums.count.to_le_bytes())?;
+    out.write_all(&sums.crc.clone().finalize().to_le_bytes())
+}
+
+/// A cache file written while the traces are read, for a run that does not keep them: each
+/// trace's record goes to the temporary file as soon as it is read, from any reader thread,
+/// and [`Writer::finish`] renames the file over the old one (or, when nothing changed, only
+/// marks the old one as used).
+pub struct Writer<'c> {
+    cache: &'c Cache,
+    state: Mutex<Option<Writing>>,
+    now: SystemTime,
+}
+
+struct Writing {
+    temp: tempfile::NamedTempFile,
+    out: BufWriter<File>,
+    sums: Sums,
+    /// Traces offered, kept or not: with the hits, whether anything changed.
+    offered: usize,
+}
+
+impl Cache {
+    /// Starts a cache file written as the traces are read.
+    pub fn writer(&self) -> io::Result<Writer<'_>> {
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir)?;
+        let temp = tempfile::Builder::new()
+            .prefix(".scan-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        let mut out = BufWriter::new(temp.as_file().try_clone()?);
+        write_header(&mut out)?;
+        Ok(Writer {
+            cache: self,
+            state: Mutex::new(Some(Writing {
+                temp,
+                out,
+                sums: Sums::default(),
+                offered: 0,
+            })),
+            now: SystemTime::now(),
+        })
+    }
+}
+
+impl Writer<'_> {
+    /// Stores the summary of one trace read (or taken from the cache). A trace with values
+    /// that could not be parsed is not kept, as [`Cache::save`] does. After a write error the
+    /// writer stops, and [`Writer::finish`] reports it.
+    pub fn add(&self, trace: &Trace, stamp: Stamp) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        let Some(writing) = state.as_mut() else {
+            return;
+        };
+        if !trace.unparsed.is_empty() {
+            return;
+        }
+        writing.offered += 1;
+        let Writing { out, sums, .. } = writing;
+        if write_entry(out, trace, stamp, self.now, sums).is_err() {
+            *state = None;
+        }
+    }
+
+    /// Ends the file and puts it in place; `hits` traces came from the cache. When every
+    /// trace came from it and it held no others, the old file stays and is marked as used.
+    pub fn finish(self, hits: usize) -> io::Result<()> {
+        let state = self
+            .state
+            .into_inner()
+            .map_err(|_| io::Error::other("a reader failed"))?;
+        let Some(mut writing) = state else {
+            return Err(io::Error::other("writing the cache failed"));
+        };
+        let cache = self.cache;
+        if hits == writing.offered && hits == cache.loaded && cache.file.exists() {
+            drop(writing.out);
+            return File::options()
+                .write(true)
+                .open(&cache.file)?
+                .set_modified(SystemTime::now());
+        }
+        write_trailer(&mut writing.out, &writing.sums)?;
+        writing.out.flush()?;
+        drop(writing.out);
+        let dir = cache.file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        persist(writing.temp, &cache.file)?;
+        prune(&dir);
+        Ok(())
+    }
 }
 
 type Entries = HashMap<Vec<u8>, Mutex<Option<(Stamp, TraceRecord)>>>;

@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::generations::ProcessInfo;
+use crate::compact::{TraceFacts, first_segment};
 use crate::events::{EventKind, ServerEvent, server_key};
-use crate::model::Trace;
 
 /// How far apart two servers' clocks may be.
 pub(crate) const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(5);
@@ -89,15 +89,15 @@ pub(crate) struct Target<'t> {
 
 impl<'t> Target<'t> {
     /// The trace's own process.
-    pub(crate) fn of(trace: &'t Trace) -> Option<Target<'t>> {
-        let start = trace.start_time?;
+    pub(crate) fn of<T: TraceFacts>(trace: &'t T) -> Option<Target<'t>> {
+        let start = trace.start_time()?;
         Some(Target {
-            server: &trace.server,
-            pool: Some(&trace.app_pool),
-            pid: (trace.process_id != 0).then_some(trace.process_id),
-            site_id: Some(&trace.site_id),
+            server: trace.server(),
+            pool: Some(trace.app_pool()),
+            pid: (trace.process_id() != 0).then_some(trace.process_id()),
+            site_id: Some(trace.site_id()),
             start,
-            end: trace.end_time.unwrap_or(start).max(start),
+            end: trace.end_time().unwrap_or(start).max(start),
         })
     }
 
@@ -251,8 +251,8 @@ fn distance(time: DateTime<Utc>, target: &Target) -> TimeDelta {
 
 /// Marks the processes that events prove new: the earliest trace of its process, or one
 /// within `window` of it, after an event ended another process of the same pool.
-pub(crate) fn apply(
-    traces: &[Trace],
+pub(crate) fn apply<T: TraceFacts>(
+    traces: &[T],
     processes: &mut [ProcessInfo],
     index: &EventIndex<'_>,
     window: Duration,
@@ -271,7 +271,7 @@ pub(crate) fn apply(
         let first_seen = target.start - age;
         let last_seen = info.previous.as_ref().map(|p| p.last_seen - CLOCK_SKEW);
         if let Some(event) = ended_before(index, &target, first_seen, last_seen) {
-            info.started_after = Some(event.clone());
+            info.started_after = Some(Box::new(event.clone()));
             if age.is_zero() {
                 info.first_for_pid = true;
             }
@@ -385,21 +385,21 @@ pub(crate) struct PoolGuess {
 
 impl PoolGuess {
     /// Learns the pools of every server from its traces.
-    pub(crate) fn new(traces: &[Trace]) -> Self {
+    pub(crate) fn new<T: TraceFacts>(traces: &[T]) -> Self {
         let mut guess = PoolGuess::default();
-        for trace in traces.iter().filter(|t| !t.app_pool.is_empty()) {
-            let server = server_key(&trace.server);
-            let pool = trace.app_pool.to_lowercase();
+        for trace in traces.iter().filter(|t| !t.app_pool().is_empty()) {
+            let server = server_key(trace.server());
+            let pool = trace.app_pool().to_lowercase();
             let pools = guess
                 .by_path
-                .entry((server.clone(), first_segment(&trace.url)))
+                .entry((server.clone(), trace.url_segment().into_owned()))
                 .or_default();
             if !pools.iter().any(|p| p.to_lowercase() == pool) {
-                pools.push(trace.app_pool.clone());
+                pools.push(trace.app_pool().to_owned());
             }
-            if let Some(start) = trace.start_time {
+            if let Some(start) = trace.start_time() {
                 let times = guess.seen.entry((server, pool)).or_default();
-                times.push(trace.end_time.unwrap_or(start).max(start));
+                times.push(trace.end_time().unwrap_or(start).max(start));
             }
         }
         for times in guess.seen.values_mut() {
@@ -430,18 +430,6 @@ impl PoolGuess {
         let n = times.partition_point(|t| *t < time);
         n.checked_sub(1).map(|i| times[i])
     }
-}
-
-/// `/orders/api/x?y` → `orders`.
-fn first_segment(url: &str) -> String {
-    let path = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-    path.trim_start_matches('/')
-        .split(['/', '?'])
-        .next()
-        .unwrap_or("")
-        .to_lowercase()
 }
 
 /// The host a proxy target names: `WEB02`, `web02:8080`, `http://web02/orders` → `web02...`.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::model::Trace;
+use crate::compact::TraceFacts;
 
 /// Where a trace sits in the life of its worker process, as far as the inputs show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,7 +24,8 @@ pub struct ProcessInfo {
     pub previous: Option<PreviousProcess>,
     /// The event that ended the process before this one (WAS 5186, a recycle, a crash), when
     /// the servers' event logs show one: the process is new even without an earlier trace.
-    pub started_after: Option<crate::events::ServerEvent>,
+    /// Boxed: rare, and large beside the rest, which every trace of a run keeps.
+    pub started_after: Option<Box<crate::events::ServerEvent>>,
 }
 
 /// The process seen last before a new one appeared in the same pool.
@@ -54,9 +55,9 @@ impl ProcessInfo {
 ///
 /// One sort over all traces, by server, pool, start time and then file for ties, then one pass
 /// per pool: O(n log n).
-pub(super) fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
+pub(crate) fn process_generations<T: TraceFacts>(traces: &[T]) -> Vec<ProcessInfo> {
     let mut infos = vec![ProcessInfo::default(); traces.len()];
-    let counted = |t: &Trace| t.start_time.is_some() && t.process_id != 0;
+    let counted = |t: &T| t.start_time().is_some() && t.process_id() != 0;
     // Pools are numbered in (server, pool) order, so that the sort compares numbers and
     // times, and names only to find a trace's number.
     let mut pools: Vec<(&str, &str)> = traces.iter().filter(|t| counted(t)).map(pool).collect();
@@ -66,7 +67,7 @@ pub(super) fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
         .iter()
         .enumerate()
         .filter_map(|(index, trace)| {
-            let start = trace.start_time.filter(|_| counted(trace))?;
+            let start = trace.start_time().filter(|_| counted(trace))?;
             let number = pools.binary_search(&pool(trace)).ok()?;
             Some((number, start, index))
         })
@@ -74,9 +75,9 @@ pub(super) fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
     order.sort_unstable_by(|a, b| {
         (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
             traces[a.2]
-                .file
+                .file()
                 .as_os_str()
-                .cmp(traces[b.2].file.as_os_str())
+                .cmp(traces[b.2].file().as_os_str())
         })
     });
     for same_pool in order.chunk_by(|a, b| a.0 == b.0) {
@@ -86,8 +87,8 @@ pub(super) fn process_generations(traces: &[Trace]) -> Vec<ProcessInfo> {
     infos
 }
 
-fn pool(trace: &Trace) -> (&str, &str) {
-    (&trace.server, &trace.app_pool)
+fn pool<T: TraceFacts>(trace: &T) -> (&str, &str) {
+    (trace.server(), trace.app_pool())
 }
 
 /// What is known about one process while walking its pool.
@@ -98,20 +99,20 @@ struct Generation {
 
 /// Walks one pool's traces in time order, noting for each process its first trace and the
 /// process whose trace came just before it.
-fn follow_pool(traces: &[Trace], pool: &[usize], infos: &mut [ProcessInfo]) {
+fn follow_pool<T: TraceFacts>(traces: &[T], pool: &[usize], infos: &mut [ProcessInfo]) {
     let mut generations: HashMap<u32, Generation> = HashMap::new();
     let mut last: Option<usize> = None;
     for &index in pool {
         let trace = &traces[index];
-        let Some(start) = trace.start_time else {
+        let Some(start) = trace.start_time() else {
             continue;
         };
-        let is_new = !generations.contains_key(&trace.process_id);
+        let is_new = !generations.contains_key(&trace.process_id());
         if is_new {
             let previous = last.map(|l| previous_process(&traces[l], start));
             let first_for_pid = previous.is_some();
             generations.insert(
-                trace.process_id,
+                trace.process_id(),
                 Generation {
                     first_seen: start,
                     previous,
@@ -119,7 +120,7 @@ fn follow_pool(traces: &[Trace], pool: &[usize], infos: &mut [ProcessInfo]) {
             );
             infos[index].first_for_pid = first_for_pid;
         }
-        if let Some(generation) = generations.get(&trace.process_id) {
+        if let Some(generation) = generations.get(&trace.process_id()) {
             infos[index].age = Some(start - generation.first_seen);
             infos[index].previous = generation.previous.clone();
         }
@@ -127,10 +128,10 @@ fn follow_pool(traces: &[Trace], pool: &[usize], infos: &mut [ProcessInfo]) {
     }
 }
 
-fn previous_process(last: &Trace, new_start: DateTime<Utc>) -> PreviousProcess {
-    let last_seen = last.end_time.or(last.start_time).unwrap_or(new_start);
+fn previous_process<T: TraceFacts>(last: &T, new_start: DateTime<Utc>) -> PreviousProcess {
+    let last_seen = last.end_time().or(last.start_time()).unwrap_or(new_start);
     PreviousProcess {
-        pid: last.process_id,
+        pid: last.process_id(),
         last_seen,
         gap: new_start - last_seen,
     }

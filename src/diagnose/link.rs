@@ -8,17 +8,17 @@
 
 use std::collections::HashMap;
 
-use crate::model::Trace;
+use crate::compact::TraceFacts;
 
 /// For every trace, the index of the backend trace that received the request this trace's ARR
 /// forwarded, if the inputs hold it.
-pub(super) fn link_backends(traces: &[Trace]) -> Vec<Option<usize>> {
+pub(crate) fn link_backends<T: TraceFacts>(traces: &[T]) -> Vec<Option<usize>> {
     let backends = backends_by_log_id(traces);
     traces
         .iter()
         .enumerate()
         .map(|(index, trace)| {
-            let id = normalize(trace.arr_log_id_forwarded.as_deref()?)?;
+            let id = normalize(trace.arr_log_id_forwarded()?)?;
             backends.get(&id).copied().filter(|&b| b != index)
         })
         .collect()
@@ -26,10 +26,10 @@ pub(super) fn link_backends(traces: &[Trace]) -> Vec<Option<usize>> {
 
 /// The backend trace per log ID; with several (retries, duplicated files), the earliest, then
 /// the smallest path.
-fn backends_by_log_id(traces: &[Trace]) -> HashMap<String, usize> {
+fn backends_by_log_id<T: TraceFacts>(traces: &[T]) -> HashMap<String, usize> {
     let mut map: HashMap<String, usize> = HashMap::new();
     for (index, trace) in traces.iter().enumerate() {
-        let Some(id) = trace.arr_log_id.as_deref().and_then(normalize) else {
+        let Some(id) = trace.arr_log_id().and_then(normalize) else {
             continue;
         };
         map.entry(id)
@@ -43,8 +43,8 @@ fn backends_by_log_id(traces: &[Trace]) -> HashMap<String, usize> {
     map
 }
 
-fn precedes(a: &Trace, b: &Trace) -> bool {
-    (a.start_time, &a.file) < (b.start_time, &b.file)
+fn precedes<T: TraceFacts>(a: &T, b: &T) -> bool {
+    (a.start_time(), a.file()) < (b.start_time(), b.file())
 }
 
 /// Log IDs are GUIDs; case and surrounding space or braces do not matter.

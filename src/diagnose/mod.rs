@@ -149,32 +149,170 @@ pub fn analyze_in_context(
     let event_index = event_join::EventIndex::new(events);
     event_join::apply(traces, &mut processes, &event_index, options.startup_window);
     let pools = (!event_index.is_empty()).then(|| event_join::PoolGuess::new(traces));
+    let context = Context {
+        options,
+        configured,
+        events: &event_index,
+        pools: pools.as_ref(),
+    };
     let diagnoses = traces
         .par_iter()
         .enumerate()
         .map(|(index, trace)| {
-            let own = configured(trace);
-            let facts = rules::Facts {
-                trace,
-                process: &processes[index],
-                backend: backends[index].map(|b| rules::Linked {
-                    trace: &traces[b],
-                    process: &processes[b],
-                }),
-                options: own.as_ref().map_or(options, |o| &o.options),
-                events: &event_index,
-                pools: pools.as_ref(),
-            };
-            let mut diagnosis = diagnose_one(&facts);
-            if let Some(note) = own.as_ref().and_then(|o| o.notes.get(diagnosis.rule)) {
-                diagnosis.evidence.push_str(note);
-            }
-            diagnosis
+            let backend = backends[index].map(|b| rules::Linked {
+                trace: &traces[b],
+                process: &processes[b],
+            });
+            context.judge(trace, &processes[index], backend)
         })
         .collect();
     Analysis {
         diagnoses,
         processes,
+    }
+}
+
+/// What every verdict of a run is judged against besides its own trace and process.
+struct Context<'a> {
+    options: &'a Options,
+    configured: &'a (dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
+    events: &'a event_join::EventIndex<'a>,
+    pools: Option<&'a event_join::PoolGuess>,
+}
+
+impl Context<'_> {
+    /// The verdict of one trace, with the note of the configured timeout its rule used.
+    fn judge(
+        &self,
+        trace: &Trace,
+        process: &ProcessInfo,
+        backend: Option<rules::Linked<'_>>,
+    ) -> Diagnosis {
+        let own = (self.configured)(trace);
+        let facts = rules::Facts {
+            trace,
+            process,
+            backend,
+            options: own.as_ref().map_or(self.options, |o| &o.options),
+            events: self.events,
+            pools: self.pools,
+        };
+        let mut diagnosis = diagnose_one(&facts);
+        if let Some(note) = own.as_ref().and_then(|o| o.notes.get(diagnosis.rule)) {
+            diagnosis.evidence.push_str(note);
+        }
+        diagnosis
+    }
+}
+
+/// True when a trace gets a verdict of its own: read whole, with a status of 500 or more.
+/// Every other trace is [`Diagnosis::not_applicable`] whatever the others hold.
+pub fn is_judged(trace: &Trace) -> bool {
+    trace.depth == Depth::Full && rules::effective_status(trace).is_server_error()
+}
+
+/// The diagnoses of a run that kept a compact record of every trace and the whole trace only
+/// of those [`is_judged`] accepts.
+#[derive(Debug)]
+pub struct CompactAnalysis {
+    /// One per record: the judged traces' verdicts, not applicable for the others.
+    pub analysis: Analysis,
+    /// What the hints read: the judged traces in input order, then the traces their verdicts
+    /// were linked to and the first trace of every new process (rebuilt from their records).
+    pub hint_traces: Vec<Trace>,
+    /// The diagnoses and process facts of `hint_traces`.
+    pub hint_analysis: Analysis,
+}
+
+/// [`analyze_in_context`] for a run that kept `records` of every trace and the whole trace
+/// only of those [`is_judged`] accepts: `judged[k]` is the trace of `records[judged_at[k]]`,
+/// in increasing order. The cross-trace facts come from the records; an ARR backend kept only
+/// as a record is rebuilt as a trace for the rules, which read of it only what the record
+/// holds.
+pub fn analyze_compact(
+    records: &[crate::compact::Compact],
+    judged: Vec<Trace>,
+    judged_at: &[usize],
+    events: &[crate::events::ServerEvent],
+    options: &Options,
+    configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
+) -> CompactAnalysis {
+    let (mut processes, backends) = rayon::join(
+        || generations::process_generations(records),
+        || link::link_backends(records),
+    );
+    let event_index = event_join::EventIndex::new(events);
+    event_join::apply(
+        records,
+        &mut processes,
+        &event_index,
+        options.startup_window,
+    );
+    let pools = (!event_index.is_empty()).then(|| event_join::PoolGuess::new(records));
+    let context = Context {
+        options,
+        configured,
+        events: &event_index,
+        pools: pools.as_ref(),
+    };
+    let whole = |i: usize| judged_at.binary_search(&i).ok().map(|k| &judged[k]);
+    // Backends of judged traces that are records only, and the first trace of every new
+    // process (the rapid-fail hint counts process starts): rebuilt for the rules and hints.
+    let mut rebuilt: Vec<usize> = judged_at.iter().filter_map(|&i| backends[i]).collect();
+    rebuilt.extend((0..records.len()).filter(|&i| processes[i].first_for_pid));
+    rebuilt.sort_unstable();
+    rebuilt.dedup();
+    rebuilt.retain(|&i| whole(i).is_none());
+    let rebuilt_traces: Vec<Trace> = rebuilt.iter().map(|&i| records[i].to_trace()).collect();
+    let trace_of =
+        |i: usize| whole(i).or_else(|| rebuilt.binary_search(&i).ok().map(|k| &rebuilt_traces[k]));
+    let verdicts: Vec<Diagnosis> = judged
+        .par_iter()
+        .zip(judged_at)
+        .map(|(trace, &index)| {
+            let backend = backends[index].and_then(|b| {
+                Some(rules::Linked {
+                    trace: trace_of(b)?,
+                    process: &processes[b],
+                })
+            });
+            context.judge(trace, &processes[index], backend)
+        })
+        .collect();
+    let mut diagnoses = vec![Diagnosis::not_applicable(); records.len()];
+    for (&index, diagnosis) in judged_at.iter().zip(verdicts) {
+        diagnoses[index] = diagnosis;
+    }
+    // The hints read the judged traces, then the rebuilt ones; their order does not matter
+    // to them (they group, count and look traces up by file).
+    let order: Vec<usize> = judged_at.iter().chain(&rebuilt).copied().collect();
+    let mut hint_traces = judged;
+    hint_traces.reserve_exact(rebuilt_traces.len());
+    hint_traces.extend(rebuilt_traces);
+    // The hints read verdicts, rules and links, never the evidence: not copied.
+    let hint_analysis = Analysis {
+        diagnoses: order
+            .iter()
+            .map(|&i| {
+                let d = &diagnoses[i];
+                Diagnosis {
+                    verdict: d.verdict,
+                    rule: d.rule,
+                    confidence: d.confidence,
+                    evidence: String::new(),
+                    linked_file: d.linked_file.clone(),
+                }
+            })
+            .collect(),
+        processes: order.iter().map(|&i| processes[i].clone()).collect(),
+    };
+    CompactAnalysis {
+        analysis: Analysis {
+            diagnoses,
+            processes,
+        },
+        hint_traces,
+        hint_analysis,
     }
 }
 
@@ -208,4 +346,77 @@ fn diagnose_one(facts: &rules::Facts) -> Diagnosis {
 /// The configuration hints that the diagnoses of a run call for.
 pub fn hints(traces: &[Trace], analysis: &Analysis) -> Vec<Hint> {
     hints::hints(traces, &analysis.diagnoses, &analysis.processes)
+}
+
+#[cfg(test)]
+mod compact_tests {
+    //! The compact analysis and the whole one must agree on every verdict and process fact.
+
+    use super::*;
+    use crate::compact::{Compact, Names};
+
+    fn sample_traces() -> Vec<Trace> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(walkdir::DirEntry::into_path)
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("fr") && n.ends_with(".xml"))
+            })
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| crate::parse::parse_file(p, &|_| true).expect("a sample trace"))
+            .collect()
+    }
+
+    fn compact(traces: &[Trace], options: &Options) -> CompactAnalysis {
+        let names = Names::default();
+        let records: Vec<Compact> = traces.iter().map(|t| Compact::of(t, &names)).collect();
+        let judged_at: Vec<usize> = (0..traces.len())
+            .filter(|&i| is_judged(&traces[i]))
+            .collect();
+        let judged = judged_at.iter().map(|&i| traces[i].clone()).collect();
+        analyze_compact(&records, judged, &judged_at, &[], options, &|_| None)
+    }
+
+    #[test]
+    fn compact_and_whole_analyses_agree_on_the_samples() {
+        let traces = sample_traces();
+        assert!(traces.len() > 40, "{} sample traces", traces.len());
+        let options = Options::default();
+        let whole = analyze(&traces, &options);
+        let lean = compact(&traces, &options);
+        assert_eq!(lean.analysis.diagnoses, whole.diagnoses);
+        assert_eq!(lean.analysis.processes, whole.processes);
+        // Linked verdicts were reached: the comparison is not between two empty sets.
+        assert!(whole.diagnoses.iter().any(|d| d.linked_file.is_some()));
+        assert_eq!(
+            hints(&lean.hint_traces, &lean.hint_analysis),
+            hints(&traces, &whole),
+        );
+    }
+
+    #[test]
+    fn a_backend_kept_as_a_record_is_judged_against_as_if_whole() {
+        // Only the front ends are whole: their backends' verdict facts come from records.
+        let traces = sample_traces();
+        let options = Options::default();
+        let whole = analyze(&traces, &options);
+        let names = Names::default();
+        let records: Vec<Compact> = traces.iter().map(|t| Compact::of(t, &names)).collect();
+        let judged_at: Vec<usize> = (0..traces.len())
+            .filter(|&i| is_judged(&traces[i]) && traces[i].arr_log_id_forwarded.is_some())
+            .collect();
+        assert!(!judged_at.is_empty());
+        let judged = judged_at.iter().map(|&i| traces[i].clone()).collect();
+        let lean = analyze_compact(&records, judged, &judged_at, &[], &options, &|_| None);
+        for &i in &judged_at {
+            assert_eq!(lean.analysis.diagnoses[i], whole.diagnoses[i], "{i}");
+        }
+    }
 }

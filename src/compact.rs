@@ -1,0 +1,488 @@
+//! The compact record of a trace: what the cross-trace rules and the summary of a scan read of
+//! every trace, and nothing more.
+//!
+//! The cross-trace rules (process generations, ARR links, the event-log join) need every trace
+//! of a run at once, and so does the summary (counts, percentiles, the time span). A [`Trace`]
+//! keeps about 1.7 KiB, mostly text only the rules of its own verdict or a `requests` line
+//! read (headers, user names, descriptions, the event names); kept for every trace, memory grew
+//! with the share: 217 MiB at 100,000 traces. A [`Compact`] keeps the file, the numbers and the
+//! names the other traces are compared by, with the names repeated across a share (servers,
+//! pools, sites, modules, URL paths) stored once ([`Names`]): about 150 bytes and its path.
+//! `scan` keeps a full [`Trace`] only for the failures it must judge, and a compact record for
+//! all.
+//!
+//! [`TraceFacts`] is what the cross-trace rules and the summary read, so that one
+//! implementation of each serves both forms.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use crate::aggregate::url_without_query;
+use crate::model::{Depth, ErrorCode, ModuleError, Status, Trace, Unparsed};
+
+/// What the cross-trace rules and the summary read of a trace, whole or compact.
+pub trait TraceFacts {
+    /// The file, as found.
+    fn file(&self) -> &Path;
+    /// `System/Computer`.
+    fn server(&self) -> &str;
+    /// Root `siteId`.
+    fn site_id(&self) -> &str;
+    /// Root `appPoolId`.
+    fn app_pool(&self) -> &str;
+    /// Root `processId`; `0` when missing.
+    fn process_id(&self) -> u32;
+    /// `TimeCreated` of the first event.
+    fn start_time(&self) -> Option<DateTime<Utc>>;
+    /// `TimeCreated` of the last event.
+    fn end_time(&self) -> Option<DateTime<Utc>>;
+    /// The URL without its query string.
+    fn url_path(&self) -> &str;
+    /// The first segment of the URL's path, lower case (`/Orders/api?x` → `orders`): which
+    /// application of a site served it.
+    fn url_segment(&self) -> Cow<'_, str>;
+    /// Root `statusCode`.
+    fn status(&self) -> Status;
+    /// The module that set the error, or `""`.
+    fn module(&self) -> &str;
+    /// The error code the module reported.
+    fn error_code(&self) -> Option<ErrorCode>;
+    /// Root `failureReason`.
+    fn failure_reason(&self) -> &str;
+    /// Root `timeTaken` in milliseconds.
+    fn time_taken_ms(&self) -> Option<u64>;
+    /// Root values that could not be parsed.
+    fn unparsed(&self) -> &[Unparsed];
+    /// The file ends before `</failedRequest>`.
+    fn partial(&self) -> bool;
+    /// IIS cut the trace at `maxLogFileSizeKB`.
+    fn truncated(&self) -> bool;
+    /// How much of the file was read.
+    fn depth(&self) -> Depth;
+    /// `X-ARR-LOG-ID` as received (an ARR backend's trace).
+    fn arr_log_id(&self) -> Option<&str>;
+    /// `X-ARR-LOG-ID` this server's ARR forwarded (a front end's trace).
+    fn arr_log_id_forwarded(&self) -> Option<&str>;
+
+    /// True when the attribute `field` could not be parsed.
+    fn is_unparsed(&self, field: &str) -> bool {
+        self.unparsed().iter().any(|u| u.field == field)
+    }
+}
+
+impl TraceFacts for Trace {
+    fn file(&self) -> &Path {
+        &self.file
+    }
+    fn server(&self) -> &str {
+        &self.server
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn app_pool(&self) -> &str {
+        &self.app_pool
+    }
+    fn process_id(&self) -> u32 {
+        self.process_id
+    }
+    fn start_time(&self) -> Option<DateTime<Utc>> {
+        self.start_time
+    }
+    fn end_time(&self) -> Option<DateTime<Utc>> {
+        self.end_time
+    }
+    fn url_path(&self) -> &str {
+        url_without_query(&self.url)
+    }
+    fn url_segment(&self) -> Cow<'_, str> {
+        Cow::Owned(first_segment(&self.url))
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn module(&self) -> &str {
+        Trace::module(self)
+    }
+    fn error_code(&self) -> Option<ErrorCode> {
+        Trace::error_code(self)
+    }
+    fn failure_reason(&self) -> &str {
+        &self.failure_reason
+    }
+    fn time_taken_ms(&self) -> Option<u64> {
+        self.time_taken_ms
+    }
+    fn unparsed(&self) -> &[Unparsed] {
+        &self.unparsed
+    }
+    fn partial(&self) -> bool {
+        self.partial
+    }
+    fn truncated(&self) -> bool {
+        self.truncated
+    }
+    fn depth(&self) -> Depth {
+        self.depth
+    }
+    fn arr_log_id(&self) -> Option<&str> {
+        self.arr_log_id.as_deref()
+    }
+    fn arr_log_id_forwarded(&self) -> Option<&str> {
+        self.arr_log_id_forwarded.as_deref()
+    }
+}
+
+/// `/orders/api/x?y` → `orders`; `http://host/Orders/x` → `orders`.
+pub(crate) fn first_segment(url: &str) -> String {
+    let path = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    path.trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+/// The names of a run, each stored once and shared by every record that holds it: a farm's
+/// share has a few servers, pools, sites, modules and URL paths, repeated in every trace.
+/// Shared by the reader threads. Looking a name up allocates nothing; only a new one is
+/// stored.
+#[derive(Default)]
+pub struct Names {
+    inner: Mutex<Interned>,
+}
+
+#[derive(Default)]
+struct Interned {
+    names: HashSet<Arc<str>>,
+    /// Keyed by the addresses of their interned parts, which identify them.
+    shared: HashMap<[usize; 4], Arc<Shared>>,
+    urls: HashMap<[usize; 2], Arc<Url>>,
+    errors: HashMap<(usize, Status, Option<ErrorCode>), Arc<CompactError>>,
+}
+
+impl Interned {
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(known) = self.names.get(name) {
+            return Arc::clone(known);
+        }
+        let new: Arc<str> = Arc::from(name);
+        self.names.insert(Arc::clone(&new));
+        new
+    }
+}
+
+fn address(name: &Arc<str>) -> usize {
+    Arc::as_ptr(name).cast::<u8>() as usize
+}
+
+/// What many traces have in common: where they ran, and why they were traced.
+#[derive(Debug)]
+struct Shared {
+    server: Arc<str>,
+    site_id: Arc<str>,
+    app_pool: Arc<str>,
+    failure_reason: Arc<str>,
+}
+
+/// A URL as the summary reads it: its path without the query, and its first segment.
+#[derive(Debug)]
+struct Url {
+    path: Arc<str>,
+    segment: Arc<str>,
+}
+
+/// What a trace's module error says, for the summary and for a trace another one's verdict
+/// reads.
+#[derive(Debug, PartialEq, Eq)]
+struct CompactError {
+    module: Arc<str>,
+    status: Status,
+    error_code: Option<ErrorCode>,
+}
+
+impl Names {
+    fn with<R>(&self, f: impl FnOnce(&mut Interned) -> R) -> Option<R> {
+        self.inner.lock().ok().map(|mut inner| f(&mut inner))
+    }
+
+    fn shared(&self, trace: &Trace) -> Arc<Shared> {
+        let make = |i: &mut Interned| Shared {
+            server: i.name(&trace.server),
+            site_id: i.name(&trace.site_id),
+            app_pool: i.name(&trace.app_pool),
+            failure_reason: i.name(&trace.failure_reason),
+        };
+        self.with(|i| {
+            let parts = make(i);
+            let key = [
+                address(&parts.server),
+                address(&parts.site_id),
+                address(&parts.app_pool),
+                address(&parts.failure_reason),
+            ];
+            Arc::clone(i.shared.entry(key).or_insert_with(|| Arc::new(parts)))
+        })
+        .unwrap_or_else(|| Arc::new(make(&mut Interned::default())))
+    }
+
+    fn url(&self, url: &str) -> Arc<Url> {
+        let path = url_without_query(url);
+        let segment = first_segment(url);
+        let make = |i: &mut Interned| Url {
+            path: i.name(path),
+            segment: i.name(&segment),
+        };
+        self.with(|i| {
+            let parts = make(i);
+            let key = [address(&parts.path), address(&parts.segment)];
+            Arc::clone(i.urls.entry(key).or_insert_with(|| Arc::new(parts)))
+        })
+        .unwrap_or_else(|| Arc::new(make(&mut Interned::default())))
+    }
+
+    fn error(&self, e: &ModuleError) -> Arc<CompactError> {
+        let make = |i: &mut Interned| CompactError {
+            module: i.name(&e.module),
+            status: e.status,
+            error_code: e.error_code,
+        };
+        self.with(|i| {
+            let parts = make(i);
+            let key = (address(&parts.module), parts.status, parts.error_code);
+            Arc::clone(i.errors.entry(key).or_insert_with(|| Arc::new(parts)))
+        })
+        .unwrap_or_else(|| Arc::new(make(&mut Interned::default())))
+    }
+}
+
+/// The compact record of one trace (see the module documentation): about 150 bytes and its
+/// path, the names shared with the other records.
+#[derive(Debug, Clone)]
+pub struct Compact {
+    file: Box<Path>,
+    shared: Arc<Shared>,
+    url: Arc<Url>,
+    error: Option<Arc<CompactError>>,
+    arr_log_id: Option<Box<str>>,
+    arr_log_id_forwarded: Option<Box<str>>,
+    unparsed: Box<[Unparsed]>,
+    start_time: Option<DateTime<Utc>>,
+    end_time: Option<DateTime<Utc>>,
+    time_taken_ms: Option<u64>,
+    status: Status,
+    process_id: u32,
+    partial: bool,
+    truncated: bool,
+    depth: Depth,
+    /// Bit `i` set: the `i`-th filter set alone ([`crate::overview::single_filters`]) matches
+    /// this trace; the trace itself is gone when the summary asks.
+    pub(crate) alone: u8,
+}
+
+impl Compact {
+    /// The compact record of `trace`, its names taken from `names`.
+    pub fn of(trace: &Trace, names: &Names) -> Compact {
+        Compact {
+            file: trace.file.clone().into_boxed_path(),
+            shared: names.shared(trace),
+            url: names.url(&trace.url),
+            error: trace.error.as_ref().map(|e| names.error(e)),
+            arr_log_id: trace.arr_log_id.as_deref().map(Box::from),
+            arr_log_id_forwarded: trace.arr_log_id_forwarded.as_deref().map(Box::from),
+            unparsed: trace.unparsed.clone().into_boxed_slice(),
+            start_time: trace.start_time,
+            end_time: trace.end_time,
+            time_taken_ms: trace.time_taken_ms,
+            status: trace.status,
+            process_id: trace.process_id,
+            partial: trace.partial,
+            truncated: trace.truncated,
+            depth: trace.depth,
+            alone: 0,
+        }
+    }
+
+    /// A [`Trace`] holding what this record keeps, the rest left empty: for a trace another
+    /// one's verdict or hint reads (an ARR backend, a process's first trace) when only its
+    /// compact record was kept. What the rules read of such a trace is all here: server,
+    /// pool, site, process, times, status, module error, time taken and ARR log IDs.
+    pub fn to_trace(&self) -> Trace {
+        Trace {
+            file: self.file.to_path_buf(),
+            server: self.shared.server.to_string(),
+            site_id: self.shared.site_id.to_string(),
+            app_pool: self.shared.app_pool.to_string(),
+            process_id: self.process_id,
+            url: self.url.path.to_string(),
+            failure_reason: self.shared.failure_reason.to_string(),
+            status: self.status,
+            time_taken_ms: self.time_taken_ms,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            error: self.error.as_ref().map(|e| ModuleError {
+                module: e.module.to_string(),
+                status: e.status,
+                error_code: e.error_code,
+                ..ModuleError::default()
+            }),
+            arr_log_id: self.arr_log_id.as_deref().map(str::to_owned),
+            arr_log_id_forwarded: self.arr_log_id_forwarded.as_deref().map(str::to_owned),
+            partial: self.partial,
+            truncated: self.truncated,
+            depth: self.depth,
+            unparsed: self.unparsed.to_vec(),
+            ..Trace::default()
+        }
+    }
+}
+
+impl TraceFacts for Compact {
+    fn file(&self) -> &Path {
+        &self.file
+    }
+    fn server(&self) -> &str {
+        &self.shared.server
+    }
+    fn site_id(&self) -> &str {
+        &self.shared.site_id
+    }
+    fn app_pool(&self) -> &str {
+        &self.shared.app_pool
+    }
+    fn process_id(&self) -> u32 {
+        self.process_id
+    }
+    fn start_time(&self) -> Option<DateTime<Utc>> {
+        self.start_time
+    }
+    fn end_time(&self) -> Option<DateTime<Utc>> {
+        self.end_time
+    }
+    fn url_path(&self) -> &str {
+        &self.url.path
+    }
+    fn url_segment(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.url.segment)
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn module(&self) -> &str {
+        self.error.as_ref().map_or("", |e| &e.module)
+    }
+    fn error_code(&self) -> Option<ErrorCode> {
+        self.error.as_ref().and_then(|e| e.error_code)
+    }
+    fn failure_reason(&self) -> &str {
+        &self.shared.failure_reason
+    }
+    fn time_taken_ms(&self) -> Option<u64> {
+        self.time_taken_ms
+    }
+    fn unparsed(&self) -> &[Unparsed] {
+        &self.unparsed
+    }
+    fn partial(&self) -> bool {
+        self.partial
+    }
+    fn truncated(&self) -> bool {
+        self.truncated
+    }
+    fn depth(&self) -> Depth {
+        self.depth
+    }
+    fn arr_log_id(&self) -> Option<&str> {
+        self.arr_log_id.as_deref()
+    }
+    fn arr_log_id_forwarded(&self) -> Option<&str> {
+        self.arr_log_id_forwarded.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModuleError;
+
+    fn sample() -> Trace {
+        Trace {
+            file: "W3SVC1/fr000001.xml".into(),
+            server: "WEB01".into(),
+            site_id: "1".into(),
+            app_pool: "Orders".into(),
+            process_id: 4812,
+            url: "http://web01:80/Orders/api/cart?id=7".into(),
+            failure_reason: "STATUS_CODE".into(),
+            status: Status::new(502, 3),
+            time_taken_ms: Some(30_000),
+            start_time: DateTime::from_timestamp(1_741_680_000, 0),
+            end_time: DateTime::from_timestamp(1_741_680_030, 0),
+            error: Some(ModuleError {
+                module: "ApplicationRequestRouting".into(),
+                notification: "EXECUTE_REQUEST_HANDLER".into(),
+                status: Status::new(502, 3),
+                error_code: Some(ErrorCode(0x80072EE2)),
+                ..ModuleError::default()
+            }),
+            arr_log_id_forwarded: Some("{AB-CD}".into()),
+            user_agent: Some("curl/8".into()),
+            ..Trace::default()
+        }
+    }
+
+    fn facts<T: TraceFacts>(t: &T) -> String {
+        format!(
+            "{:?} {} {} {} {} {:?} {:?} {} {} {} {} {:?} {} {:?} {:?} {:?} {:?} {:?}",
+            t.file(),
+            t.server(),
+            t.site_id(),
+            t.app_pool(),
+            t.process_id(),
+            t.start_time(),
+            t.end_time(),
+            t.url_path(),
+            t.url_segment(),
+            t.status(),
+            t.module(),
+            t.error_code(),
+            t.failure_reason(),
+            t.time_taken_ms(),
+            t.depth(),
+            t.arr_log_id(),
+            t.arr_log_id_forwarded(),
+            (t.partial(), t.truncated(), t.unparsed().len()),
+        )
+    }
+
+    #[test]
+    fn a_compact_record_answers_as_its_trace_does() {
+        let trace = sample();
+        let names = Names::default();
+        let compact = Compact::of(&trace, &names);
+        assert_eq!(facts(&compact), facts(&trace));
+        assert_eq!(compact.url_path(), "http://web01:80/Orders/api/cart");
+        assert_eq!(compact.url_segment(), "orders");
+        // Rebuilt as a trace, it still answers the same.
+        assert_eq!(facts(&compact.to_trace()), facts(&trace));
+    }
+
+    #[test]
+    fn names_are_stored_once() {
+        let names = Names::default();
+        let a = Compact::of(&sample(), &names);
+        let b = Compact::of(&sample(), &names);
+        assert!(Arc::ptr_eq(&a.shared, &b.shared));
+        assert!(Arc::ptr_eq(&a.url, &b.url));
+        assert!(Arc::ptr_eq(
+            a.error.as_ref().unwrap(),
+            b.error.as_ref().unwrap()
+        ));
+    }
+}
