@@ -37,7 +37,7 @@ use crate::model::Trace;
 use record::TraceRecord;
 
 /// The format of the records; bump it whenever [`Trace`] or [`record`] changes.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 const MAGIC: &[u8; 16] = b"frebscope cache\n";
 /// A cache file larger than this is not read: about ten times what a million traces need.
 const MAX_FILE_BYTES: u64 = 1 << 30;
