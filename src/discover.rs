@@ -652,6 +652,34 @@ mod tests {
         assert!(has_wildcard("logs/W3SVC?/"));
     }
 
+    /// The folder a verbatim pattern needs is the one before its own first wildcard, not
+    /// `\\` before the prefix's `?`.
+    #[test]
+    fn a_verbatim_pattern_needs_the_folder_before_its_own_wildcard() {
+        for (pattern, base) in [
+            (
+                r"\\?\C:\frebscope-no-such-folder\WEB0*",
+                r"C:\frebscope-no-such-folder\",
+            ),
+            (
+                r"\\?\UNC\frebscope-no-such-host\logs$\W3SVC?",
+                r"\\frebscope-no-such-host\logs$\",
+            ),
+        ] {
+            match check_pattern_base(pattern) {
+                Err(ConfigError::Root { path, hint, .. }) => {
+                    assert_eq!(path, Path::new(base), "{pattern}");
+                    // Only a share gets the share hint (a missing host may also fail
+                    // otherwise than "not found", with the general hint).
+                    if !base.starts_with(r"\\") {
+                        assert!(!hint.contains("server and share"), "{pattern}: {hint}");
+                    }
+                }
+                other => panic!("{pattern}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn only_share_paths_get_the_share_hint() {
         assert!(names_a_share(r"\\web01\logs$"));

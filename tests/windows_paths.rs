@@ -151,7 +151,6 @@ fn found_by(args: &[&str]) -> (u64, Vec<Value>) {
 }
 
 #[test]
-#[ignore = r"the configuration under a share root is not found: through \\ci\logs$ the evidence lacks its [configured ...] clause"]
 fn share_roots_in_both_forms_read_like_the_local_folder() {
     let Some(share) = share() else { return };
     let local = samples().display().to_string();
@@ -184,7 +183,6 @@ fn share_patterns_in_both_forms_expand() {
 }
 
 #[test]
-#[ignore = r"the configuration under a share root is not found: through \\ci\logs$ the evidence lacks its [configured ...] clause"]
 fn requests_csv_through_the_share_matches_the_local_folder() {
     let Some(share) = share() else { return };
     let csv_rows = |root: &str| -> Vec<Vec<String>> {
@@ -295,7 +293,6 @@ fn verbatim_drive_patterns_expand() {
 /// The folder before the wildcard must exist, verbatim or not: the prefix's `?` is not where
 /// the pattern starts.
 #[test]
-#[ignore = r"discovery takes the `?` of `\\?\` for the pattern's first wildcard, so a missing base is not reported"]
 fn a_verbatim_drive_pattern_under_a_missing_folder_is_an_error() {
     let missing = format!(r"\\?\{}\no-such-folder\WEB0*", samples().display());
     let output = run(&[OsStr::new("scan"), OsStr::new(&missing)]);
@@ -308,7 +305,6 @@ fn a_verbatim_drive_pattern_under_a_missing_folder_is_an_error() {
 /// Only `\\server\share` and `\\?\UNC\` roots are shares: a missing `\\?\C:\...` folder gets
 /// the hint for a local path.
 #[test]
-#[ignore = r"discovery gives every path starting with `\\` the hint for a share"]
 fn a_missing_verbatim_drive_path_is_not_called_a_share() {
     let local = samples();
     let missing = format!(r"\\?\{}\no-such-folder", local.display());

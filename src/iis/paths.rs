@@ -71,18 +71,21 @@ fn unc_host(text: &str) -> Option<&str> {
     components(rest).first().copied()
 }
 
-/// The server a path belongs to: the UNC host, else the folder holding a copied admin share
-/// (`WEB01/c$/...`).
+/// The server a path belongs to: the name before its first admin share (`web01` in
+/// `\\web01\c$\...`, `WEB01` in a copy, `WEB01/c$/...`, and in a copy on a share,
+/// `\\fileserver\logs$\WEB01\c$\...`), else the UNC host (`\\web01\config\...`).
+///
+/// The admin share comes first because a share is as often where copies of several servers
+/// were gathered as it is the server itself: the host of `\\fileserver\logs$` is the file
+/// server, and the folder beside `c$` under it is the server the copy came from.
 pub fn server_of(path: &Path) -> Option<String> {
     let text = path.to_string_lossy();
-    if let Some(host) = unc_host(&text) {
-        return Some(host.to_owned());
-    }
     let parts = components(&text);
-    parts
+    let beside_admin_share = parts
         .windows(2)
         .find(|w| is_drive_share(w[1]) && !w[0].ends_with(':'))
-        .map(|w| w[0].to_owned())
+        .map(|w| w[0].to_owned());
+    beside_admin_share.or_else(|| unc_host(&text).map(str::to_owned))
 }
 
 /// The path on the server itself (`D:\Sites\Orders\web.config`) of a file reached through an
@@ -231,6 +234,52 @@ mod tests {
         for (path, want) in cases {
             assert_eq!(server_of(Path::new(path)).as_deref(), want, "{path}");
         }
+    }
+
+    /// Copies of several servers gathered on a share: the server is the folder beside the
+    /// admin share, not the file server, in every form Windows and the standard library give.
+    #[test]
+    fn copies_on_a_share_belong_to_the_copied_server() {
+        let config = r"c$\Windows\System32\inetsrv\config\applicationHost.config";
+        for root in [
+            r"\\ci\logs$",
+            r"\\ci\logs$\",
+            r"\\?\UNC\ci\logs$",
+            r"\\?\unc\ci\logs$",
+            "//ci/logs$",
+            r"\\?\Z:\work\samples",
+            r"Z:\work\samples",
+        ] {
+            let path = Path::new(root).join("WEB01").join(config);
+            assert_eq!(
+                server_of(&path).as_deref(),
+                Some("WEB01"),
+                "{}",
+                path.display()
+            );
+            let path = format!(r"{root}\ARR01\{config}");
+            assert_eq!(
+                server_of(Path::new(&path)).as_deref(),
+                Some("ARR01"),
+                "{path}"
+            );
+        }
+        // A share of the configuration folder itself: the host is the server.
+        assert_eq!(
+            server_of(Path::new(r"\\web01\config\applicationHost.config")).as_deref(),
+            Some("web01")
+        );
+        assert_eq!(
+            server_of(Path::new(r"\\?\UNC\web01\config")).as_deref(),
+            Some("web01")
+        );
+        assert_eq!(
+            server_local_path(Path::new(
+                r"\\?\UNC\ci\logs$\WEB01\d$\sites\shop\orders\web.config"
+            ))
+            .as_deref(),
+            Some(r"D:\sites\shop\orders\web.config")
+        );
     }
 
     #[test]
