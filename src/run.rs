@@ -1177,7 +1177,10 @@ fn run_show(config: &config::Show, streams: &mut Streams<'_>) -> Result<RunStatu
                     &document,
                     diagnosis,
                     hints,
-                    crate::report::clock::Zone::new(config.local),
+                    show::Page {
+                        zone: crate::report::clock::Zone::new(config.local),
+                        width: streams.width.map_or(show::Page::FIXED_WIDTH, usize::from),
+                    },
                     &config.view,
                     streams.out,
                 )?,

@@ -1,4 +1,4 @@
-//! The terminal layouts: `scan` and `requests` at 80, 120 and 200 columns and through a pipe
+//! The terminal layouts: `scan`, `requests` and `show` at 80, 120 and 200 columns and through a pipe
 //! (snapshots), and no table cell broken inside a word at 80 columns, on the samples and on
 //! the real traces.
 
@@ -103,6 +103,29 @@ fn requests_at_80_120_and_200_columns_and_through_a_pipe() {
         ],
     );
     insta::assert_snapshot!("requests_80_evidence", evidence);
+}
+
+/// `show` wraps its evidence and hints to the terminal as `scan` does: an ARR timeout read with
+/// its neighbours, whose hint lines are the longest `show` prints.
+#[test]
+fn show_at_80_120_and_200_columns_and_through_a_pipe() {
+    for (name, columns) in [
+        ("80", Some(80)),
+        ("120", Some(120)),
+        ("200", Some(200)),
+        ("pipe", None),
+    ] {
+        let out = run(
+            columns,
+            &[
+                "show",
+                "samples/ARR01/FailedReqLogFiles/W3SVC1/fr000006.xml",
+                "--context",
+                "samples",
+            ],
+        );
+        insta::assert_snapshot!(format!("show_{name}"), out);
+    }
 }
 
 #[test]

@@ -63,17 +63,26 @@ fn concerns(hint: &Hint, trace: &Trace) -> bool {
     pool && server
 }
 
-/// Writes the hints under the verdict, each command on one line with its shell.
+/// Hint prose wrapped to the page under a two-space indent, as `scan` wraps its hints.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    crate::report::layout::wrap(text, width, "  ")
+}
+
+/// Writes the hints under the verdict, prose wrapped, each command on one line with its shell.
 pub(super) fn write(out: &mut Out<'_>, hints: &[Hint]) -> io::Result<()> {
     if hints.is_empty() {
         return Ok(());
     }
     out.heading(if hints.len() == 1 { "Hint" } else { "Hints" })?;
     for hint in hints {
-        let title = out.paint(Tone::Strong, &one_line(&hint.title, 2 * LONG));
-        writeln!(out.w, "  {title}")?;
-        for line in hint.advice.lines().filter(|l| !l.trim().is_empty()) {
-            writeln!(out.w, "  {}", one_line(line, 2 * LONG))?;
+        for line in wrap(&one_line(&hint.title, 2 * LONG), out.width) {
+            let line = out.paint(Tone::Strong, &line);
+            writeln!(out.w, "{line}")?;
+        }
+        for paragraph in hint.advice.lines().filter(|l| !l.trim().is_empty()) {
+            for line in wrap(&one_line(paragraph, 2 * LONG), out.width) {
+                writeln!(out.w, "{line}")?;
+            }
         }
         // Commands stay whole: a cut command would do something else in a shell.
         for fix in &hint.commands {

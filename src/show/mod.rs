@@ -36,11 +36,34 @@ pub struct ShowOptions {
     pub color: bool,
 }
 
+/// The page a trace is printed on: the zone of its times and the width its prose wraps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// The zone of the start time (`--local`).
+    pub zone: Zone,
+    /// The columns the evidence and hints wrap to; commands and timeline lines stay whole.
+    pub width: usize,
+}
+
+impl Page {
+    /// The width through a pipe or into a file, as `scan` and `requests` use there.
+    pub const FIXED_WIDTH: usize = 120;
+
+    /// UTC, at the fixed width.
+    pub fn fixed() -> Page {
+        Page {
+            zone: Zone::Utc,
+            width: Page::FIXED_WIDTH,
+        }
+    }
+}
+
 /// Where the sections write, with how.
 pub(crate) struct Out<'a> {
     w: &'a mut dyn Write,
     painter: Painter,
     options: ShowOptions,
+    width: usize,
 }
 
 impl Out<'_> {
@@ -64,17 +87,17 @@ pub fn render(
     options: &ShowOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    render_with_hints(path, document, diagnosis, &[], Zone::Utc, options, out)
+    render_with_hints(path, document, diagnosis, &[], Page::fixed(), options, out)
 }
 
 /// Prints one trace, with the hints for its failure under the verdict ([`hints::for_trace`])
-/// and its start time in `zone` (`--local`).
+/// and its start time and prose laid out for `page`.
 pub fn render_with_hints(
     path: &Path,
     document: &Document,
     diagnosis: &Diagnosis,
     hints: &[Hint],
-    zone: Zone,
+    page: Page,
     options: &ShowOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -83,6 +106,7 @@ pub fn render_with_hints(
         w: out,
         painter: Painter::new(options.color),
         options: *options,
+        width: page.width,
     };
     let title = format!(
         "{}  ({} events)",
@@ -91,7 +115,7 @@ pub fn render_with_hints(
     );
     let title = out.paint(Tone::Strong, &title);
     writeln!(out.w, "{title}")?;
-    summary::write(&mut out, document, &trace, zone)?;
+    summary::write(&mut out, document, &trace, page.zone)?;
     summary::write_verdict(&mut out, diagnosis)?;
     hints::write(&mut out, hints)?;
     timeline::write_errors(&mut out, document)?;

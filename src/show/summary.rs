@@ -90,7 +90,7 @@ pub(super) fn write_verdict(out: &mut Out<'_>, diagnosis: &Diagnosis) -> io::Res
         field(out, "confidence", diagnosis.confidence.as_str())?;
     }
     if !diagnosis.evidence.trim().is_empty() {
-        field(out, "evidence", &one_line(&diagnosis.evidence, 400))?;
+        wrapped_field(out, "evidence", &one_line(&diagnosis.evidence, 400))?;
     }
     if let Some(linked) = &diagnosis.linked_file {
         field(
@@ -108,6 +108,20 @@ fn field(out: &mut Out<'_>, label: &str, value: &str) -> io::Result<()> {
     }
     let label = out.paint(Tone::Dim, &format!("{label:<11}"));
     writeln!(out.w, "  {label}{value}")
+}
+
+/// A field whose value is prose: wrapped to the page at spaces, continued under the value.
+fn wrapped_field(out: &mut Out<'_>, label: &str, value: &str) -> io::Result<()> {
+    const VALUE_COLUMN: usize = 2 + 11;
+    let lines = crate::report::layout::wrap(value, out.width.saturating_sub(VALUE_COLUMN), "");
+    let mut lines = lines.iter();
+    if let Some(first) = lines.next() {
+        field(out, label, first)?;
+    }
+    for line in lines {
+        writeln!(out.w, "{:VALUE_COLUMN$}{line}", "")?;
+    }
+    Ok(())
 }
 
 /// The colour of a status: red from 500, yellow for other errors.
