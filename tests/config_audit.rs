@@ -620,9 +620,11 @@ fn show_names_the_configured_timeout() {
         "ARR01=samples/ARR01/c$/Windows/System32/inetsrv/config",
     ]);
     assert_eq!(code, 0, "{err}");
+    // The evidence wraps to the page: compare it as one line.
+    let evidence = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         // Windows joins the paths it finds with `\`.
-        out.replace('\\', "/").contains("[configured webFarm orders-farm protocol@timeout 30 s on ARR01: samples/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config:"),
+        evidence.replace('\\', "/").contains("[configured webFarm orders-farm protocol@timeout 30 s on ARR01: samples/ARR01/c$/Windows/System32/inetsrv/config/applicationHost.config:"),
         "{out}"
     );
 }
