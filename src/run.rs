@@ -93,7 +93,12 @@ struct Stats {
     threads: usize,
 }
 
-fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
+/// The start every scan shares: the IIS configuration set loading on its own thread, the traces
+/// found under the roots (empty patterns warned about), and how long finding them took.
+fn discover_input(
+    input: &Input,
+    err: &mut dyn Write,
+) -> Result<(ConfigLoad, discover::Found, Duration)> {
     let started = Instant::now();
     let config = ConfigLoad::start(input);
     let options = discover::Options {
@@ -104,6 +109,11 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
     warn_empty_patterns(&found.empty_patterns, err)?;
     let discovered = started.elapsed();
     wait_at_test_gate();
+    Ok((config, found, discovered))
+}
+
+fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
+    let (config, found, discovered) = discover_input(input, err)?;
     let bytes = AtomicU64::new(0);
     let cache = open_cache(input, err)?;
     let hits = AtomicU64::new(0);
@@ -140,11 +150,7 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
             .zip(&stamps)
             .filter_map(|(t, s)| Some((t, (*s)?)));
         if let Err(e) = cache.save(stamped, hits.load(Ordering::Relaxed) as usize) {
-            writeln!(
-                err,
-                "frebscope: warning: could not write the cache {}: {e}",
-                terminal(&cache.file().display().to_string())
-            )?;
+            cache_warning(Some(cache), &e, err)?;
         }
     }
     drop(stamps);
@@ -198,16 +204,7 @@ fn collect_compact(
     diagnosis: &diagnose::Options,
     err: &mut dyn Write,
 ) -> Result<(Collected<Compact>, Vec<Trace>, diagnose::Analysis)> {
-    let started = Instant::now();
-    let config = ConfigLoad::start(input);
-    let options = discover::Options {
-        follow: input.follow,
-        threads: input.threads,
-    };
-    let found = discover::discover_with(&input.roots, &options);
-    warn_empty_patterns(&found.empty_patterns, err)?;
-    let discovered = started.elapsed();
-    wait_at_test_gate();
+    let (config, found, discovered) = discover_input(input, err)?;
     let bytes = AtomicU64::new(0);
     let cache = open_cache(input, err)?;
     let writer = match cache.as_ref().map(Cache::writer).transpose() {
@@ -291,26 +288,16 @@ fn collect_compact(
         cache_warning(cache.as_ref(), &e, err)?;
     }
     let diagnosing = Instant::now();
+    // Without configuration, `options_for` finds no server and every trace keeps the defaults.
     let configured = |t: &Trace| farm.options_for(t, diagnosis);
-    let analysis = if farm.servers.is_empty() {
-        diagnose::analyze_compact(
-            &records,
-            judged,
-            &judged_at,
-            &events.events,
-            diagnosis,
-            &|_| None,
-        )
-    } else {
-        diagnose::analyze_compact(
-            &records,
-            judged,
-            &judged_at,
-            &events.events,
-            diagnosis,
-            &configured,
-        )
-    };
+    let analysis = diagnose::analyze_compact(
+        &records,
+        judged,
+        &judged_at,
+        &events.events,
+        diagnosis,
+        &configured,
+    );
     let stats = Stats {
         files: files_found,
         bytes: bytes.load(Ordering::Relaxed),
