@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use crate::aggregate::url_without_query;
-use crate::model::{Depth, ErrorCode, ModuleError, Status, Trace, Unparsed};
+use crate::model::{ArrRoute, Depth, ErrorCode, ModuleError, Status, Trace, Unparsed};
 
 /// What the cross-trace rules and the summary read of a trace, whole or compact.
 pub trait TraceFacts {
@@ -67,6 +67,8 @@ pub trait TraceFacts {
     fn arr_log_id(&self) -> Option<&str>;
     /// `X-ARR-LOG-ID` this server's ARR forwarded (a front end's trace).
     fn arr_log_id_forwarded(&self) -> Option<&str>;
+    /// How ARR picked the server it forwarded to, when the trace says.
+    fn arr_route(&self) -> Option<&ArrRoute>;
 
     /// True when the attribute `field` could not be parsed.
     fn is_unparsed(&self, field: &str) -> bool {
@@ -135,6 +137,9 @@ impl TraceFacts for Trace {
     fn arr_log_id_forwarded(&self) -> Option<&str> {
         self.arr_log_id_forwarded.as_deref()
     }
+    fn arr_route(&self) -> Option<&ArrRoute> {
+        self.arr_route.as_ref()
+    }
 }
 
 /// `/orders/api/x?y` → `orders`; `http://host/Orders/x` → `orders`.
@@ -163,8 +168,8 @@ struct Interned {
     names: HashSet<Arc<str>>,
     /// Keyed by the addresses of their interned parts, which identify them.
     shared: HashMap<[usize; 4], Arc<Shared>>,
-    urls: HashMap<[usize; 2], Arc<Url>>,
     errors: HashMap<(usize, Status, Option<ErrorCode>), Arc<CompactError>>,
+    routes: HashMap<ArrRoute, Arc<ArrRoute>>,
 }
 
 impl Interned {
@@ -189,13 +194,6 @@ struct Shared {
     site_id: Arc<str>,
     app_pool: Arc<str>,
     failure_reason: Arc<str>,
-}
-
-/// A URL as the summary reads it: its path without the query, and its first segment.
-#[derive(Debug)]
-struct Url {
-    path: Arc<str>,
-    segment: Arc<str>,
 }
 
 /// What a trace's module error says, for the summary and for a trace another one's verdict
@@ -232,19 +230,12 @@ impl Names {
         .unwrap_or_else(|| Arc::new(make(&mut Interned::default())))
     }
 
-    fn url(&self, url: &str) -> Arc<Url> {
+    /// The URL's path without its query: unique URLs are common (IDs in paths), so a URL is
+    /// one interned string, and its first segment is found again when asked.
+    fn url(&self, url: &str) -> Arc<str> {
         let path = url_without_query(url);
-        let segment = first_segment(url);
-        let make = |i: &mut Interned| Url {
-            path: i.name(path),
-            segment: i.name(&segment),
-        };
-        self.with(|i| {
-            let parts = make(i);
-            let key = [address(&parts.path), address(&parts.segment)];
-            Arc::clone(i.urls.entry(key).or_insert_with(|| Arc::new(parts)))
-        })
-        .unwrap_or_else(|| Arc::new(make(&mut Interned::default())))
+        self.with(|i| i.name(path))
+            .unwrap_or_else(|| Arc::from(path))
     }
 
     fn error(&self, e: &ModuleError) -> Arc<CompactError> {
@@ -260,6 +251,18 @@ impl Names {
         })
         .unwrap_or_else(|| Arc::new(make(&mut Interned::default())))
     }
+
+    fn route(&self, route: &ArrRoute) -> Arc<ArrRoute> {
+        self.with(|i| {
+            if let Some(known) = i.routes.get(route) {
+                return Arc::clone(known);
+            }
+            let new = Arc::new(route.clone());
+            i.routes.insert(route.clone(), Arc::clone(&new));
+            new
+        })
+        .unwrap_or_else(|| Arc::new(route.clone()))
+    }
 }
 
 /// The compact record of one trace (see the module documentation): about 150 bytes and its
@@ -268,10 +271,11 @@ impl Names {
 pub struct Compact {
     file: Box<Path>,
     shared: Arc<Shared>,
-    url: Arc<Url>,
+    url: Arc<str>,
     error: Option<Arc<CompactError>>,
     arr_log_id: Option<Box<str>>,
     arr_log_id_forwarded: Option<Box<str>>,
+    arr_route: Option<Arc<ArrRoute>>,
     unparsed: Box<[Unparsed]>,
     start_time: Option<DateTime<Utc>>,
     end_time: Option<DateTime<Utc>>,
@@ -296,6 +300,7 @@ impl Compact {
             error: trace.error.as_ref().map(|e| names.error(e)),
             arr_log_id: trace.arr_log_id.as_deref().map(Box::from),
             arr_log_id_forwarded: trace.arr_log_id_forwarded.as_deref().map(Box::from),
+            arr_route: trace.arr_route.as_ref().map(|r| names.route(r)),
             unparsed: trace.unparsed.clone().into_boxed_slice(),
             start_time: trace.start_time,
             end_time: trace.end_time,
@@ -320,7 +325,7 @@ impl Compact {
             site_id: self.shared.site_id.to_string(),
             app_pool: self.shared.app_pool.to_string(),
             process_id: self.process_id,
-            url: self.url.path.to_string(),
+            url: self.url.to_string(),
             failure_reason: self.shared.failure_reason.to_string(),
             status: self.status,
             time_taken_ms: self.time_taken_ms,
@@ -334,6 +339,7 @@ impl Compact {
             }),
             arr_log_id: self.arr_log_id.as_deref().map(str::to_owned),
             arr_log_id_forwarded: self.arr_log_id_forwarded.as_deref().map(str::to_owned),
+            arr_route: self.arr_route.as_deref().cloned(),
             partial: self.partial,
             truncated: self.truncated,
             depth: self.depth,
@@ -366,10 +372,10 @@ impl TraceFacts for Compact {
         self.end_time
     }
     fn url_path(&self) -> &str {
-        &self.url.path
+        &self.url
     }
     fn url_segment(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.url.segment)
+        Cow::Owned(first_segment(&self.url))
     }
     fn status(&self) -> Status {
         self.status
@@ -404,6 +410,67 @@ impl TraceFacts for Compact {
     fn arr_log_id_forwarded(&self) -> Option<&str> {
         self.arr_log_id_forwarded.as_deref()
     }
+    fn arr_route(&self) -> Option<&ArrRoute> {
+        self.arr_route.as_deref()
+    }
+}
+
+/// A trace the run must judge, kept until the cross-trace facts are known: the whole trace as
+/// the analysis reads it, given by [`Judged::trace`] with the record it belongs to.
+pub trait Judged: Sync {
+    /// The whole trace of `record`.
+    fn trace(&self, record: &Compact) -> Cow<'_, Trace>;
+}
+
+impl Judged for Trace {
+    fn trace(&self, _: &Compact) -> Cow<'_, Trace> {
+        Cow::Borrowed(self)
+    }
+}
+
+/// A judged trace packed in the cache's serialised form: what a [`Trace`] holds of a failure
+/// (its header, the module error, the request headers the rules read) in a few hundred bytes,
+/// where the trace itself takes 864 before its strings. Unpacked one at a time as it is
+/// judged; its file and unparsed values are its record's.
+#[derive(Debug)]
+pub struct Packed(PackedForm);
+
+#[derive(Debug)]
+enum PackedForm {
+    Bytes(Box<[u8]>),
+    /// The rare trace that does not serialise stays whole rather than lose its verdict.
+    Whole(Box<Trace>),
+}
+
+impl Packed {
+    /// `trace`, packed.
+    pub fn of(trace: Trace) -> Packed {
+        let record = crate::cache::record::TraceRecord::from(&trace);
+        Packed(match postcard::to_allocvec(&record) {
+            Ok(bytes) => PackedForm::Bytes(bytes.into_boxed_slice()),
+            Err(_) => PackedForm::Whole(Box::new(trace)),
+        })
+    }
+}
+
+impl Judged for Packed {
+    fn trace(&self, record: &Compact) -> Cow<'_, Trace> {
+        match &self.0 {
+            PackedForm::Bytes(bytes) => {
+                match postcard::from_bytes::<crate::cache::record::TraceRecord>(bytes) {
+                    Ok(r) => {
+                        let mut trace = r.into_trace(record.file.to_path_buf());
+                        trace.unparsed = record.unparsed.to_vec();
+                        Cow::Owned(trace)
+                    }
+                    // Bytes this run wrote itself; should they not decode, the record still
+                    // holds what the cross-trace rules read.
+                    Err(_) => Cow::Owned(record.to_trace()),
+                }
+            }
+            PackedForm::Whole(trace) => Cow::Borrowed(trace),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -432,6 +499,9 @@ mod tests {
                 ..ModuleError::default()
             }),
             arr_log_id_forwarded: Some("{AB-CD}".into()),
+            arr_route: Some(ArrRoute::Farm {
+                name: "OrdersFarm".into(),
+            }),
             user_agent: Some("curl/8".into()),
             ..Trace::default()
         }
@@ -439,7 +509,7 @@ mod tests {
 
     fn facts<T: TraceFacts>(t: &T) -> String {
         format!(
-            "{:?} {} {} {} {} {:?} {:?} {} {} {} {} {:?} {} {:?} {:?} {:?} {:?} {:?}",
+            "{:?} {} {} {} {} {:?} {:?} {} {} {} {} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?}",
             t.file(),
             t.server(),
             t.site_id(),
@@ -457,6 +527,7 @@ mod tests {
             t.depth(),
             t.arr_log_id(),
             t.arr_log_id_forwarded(),
+            t.arr_route(),
             (t.partial(), t.truncated(), t.unparsed().len()),
         )
     }
@@ -471,6 +542,19 @@ mod tests {
         assert_eq!(compact.url_segment(), "orders");
         // Rebuilt as a trace, it still answers the same.
         assert_eq!(facts(&compact.to_trace()), facts(&trace));
+    }
+
+    #[test]
+    fn a_packed_trace_unpacks_as_it_was() {
+        let mut trace = sample();
+        trace.unparsed = vec![Unparsed {
+            field: "timeTaken",
+            value: "soon".into(),
+        }];
+        let record = Compact::of(&trace, &Names::default());
+        let packed = Packed::of(trace.clone());
+        assert!(matches!(packed.0, PackedForm::Bytes(_)));
+        assert_eq!(*packed.trace(&record), trace);
     }
 
     #[test]

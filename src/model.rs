@@ -242,7 +242,7 @@ pub enum Depth {
 }
 
 /// How ARR picked the server it forwarded a request to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub enum ArrRoute {
     /// A member of a server farm (`ARR_SERVER_ROUTED`); the farm's name is the host of the
     /// rewrite target (`http://OrdersFarm/{R:0}`), when the trace holds the rewrite.

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::aggregate::{self, Totals};
 use crate::cache::{Cache, Stamp};
-use crate::compact::{Compact, Names, TraceFacts};
+use crate::compact::{Compact, Names, Packed, TraceFacts};
 use crate::config::{self, Config, Input};
 use crate::diagnose;
 use crate::discover::{self, Root};
@@ -197,13 +197,13 @@ struct Kept {
 }
 
 /// [`collect`] for `scan`, keeping of each trace its compact record, and the whole trace only
-/// of the failures it judges: memory grows by about 300 bytes a trace, not 1.7 KiB. With the
-/// traces gone, the cache is written as they are read. Also returns what the hints read.
+/// of the failures it judges, packed until it is judged: memory grows by about 300 bytes a
+/// trace, not 1.7 KiB. With the traces gone, the cache is written as they are read.
 fn collect_compact(
     input: &Input,
     diagnosis: &diagnose::Options,
     err: &mut dyn Write,
-) -> Result<(Collected<Compact>, Vec<Trace>, diagnose::Analysis)> {
+) -> Result<Collected<Compact>> {
     let (config, found, discovered) = discover_input(input, err)?;
     let bytes = AtomicU64::new(0);
     let cache = open_cache(input, err)?;
@@ -217,7 +217,7 @@ fn collect_compact(
     let hits = AtomicU64::new(0);
     let names = Names::default();
     let alone = overview::single_filters(&input.filters);
-    let whole: std::sync::Mutex<Vec<(usize, Trace)>> = std::sync::Mutex::new(Vec::new());
+    let whole: std::sync::Mutex<Vec<(usize, Packed)>> = std::sync::Mutex::new(Vec::new());
     let keep = |index: usize, trace: Trace, stamp: Option<Stamp>| -> Kept {
         if let (Some(writer), Some(stamp)) = (&writer, stamp) {
             writer.add(&trace, stamp);
@@ -231,10 +231,9 @@ fn collect_compact(
         let matched = trace.depth == Depth::Full && input.filters.matches(&trace);
         let judged = diagnose::is_judged(&trace);
         if judged {
-            // One vector of them all, not one allocation each: what a run frees while it
-            // reads stays free for the next trace instead of scattering the heap.
+            let packed = Packed::of(strip_for_scan(trace));
             if let Ok(mut whole) = whole.lock() {
-                whole.push((index, strip_for_scan(trace)));
+                whole.push((index, packed));
             }
         }
         Kept {
@@ -277,7 +276,7 @@ fn collect_compact(
     // In file order, as the records: the k-th whole trace is the k-th judged record.
     let mut judged = whole.into_inner().unwrap_or_default();
     judged.sort_unstable_by_key(|(index, _)| *index);
-    let judged: Vec<Trace> = judged.into_iter().map(|(_, trace)| trace).collect();
+    let judged: Vec<Packed> = judged.into_iter().map(|(_, trace)| trace).collect();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let (farm, config_errors) = config.finish(err)?;
     skipped.extend(config_errors);
@@ -292,7 +291,7 @@ fn collect_compact(
     let configured = |t: &Trace| farm.options_for(t, diagnosis);
     let analysis = diagnose::analyze_compact(
         &records,
-        judged,
+        &judged,
         &judged_at,
         &events.events,
         diagnosis,
@@ -317,12 +316,12 @@ fn collect_compact(
         traces: records,
         skipped,
         ignored: found.ignored,
-        analysis: analysis.analysis,
+        analysis,
         matched,
         stats,
         events,
     };
-    Ok((collected, analysis.hint_traces, analysis.hint_analysis))
+    Ok(collected)
 }
 
 /// A judged trace as `scan` keeps it: without the values no rule, hint or summary of a scan
@@ -604,10 +603,13 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
             |collected, report, err| write_html(&scan.input, options, collected, report, err),
         );
     }
-    let (collected, hint_traces, hint_analysis) =
-        collect_compact(&scan.input, &scan.diagnosis, streams.err)?;
-    let hints = scan_hints(scan, &collected.farm, &hint_traces, &hint_analysis);
-    drop((hint_traces, hint_analysis));
+    let collected = collect_compact(&scan.input, &scan.diagnosis, streams.err)?;
+    let hints = scan_hints(
+        scan,
+        &collected.farm,
+        &collected.traces,
+        &collected.analysis,
+    );
     report_scan(
         scan,
         collected,
@@ -622,10 +624,10 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
 /// The configuration hints of a scan. Traces outside the filters were only read as far as
 /// their head and have no verdict, so the hints of all traces are the hints of the matched
 /// ones.
-fn scan_hints(
+fn scan_hints<T: TraceFacts>(
     scan: &config::Scan,
     farm: &iis::diagnosis::FarmConfig,
-    traces: &[Trace],
+    traces: &[T],
     analysis: &diagnose::Analysis,
 ) -> Vec<diagnose::Hint> {
     let hints = diagnose::hints(traces, analysis);

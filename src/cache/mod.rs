@@ -20,7 +20,7 @@
 //! is there to catch damage, not an adversary, who could as well write a valid file of false
 //! summaries; the cache lives in the user's own cache folder for that reason.
 
-mod record;
+pub(crate) mod record;
 
 use std::collections::HashMap;
 use std::fs::{self, File};

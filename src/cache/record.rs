@@ -23,7 +23,7 @@ fn time(s: Option<Stamp>) -> Option<DateTime<Utc>> {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub(super) struct TraceRecord {
+pub(crate) struct TraceRecord {
     server: String,
     site_id: String,
     app_pool: String,
@@ -193,7 +193,7 @@ impl From<&Trace> for TraceRecord {
 
 impl TraceRecord {
     /// The trace of `file` this record holds.
-    pub(super) fn into_trace(self, file: std::path::PathBuf) -> Trace {
+    pub(crate) fn into_trace(self, file: std::path::PathBuf) -> Trace {
         Trace {
             file,
             server: self.server,

@@ -6,7 +6,8 @@
 //! serving for hours is not. Every trace counts here, also non-failures and traces read only to
 //! their head, because they are what tells when a process was first and last seen.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -20,8 +21,9 @@ pub struct ProcessInfo {
     pub first_for_pid: bool,
     /// Time from the first trace of this process to this trace.
     pub age: Option<TimeDelta>,
-    /// The process this one replaced, when the inputs show one.
-    pub previous: Option<PreviousProcess>,
+    /// The process this one replaced, when the inputs show one. Shared by every trace of the
+    /// new process: one per process, not one per trace.
+    pub previous: Option<Arc<PreviousProcess>>,
     /// The event that ended the process before this one (WAS 5186, a recycle, a crash), when
     /// the servers' event logs show one: the process is new even without an earlier trace.
     /// Boxed: rare, and large beside the rest, which every trace of a run keeps.
@@ -60,18 +62,20 @@ pub(crate) fn process_generations<T: TraceFacts>(traces: &[T]) -> Vec<ProcessInf
     let counted = |t: &T| t.start_time().is_some() && t.process_id() != 0;
     // Pools are numbered in (server, pool) order, so that the sort compares numbers and
     // times, and names only to find a trace's number.
-    let mut pools: Vec<(&str, &str)> = traces.iter().filter(|t| counted(t)).map(pool).collect();
-    pools.sort_unstable();
-    pools.dedup();
-    let mut order: Vec<(usize, DateTime<Utc>, usize)> = traces
+    // A set, not a sorted vector of every trace's pair: a share has few pools and many traces.
+    let pools: Vec<(&str, &str)> = traces
         .iter()
-        .enumerate()
-        .filter_map(|(index, trace)| {
-            let start = trace.start_time().filter(|_| counted(trace))?;
-            let number = pools.binary_search(&pool(trace)).ok()?;
-            Some((number, start, index))
-        })
+        .filter(|t| counted(t))
+        .map(pool)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
+    let mut order: Vec<(usize, DateTime<Utc>, usize)> = Vec::with_capacity(traces.len());
+    order.extend(traces.iter().enumerate().filter_map(|(index, trace)| {
+        let start = trace.start_time().filter(|_| counted(trace))?;
+        let number = pools.binary_search(&pool(trace)).ok()?;
+        Some((number, start, index))
+    }));
     order.sort_unstable_by(|a, b| {
         (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
             traces[a.2]
@@ -94,7 +98,7 @@ fn pool<T: TraceFacts>(trace: &T) -> (&str, &str) {
 /// What is known about one process while walking its pool.
 struct Generation {
     first_seen: DateTime<Utc>,
-    previous: Option<PreviousProcess>,
+    previous: Option<Arc<PreviousProcess>>,
 }
 
 /// Walks one pool's traces in time order, noting for each process its first trace and the
@@ -109,7 +113,7 @@ fn follow_pool<T: TraceFacts>(traces: &[T], pool: &[usize], infos: &mut [Process
         };
         let is_new = !generations.contains_key(&trace.process_id());
         if is_new {
-            let previous = last.map(|l| previous_process(&traces[l], start));
+            let previous = last.map(|l| Arc::new(previous_process(&traces[l], start)));
             let first_for_pid = previous.is_some();
             generations.insert(
                 trace.process_id(),

@@ -5,15 +5,17 @@
 //! ANCM limits, crash loops). Each hint names the pools and servers concerned, in sorted
 //! order, and the hints come in a fixed order, so the same input always gives the same text.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsStr;
+use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Hint;
 use super::evidence as ev;
 use super::generations::ProcessInfo;
-use crate::model::{ArrRoute, Diagnosis, Trace, Verdict};
+use crate::compact::TraceFacts;
+use crate::model::{ArrRoute, Diagnosis, Verdict};
 use crate::shell::{self, FixLine, Shell, quote};
 
 /// Rapid-fail protection's defaults: this many crashes within this time disable the pool.
@@ -33,7 +35,7 @@ enum Tech {
     AspNet,
 }
 
-fn tech(trace: &Trace) -> Tech {
+fn tech(trace: &impl TraceFacts) -> Tech {
     let module = trace.module();
     if module.eq_ignore_ascii_case("AspNetInitializationExceptionModule") {
         Tech::AspNet
@@ -63,15 +65,15 @@ struct Group {
 }
 
 impl Group {
-    fn add(&mut self, trace: &Trace, time_ms: Option<u64>) {
-        if !trace.app_pool.is_empty() {
-            self.pools.insert(trace.app_pool.clone());
+    fn add(&mut self, trace: &impl TraceFacts, time_ms: Option<u64>) {
+        if !trace.app_pool().is_empty() {
+            self.pools.insert(trace.app_pool().to_owned());
         }
-        if !trace.server.is_empty() {
-            self.servers.insert(trace.server.clone());
+        if !trace.server().is_empty() {
+            self.servers.insert(trace.server().to_owned());
         }
         // A site id is a number; anything else in the trace is not placed in a command.
-        if let Ok(id) = trace.site_id.trim().parse::<u32>() {
+        if let Ok(id) = trace.site_id().trim().parse::<u32>() {
             self.sites.insert(id);
         }
         self.count += 1;
@@ -79,11 +81,11 @@ impl Group {
         self.arr |= trace
             .module()
             .eq_ignore_ascii_case("ApplicationRequestRouting")
-            || trace.arr_log_id_forwarded.is_some();
+            || trace.arr_log_id_forwarded().is_some();
     }
 
-    fn add_route(&mut self, trace: &Trace) {
-        match &trace.arr_route {
+    fn add_route(&mut self, trace: &impl TraceFacts) {
+        match trace.arr_route() {
             Some(ArrRoute::Farm { name }) => {
                 self.farms.insert(name.clone());
             }
@@ -120,8 +122,8 @@ struct Groups {
 }
 
 /// The hints for a run, in a fixed order.
-pub(super) fn hints(
-    traces: &[Trace],
+pub(super) fn hints<T: TraceFacts>(
+    traces: &[T],
     diagnoses: &[Diagnosis],
     processes: &[ProcessInfo],
 ) -> Vec<Hint> {
@@ -141,10 +143,8 @@ pub(super) fn hints(
     out
 }
 
-fn group(traces: &[Trace], diagnoses: &[Diagnosis]) -> Groups {
-    // Keyed by the path's bytes: hashing a `Path` walks its components, which on a big share
-    // cost more than all the rules.
-    let by_file: HashMap<&OsStr, &Trace> = traces.iter().map(|t| (t.file.as_os_str(), t)).collect();
+fn group<T: TraceFacts>(traces: &[T], diagnoses: &[Diagnosis]) -> Groups {
+    let by_file = linked_traces(traces, diagnoses);
     let mut groups = Groups::default();
     for (trace, diagnosis) in traces.iter().zip(diagnoses) {
         let linked = diagnosis
@@ -156,39 +156,63 @@ fn group(traces: &[Trace], diagnoses: &[Diagnosis]) -> Groups {
     groups
 }
 
+/// The traces some diagnosis is linked to, by file: only those, since a run's records are
+/// many and its links few. Keyed by the path's bytes: hashing a `Path` walks its components,
+/// which on a big share cost more than all the rules.
+pub(crate) fn linked_traces<'t, T: TraceFacts>(
+    traces: &'t [T],
+    diagnoses: &[Diagnosis],
+) -> HashMap<&'t OsStr, &'t T> {
+    let linked: HashSet<&OsStr> = diagnoses
+        .iter()
+        .filter_map(|d| d.linked_file.as_deref())
+        .map(Path::as_os_str)
+        .collect();
+    traces
+        .iter()
+        .map(|t| (t.file().as_os_str(), t))
+        .filter(|(file, _)| linked.contains(file))
+        .collect()
+}
+
 /// Puts one diagnosis into the groups it calls for.
-fn classify(groups: &mut Groups, trace: &Trace, diagnosis: &Diagnosis, linked: Option<&Trace>) {
+fn classify<T: TraceFacts>(
+    groups: &mut Groups,
+    trace: &T,
+    diagnosis: &Diagnosis,
+    linked: Option<&T>,
+) {
     let startup = diagnosis.verdict == Verdict::Startup;
     match diagnosis.rule {
         // R1 is a start that failed, not a slow one: no cold-start advice fixes it.
         "R4" | "R5" | "R15" | "R17" | "R19" if startup => {
-            groups.cold_start.add(trace, trace.time_taken_ms);
+            groups.cold_start.add(trace, trace.time_taken_ms());
         }
         "R4" if diagnosis.verdict == Verdict::Worker => {
             groups
                 .request_timeout
                 .entry(tech(trace))
                 .or_default()
-                .add(trace, trace.time_taken_ms);
+                .add(trace, trace.time_taken_ms());
         }
         "R8" => {
-            let backend_ms = linked.and_then(|b| b.time_taken_ms);
+            let backend_ms = linked.and_then(|b| b.time_taken_ms());
             groups
                 .arr_timeout
-                .add(trace, trace.time_taken_ms.max(backend_ms));
+                .add(trace, trace.time_taken_ms().max(backend_ms));
             groups.arr_timeout.add_route(trace);
             if startup {
                 let backend = linked.unwrap_or(trace);
-                groups.cold_start.add(backend, backend.time_taken_ms);
+                groups.cold_start.add(backend, backend.time_taken_ms());
             }
         }
-        "R3" => groups.ancm_startup_limit.add(trace, trace.time_taken_ms),
+        "R3" => groups.ancm_startup_limit.add(trace, trace.time_taken_ms()),
         "R2" => groups
             .start_failure
             .entry(tech(trace))
             .or_default()
-            .add(trace, trace.time_taken_ms),
-        "R11" => groups.arr_no_server.add(trace, trace.time_taken_ms),
+            .add(trace, trace.time_taken_ms()),
+        "R11" => groups.arr_no_server.add(trace, trace.time_taken_ms()),
         _ => {}
     }
 }
@@ -506,7 +530,7 @@ fn arr_no_server_hint(g: &Group) -> Option<Hint> {
 
 /// Pools whose worker process was replaced rapid-fail often: five new processes within five
 /// minutes is what rapid-fail protection stops a pool for (then every request gets 503).
-fn rapid_fail_hint(traces: &[Trace], processes: &[ProcessInfo]) -> Option<Hint> {
+fn rapid_fail_hint<T: TraceFacts>(traces: &[T], processes: &[ProcessInfo]) -> Option<Hint> {
     let starts = process_starts(traces, processes);
     let window = TimeDelta::minutes(RAPID_FAIL_INTERVAL_MINUTES);
     let mut group = Group::default();
@@ -543,15 +567,15 @@ fn rapid_fail_hint(traces: &[Trace], processes: &[ProcessInfo]) -> Option<Hint> 
 type PoolKey = (String, String);
 
 /// The first-trace time of every process that replaced another, per (server, pool), sorted.
-fn process_starts(
-    traces: &[Trace],
+fn process_starts<T: TraceFacts>(
+    traces: &[T],
     processes: &[ProcessInfo],
 ) -> BTreeMap<PoolKey, Vec<DateTime<Utc>>> {
     let mut starts: BTreeMap<PoolKey, Vec<_>> = BTreeMap::new();
     for (trace, info) in traces.iter().zip(processes) {
-        if let (true, Some(start)) = (info.first_for_pid, trace.start_time) {
+        if let (true, Some(start)) = (info.first_for_pid, trace.start_time()) {
             starts
-                .entry((trace.server.clone(), trace.app_pool.clone()))
+                .entry((trace.server().to_owned(), trace.app_pool().to_owned()))
                 .or_default()
                 .push(start);
         }

@@ -18,7 +18,11 @@ pub(crate) mod rules;
 
 use std::time::Duration;
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
+
+use crate::compact::{Compact, Judged, TraceFacts};
 
 use crate::model::{Confidence, Depth, Diagnosis, Trace, Verdict};
 use crate::shell::FixLine;
@@ -211,32 +215,19 @@ pub fn is_judged(trace: &Trace) -> bool {
     trace.depth == Depth::Full && rules::effective_status(trace).is_server_error()
 }
 
-/// The diagnoses of a run that kept a compact record of every trace and the whole trace only
-/// of those [`is_judged`] accepts.
-#[derive(Debug)]
-pub struct CompactAnalysis {
-    /// One per record: the judged traces' verdicts, not applicable for the others.
-    pub analysis: Analysis,
-    /// What the hints read: the judged traces in input order, then the traces their verdicts
-    /// were linked to and the first trace of every new process (rebuilt from their records).
-    pub hint_traces: Vec<Trace>,
-    /// The diagnoses and process facts of `hint_traces`.
-    pub hint_analysis: Analysis,
-}
-
 /// [`analyze_in_context`] for a run that kept `records` of every trace and the whole trace
 /// only of those [`is_judged`] accepts: `judged[k]` is the trace of `records[judged_at[k]]`,
 /// in increasing order. The cross-trace facts come from the records; an ARR backend kept only
 /// as a record is rebuilt as a trace for the rules, which read of it only what the record
-/// holds.
-pub fn analyze_compact(
-    records: &[crate::compact::Compact],
-    judged: Vec<Trace>,
+/// holds. Each judged trace is taken whole only while it is judged (see [`Judged`]).
+pub fn analyze_compact<J: Judged>(
+    records: &[Compact],
+    judged: &[J],
     judged_at: &[usize],
     events: &[crate::events::ServerEvent],
     options: &Options,
     configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
-) -> CompactAnalysis {
+) -> Analysis {
     let (mut processes, backends) = rayon::join(
         || generations::process_generations(records),
         || link::link_backends(records),
@@ -255,64 +246,32 @@ pub fn analyze_compact(
         events: &event_index,
         pools: pools.as_ref(),
     };
-    let whole = |i: usize| judged_at.binary_search(&i).ok().map(|k| &judged[k]);
-    // Backends of judged traces that are records only, and the first trace of every new
-    // process (the rapid-fail hint counts process starts): rebuilt for the rules and hints.
-    let mut rebuilt: Vec<usize> = judged_at.iter().filter_map(|&i| backends[i]).collect();
-    rebuilt.extend((0..records.len()).filter(|&i| processes[i].first_for_pid));
-    rebuilt.sort_unstable();
-    rebuilt.dedup();
-    rebuilt.retain(|&i| whole(i).is_none());
-    let rebuilt_traces: Vec<Trace> = rebuilt.iter().map(|&i| records[i].to_trace()).collect();
-    let trace_of =
-        |i: usize| whole(i).or_else(|| rebuilt.binary_search(&i).ok().map(|k| &rebuilt_traces[k]));
+    let whole = |i: usize| -> Cow<'_, Trace> {
+        match judged_at.binary_search(&i) {
+            Ok(k) => judged[k].trace(&records[i]),
+            Err(_) => Cow::Owned(records[i].to_trace()),
+        }
+    };
     let verdicts: Vec<Diagnosis> = judged
         .par_iter()
         .zip(judged_at)
-        .map(|(trace, &index)| {
-            let backend = backends[index].and_then(|b| {
-                Some(rules::Linked {
-                    trace: trace_of(b)?,
-                    process: &processes[b],
-                })
+        .map(|(kept, &index)| {
+            let trace = kept.trace(&records[index]);
+            let backend = backends[index].map(|b| (whole(b), b));
+            let backend = backend.as_ref().map(|(trace, b)| rules::Linked {
+                trace,
+                process: &processes[*b],
             });
-            context.judge(trace, &processes[index], backend)
+            context.judge(&trace, &processes[index], backend)
         })
         .collect();
     let mut diagnoses = vec![Diagnosis::not_applicable(); records.len()];
     for (&index, diagnosis) in judged_at.iter().zip(verdicts) {
         diagnoses[index] = diagnosis;
     }
-    // The hints read the judged traces, then the rebuilt ones; their order does not matter
-    // to them (they group, count and look traces up by file).
-    let order: Vec<usize> = judged_at.iter().chain(&rebuilt).copied().collect();
-    let mut hint_traces = judged;
-    hint_traces.reserve_exact(rebuilt_traces.len());
-    hint_traces.extend(rebuilt_traces);
-    // The hints read verdicts, rules and links, never the evidence: not copied.
-    let hint_analysis = Analysis {
-        diagnoses: order
-            .iter()
-            .map(|&i| {
-                let d = &diagnoses[i];
-                Diagnosis {
-                    verdict: d.verdict,
-                    rule: d.rule,
-                    confidence: d.confidence,
-                    evidence: String::new(),
-                    linked_file: d.linked_file.clone(),
-                }
-            })
-            .collect(),
-        processes: order.iter().map(|&i| processes[i].clone()).collect(),
-    };
-    CompactAnalysis {
-        analysis: Analysis {
-            diagnoses,
-            processes,
-        },
-        hint_traces,
-        hint_analysis,
+    Analysis {
+        diagnoses,
+        processes,
     }
 }
 
@@ -344,7 +303,7 @@ fn diagnose_one(facts: &rules::Facts) -> Diagnosis {
 }
 
 /// The configuration hints that the diagnoses of a run call for.
-pub fn hints(traces: &[Trace], analysis: &Analysis) -> Vec<Hint> {
+pub fn hints<T: TraceFacts>(traces: &[T], analysis: &Analysis) -> Vec<Hint> {
     hints::hints(traces, &analysis.diagnoses, &analysis.processes)
 }
 
@@ -353,7 +312,7 @@ mod compact_tests {
     //! The compact analysis and the whole one must agree on every verdict and process fact.
 
     use super::*;
-    use crate::compact::{Compact, Names};
+    use crate::compact::{Compact, Names, Packed};
 
     fn sample_traces() -> Vec<Trace> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
@@ -374,14 +333,18 @@ mod compact_tests {
             .collect()
     }
 
-    fn compact(traces: &[Trace], options: &Options) -> CompactAnalysis {
+    fn compact(traces: &[Trace], options: &Options) -> (Vec<Compact>, Analysis) {
         let names = Names::default();
         let records: Vec<Compact> = traces.iter().map(|t| Compact::of(t, &names)).collect();
         let judged_at: Vec<usize> = (0..traces.len())
             .filter(|&i| is_judged(&traces[i]))
             .collect();
-        let judged = judged_at.iter().map(|&i| traces[i].clone()).collect();
-        analyze_compact(&records, judged, &judged_at, &[], options, &|_| None)
+        let judged: Vec<Packed> = judged_at
+            .iter()
+            .map(|&i| Packed::of(traces[i].clone()))
+            .collect();
+        let analysis = analyze_compact(&records, &judged, &judged_at, &[], options, &|_| None);
+        (records, analysis)
     }
 
     #[test]
@@ -390,15 +353,13 @@ mod compact_tests {
         assert!(traces.len() > 40, "{} sample traces", traces.len());
         let options = Options::default();
         let whole = analyze(&traces, &options);
-        let lean = compact(&traces, &options);
-        assert_eq!(lean.analysis.diagnoses, whole.diagnoses);
-        assert_eq!(lean.analysis.processes, whole.processes);
+        let (records, lean) = compact(&traces, &options);
+        assert_eq!(lean.diagnoses, whole.diagnoses);
+        assert_eq!(lean.processes, whole.processes);
         // Linked verdicts were reached: the comparison is not between two empty sets.
         assert!(whole.diagnoses.iter().any(|d| d.linked_file.is_some()));
-        assert_eq!(
-            hints(&lean.hint_traces, &lean.hint_analysis),
-            hints(&traces, &whole),
-        );
+        assert!(!hints(&traces, &whole).is_empty());
+        assert_eq!(hints(&records, &lean), hints(&traces, &whole));
     }
 
     #[test]
@@ -413,10 +374,10 @@ mod compact_tests {
             .filter(|&i| is_judged(&traces[i]) && traces[i].arr_log_id_forwarded.is_some())
             .collect();
         assert!(!judged_at.is_empty());
-        let judged = judged_at.iter().map(|&i| traces[i].clone()).collect();
-        let lean = analyze_compact(&records, judged, &judged_at, &[], &options, &|_| None);
+        let judged: Vec<Trace> = judged_at.iter().map(|&i| traces[i].clone()).collect();
+        let lean = analyze_compact(&records, &judged, &judged_at, &[], &options, &|_| None);
         for &i in &judged_at {
-            assert_eq!(lean.analysis.diagnoses[i], whole.diagnoses[i], "{i}");
+            assert_eq!(lean.diagnoses[i], whole.diagnoses[i], "{i}");
         }
     }
 }

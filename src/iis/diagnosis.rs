@@ -7,8 +7,9 @@
 //! the URL names the farm (`http://FarmName/...`), whose `protocol@timeout` applies; without a
 //! farm, `proxy@timeout` does.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsStr;
+use std::path::Path;
 use std::time::Duration;
 
 use regex::RegexBuilder;
@@ -17,6 +18,7 @@ use super::findings;
 use super::fix::{self, Fix, PoolChange};
 use super::model::{App, ServerConfig, Setting};
 use super::schema::human;
+use crate::compact::TraceFacts;
 use crate::diagnose::{Analysis, Hint, Options, TraceOptions};
 use crate::filter::StatusFilter;
 use crate::model::{Trace, Verdict};
@@ -224,9 +226,9 @@ struct ColdGroup {
 /// The hints of a scan, with the configuration: cold starts and ARR timeouts become
 /// statements about the configured pools and farms (the generic hint they replace is
 /// dropped), and FREB coverage of the statuses asked for is checked.
-pub fn hints(
+pub fn hints<T: TraceFacts>(
     farm: &FarmConfig,
-    traces: &[Trace],
+    traces: &[T],
     analysis: &Analysis,
     generic: Vec<Hint>,
     statuses: &[StatusFilter],
@@ -256,11 +258,19 @@ pub fn hints(
     configured
 }
 
-fn by_file(traces: &[Trace]) -> HashMap<&OsStr, usize> {
+/// The traces some diagnosis is linked to, by file, with their index.
+fn by_file<'t, T: TraceFacts>(traces: &'t [T], analysis: &Analysis) -> HashMap<&'t OsStr, usize> {
+    let linked: HashSet<&OsStr> = analysis
+        .diagnoses
+        .iter()
+        .filter_map(|d| d.linked_file.as_deref())
+        .map(Path::as_os_str)
+        .collect();
     traces
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.file.as_os_str(), i))
+        .map(|(i, t)| (t.file().as_os_str(), i))
+        .filter(|(file, _)| linked.contains(file))
         .collect()
 }
 
@@ -280,12 +290,12 @@ fn cold_start_trace(
     }
 }
 
-fn cold_start_hints(
+fn cold_start_hints<T: TraceFacts>(
     farm: &FarmConfig,
-    traces: &[Trace],
+    traces: &[T],
     analysis: &Analysis,
 ) -> (Vec<Hint>, BTreeSet<String>) {
-    let files = by_file(traces);
+    let files = by_file(traces, analysis);
     let mut groups: BTreeMap<ColdKey, ColdGroup> = BTreeMap::new();
     let mut counted = BTreeSet::new();
     let mut covered = BTreeSet::new();
@@ -294,10 +304,10 @@ fn cold_start_hints(
             continue;
         };
         let backend = &traces[b];
-        let Some(server) = farm.server(&backend.server) else {
+        let Some(server) = farm.server(backend.server()) else {
             continue;
         };
-        let Some(pool) = server.pool(&backend.app_pool) else {
+        let Some(pool) = server.pool(backend.app_pool()) else {
             continue;
         };
         let name = pool.attr("name").unwrap_or("").to_owned();
@@ -454,29 +464,33 @@ fn fix_lines(fixes: &[Fix]) -> Vec<crate::shell::FixLine> {
 /// ARR timeouts under one configured timeout: (setting, count, slowest backend ms, backends).
 type ArrGroup = (Setting, usize, Option<u64>, BTreeSet<String>);
 
-fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -> Vec<Hint> {
-    let files = by_file(traces);
+fn arr_timeout_hints<T: TraceFacts>(
+    farm: &FarmConfig,
+    traces: &[T],
+    analysis: &Analysis,
+) -> Vec<Hint> {
+    let files = by_file(traces, analysis);
     // (server, timeout name) -> (setting, count, slowest backend ms, backend servers)
     let mut groups: BTreeMap<(String, String), ArrGroup> = BTreeMap::new();
     for (trace, d) in traces.iter().zip(&analysis.diagnoses) {
         if d.rule != "R8" {
             continue;
         }
-        let Some(server) = farm.server(&trace.server) else {
+        let Some(server) = farm.server(trace.server()) else {
             continue;
         };
-        let Some(site) = FarmConfig::site_name(server, &trace.site_id) else {
+        let Some(site) = FarmConfig::site_name(server, trace.site_id()) else {
             continue;
         };
-        let (setting, name) = farm.proxy_timeout(server, &site, url_path(&trace.url));
+        let (setting, name) = farm.proxy_timeout(server, &site, url_path(trace.url_path()));
         let backend = d
             .linked_file
             .as_ref()
             .and_then(|f| files.get(f.as_os_str()))
             .map(|&b| &traces[b]);
         // Option's order puts an unknown time below every known one.
-        let slowest = backend.map_or(trace.time_taken_ms, |b| {
-            b.time_taken_ms.max(trace.time_taken_ms)
+        let slowest = backend.map_or(trace.time_taken_ms(), |b| {
+            b.time_taken_ms().max(trace.time_taken_ms())
         });
         let e = groups
             .entry((server.server.clone(), name))
@@ -484,7 +498,7 @@ fn arr_timeout_hints(farm: &FarmConfig, traces: &[Trace], analysis: &Analysis) -
         e.1 += 1;
         e.2 = e.2.max(slowest);
         if let Some(b) = backend {
-            e.3.insert(b.server.clone());
+            e.3.insert(b.server().to_owned());
         }
     }
     let mut out = Vec::new();
