@@ -64,9 +64,9 @@ pub trait TraceFacts {
     /// How much of the file was read.
     fn depth(&self) -> Depth;
     /// `X-ARR-LOG-ID` as received (an ARR backend's trace).
-    fn arr_log_id(&self) -> Option<&str>;
+    fn arr_log_id(&self) -> Option<LogId>;
     /// `X-ARR-LOG-ID` this server's ARR forwarded (a front end's trace).
-    fn arr_log_id_forwarded(&self) -> Option<&str>;
+    fn arr_log_id_forwarded(&self) -> Option<LogId>;
     /// How ARR picked the server it forwarded to, when the trace says.
     fn arr_route(&self) -> Option<&ArrRoute>;
 
@@ -131,14 +131,109 @@ impl TraceFacts for Trace {
     fn depth(&self) -> Depth {
         self.depth
     }
-    fn arr_log_id(&self) -> Option<&str> {
-        self.arr_log_id.as_deref()
+    fn arr_log_id(&self) -> Option<LogId> {
+        self.arr_log_id.as_deref().and_then(LogId::parse)
     }
-    fn arr_log_id_forwarded(&self) -> Option<&str> {
-        self.arr_log_id_forwarded.as_deref()
+    fn arr_log_id_forwarded(&self) -> Option<LogId> {
+        self.arr_log_id_forwarded.as_deref().and_then(LogId::parse)
     }
     fn arr_route(&self) -> Option<&ArrRoute> {
         self.arr_route.as_ref()
+    }
+}
+
+/// An `X-ARR-LOG-ID` as the ARR link compares them: IIS writes GUIDs, and neither case nor
+/// braces nor surrounding space matter. A GUID is its 16 bytes, with no allocation (a share
+/// holds one in most traces); anything else (a hostile or hand-made header) its trimmed text
+/// in upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LogId {
+    /// The GUID's bytes, in the order its text writes them.
+    Guid([u8; 16]),
+    /// The text of an ID that is not a GUID.
+    Text(Box<str>),
+}
+
+impl LogId {
+    /// The ID a header value names; `None` when it is empty.
+    pub fn parse(value: &str) -> Option<LogId> {
+        let id = value.trim().trim_matches(|c| c == '{' || c == '}');
+        if id.is_empty() {
+            return None;
+        }
+        Some(
+            guid_bytes(id).map_or_else(|| LogId::Text(id.to_ascii_uppercase().into()), LogId::Guid),
+        )
+    }
+}
+
+/// The bytes of `8-4-4-4-12` hexadecimal text; `None` for anything else.
+fn guid_bytes(id: &str) -> Option<[u8; 16]> {
+    let text = id.as_bytes();
+    if text.len() != 36 || [8, 13, 18, 23].iter().any(|&i| text[i] != b'-') {
+        return None;
+    }
+    let mut digits = text.iter().filter(|&&c| c != b'-');
+    let mut bytes = [0u8; 16];
+    for byte in &mut bytes {
+        let high = (*digits.next()? as char).to_digit(16)?;
+        let low = (*digits.next()? as char).to_digit(16)?;
+        *byte = (high * 16 + low) as u8;
+    }
+    Some(bytes)
+}
+
+impl std::fmt::Display for LogId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogId::Text(text) => f.write_str(text),
+            LogId::Guid(b) => {
+                for (i, byte) in b.iter().enumerate() {
+                    if matches!(i, 4 | 6 | 8 | 10) {
+                        f.write_str("-")?;
+                    }
+                    write!(f, "{byte:02X}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The log IDs of a record: a trace holds the one its ARR forwarded (a front end) or the one
+/// it received (a backend), seldom both, so one is kept in place and two in a box.
+#[derive(Debug, Clone)]
+enum ArrIds {
+    None,
+    Received(LogId),
+    Forwarded(LogId),
+    Both(Box<[LogId; 2]>),
+}
+
+impl ArrIds {
+    fn new(received: Option<LogId>, forwarded: Option<LogId>) -> ArrIds {
+        match (received, forwarded) {
+            (None, None) => ArrIds::None,
+            (Some(r), None) => ArrIds::Received(r),
+            (None, Some(f)) => ArrIds::Forwarded(f),
+            (Some(r), Some(f)) => ArrIds::Both(Box::new([r, f])),
+        }
+    }
+
+    fn received(&self) -> Option<&LogId> {
+        match self {
+            ArrIds::Received(id) => Some(id),
+            ArrIds::Both(ids) => Some(&ids[0]),
+            ArrIds::None | ArrIds::Forwarded(_) => None,
+        }
+    }
+
+    fn forwarded(&self) -> Option<&LogId> {
+        match self {
+            ArrIds::Forwarded(id) => Some(id),
+            ArrIds::Both(ids) => Some(&ids[1]),
+            ArrIds::None | ArrIds::Received(_) => None,
+        }
     }
 }
 
@@ -273,10 +368,10 @@ pub struct Compact {
     shared: Arc<Shared>,
     url: Arc<str>,
     error: Option<Arc<CompactError>>,
-    arr_log_id: Option<Box<str>>,
-    arr_log_id_forwarded: Option<Box<str>>,
+    arr_ids: ArrIds,
     arr_route: Option<Arc<ArrRoute>>,
-    unparsed: Box<[Unparsed]>,
+    /// Boxed: almost always empty.
+    unparsed: Option<Box<Vec<Unparsed>>>,
     start_time: Option<DateTime<Utc>>,
     end_time: Option<DateTime<Utc>>,
     time_taken_ms: Option<u64>,
@@ -288,6 +383,10 @@ pub struct Compact {
     /// Bit `i` set: the `i`-th filter set alone ([`crate::overview::single_filters`]) matches
     /// this trace; the trace itself is gone when the summary asks.
     pub(crate) alone: u8,
+    /// The run's filters match this trace (it was read whole).
+    pub(crate) matched: bool,
+    /// The trace gets a verdict of its own ([`crate::diagnose::is_judged`]).
+    pub(crate) judged: bool,
 }
 
 impl Compact {
@@ -298,10 +397,9 @@ impl Compact {
             shared: names.shared(trace),
             url: names.url(&trace.url),
             error: trace.error.as_ref().map(|e| names.error(e)),
-            arr_log_id: trace.arr_log_id.as_deref().map(Box::from),
-            arr_log_id_forwarded: trace.arr_log_id_forwarded.as_deref().map(Box::from),
+            arr_ids: ArrIds::new(trace.arr_log_id(), trace.arr_log_id_forwarded()),
             arr_route: trace.arr_route.as_ref().map(|r| names.route(r)),
-            unparsed: trace.unparsed.clone().into_boxed_slice(),
+            unparsed: (!trace.unparsed.is_empty()).then(|| Box::new(trace.unparsed.clone())),
             start_time: trace.start_time,
             end_time: trace.end_time,
             time_taken_ms: trace.time_taken_ms,
@@ -311,6 +409,8 @@ impl Compact {
             truncated: trace.truncated,
             depth: trace.depth,
             alone: 0,
+            matched: false,
+            judged: false,
         }
     }
 
@@ -337,13 +437,13 @@ impl Compact {
                 error_code: e.error_code,
                 ..ModuleError::default()
             }),
-            arr_log_id: self.arr_log_id.as_deref().map(str::to_owned),
-            arr_log_id_forwarded: self.arr_log_id_forwarded.as_deref().map(str::to_owned),
+            arr_log_id: self.arr_ids.received().map(LogId::to_string),
+            arr_log_id_forwarded: self.arr_ids.forwarded().map(LogId::to_string),
             arr_route: self.arr_route.as_deref().cloned(),
             partial: self.partial,
             truncated: self.truncated,
             depth: self.depth,
-            unparsed: self.unparsed.to_vec(),
+            unparsed: self.unparsed().to_vec(),
             ..Trace::default()
         }
     }
@@ -393,7 +493,7 @@ impl TraceFacts for Compact {
         self.time_taken_ms
     }
     fn unparsed(&self) -> &[Unparsed] {
-        &self.unparsed
+        self.unparsed.as_deref().map_or(&[], Vec::as_slice)
     }
     fn partial(&self) -> bool {
         self.partial
@@ -404,11 +504,11 @@ impl TraceFacts for Compact {
     fn depth(&self) -> Depth {
         self.depth
     }
-    fn arr_log_id(&self) -> Option<&str> {
-        self.arr_log_id.as_deref()
+    fn arr_log_id(&self) -> Option<LogId> {
+        self.arr_ids.received().cloned()
     }
-    fn arr_log_id_forwarded(&self) -> Option<&str> {
-        self.arr_log_id_forwarded.as_deref()
+    fn arr_log_id_forwarded(&self) -> Option<LogId> {
+        self.arr_ids.forwarded().cloned()
     }
     fn arr_route(&self) -> Option<&ArrRoute> {
         self.arr_route.as_deref()
@@ -460,7 +560,7 @@ impl Judged for Packed {
                 match postcard::from_bytes::<crate::cache::record::TraceRecord>(bytes) {
                     Ok(r) => {
                         let mut trace = r.into_trace(record.file.to_path_buf());
-                        trace.unparsed = record.unparsed.to_vec();
+                        trace.unparsed = record.unparsed().to_vec();
                         Cow::Owned(trace)
                     }
                     // Bytes this run wrote itself; should they not decode, the record still
@@ -542,6 +642,15 @@ mod tests {
         assert_eq!(compact.url_segment(), "orders");
         // Rebuilt as a trace, it still answers the same.
         assert_eq!(facts(&compact.to_trace()), facts(&trace));
+        // A trace with both log IDs, and one with none.
+        for (received, forwarded) in [(Some("{12-34}"), Some("{AB-CD}")), (None, None)] {
+            let trace = Trace {
+                arr_log_id: received.map(str::to_owned),
+                arr_log_id_forwarded: forwarded.map(str::to_owned),
+                ..sample()
+            };
+            assert_eq!(facts(&Compact::of(&trace, &names)), facts(&trace));
+        }
     }
 
     #[test]
@@ -555,6 +664,31 @@ mod tests {
         let packed = Packed::of(trace.clone());
         assert!(matches!(packed.0, PackedForm::Bytes(_)));
         assert_eq!(*packed.trace(&record), trace);
+    }
+
+    #[test]
+    fn log_ids_compare_as_guids_whatever_their_case_and_braces() {
+        let a = LogId::parse("{5c2a4e84-4c21-4981-ae10-000000093419}").unwrap();
+        let b = LogId::parse(" 5C2A4E84-4C21-4981-AE10-000000093419 ").unwrap();
+        assert_eq!(a, b);
+        assert!(matches!(a, LogId::Guid(_)));
+        assert_eq!(a.to_string(), "5C2A4E84-4C21-4981-AE10-000000093419");
+        assert_ne!(
+            a,
+            LogId::parse("5c2a4e84-4c21-4981-ae10-000000093418").unwrap()
+        );
+        // Not a GUID: compared as text, in upper case.
+        assert_eq!(LogId::parse("{ab-cd}"), Some(LogId::Text("AB-CD".into())));
+        assert_eq!(
+            LogId::parse("5c2a4e84-4c21-4981-ae10-00000009341g").map(|i| i.to_string()),
+            Some("5C2A4E84-4C21-4981-AE10-00000009341G".into())
+        );
+        assert_eq!(LogId::parse(" {} "), None);
+        // Multi-byte text of a GUID's length is text, not a panic.
+        assert!(matches!(
+            LogId::parse(&"é".repeat(18)),
+            Some(LogId::Text(_))
+        ));
     }
 
     #[test]

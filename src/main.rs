@@ -5,6 +5,7 @@
 //! (`frebscope requests ... | head`) ends the run quietly with 0, as ripgrep does.
 
 mod cli;
+mod heap;
 mod vt;
 
 use std::io::{self, IsTerminal, Write};
@@ -17,6 +18,7 @@ use frebscope::discover::resolve_root;
 use frebscope::run::{RunStatus, Streams, run};
 
 fn main() -> ExitCode {
+    heap::return_large_blocks();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

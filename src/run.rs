@@ -188,14 +188,6 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
     })
 }
 
-/// What one file yields to a scan that keeps compact records: the record, the whole trace when
-/// it gets a verdict of its own, and whether it matched the filters.
-struct Kept {
-    record: Compact,
-    judged: bool,
-    matched: bool,
-}
-
 /// [`collect`] for `scan`, keeping of each trace its compact record, and the whole trace only
 /// of the failures it judges, packed until it is judged: memory grows by about 300 bytes a
 /// trace, not 1.7 KiB. With the traces gone, the cache is written as they are read.
@@ -218,7 +210,7 @@ fn collect_compact(
     let names = Names::default();
     let alone = overview::single_filters(&input.filters);
     let whole: std::sync::Mutex<Vec<(usize, Packed)>> = std::sync::Mutex::new(Vec::new());
-    let keep = |index: usize, trace: Trace, stamp: Option<Stamp>| -> Kept {
+    let keep = |index: usize, trace: Trace, stamp: Option<Stamp>| -> Compact {
         if let (Some(writer), Some(stamp)) = (&writer, stamp) {
             writer.add(&trace, stamp);
         }
@@ -228,19 +220,15 @@ fn collect_compact(
                 record.alone |= 1 << bit;
             }
         }
-        let matched = trace.depth == Depth::Full && input.filters.matches(&trace);
-        let judged = diagnose::is_judged(&trace);
-        if judged {
+        record.matched = trace.depth == Depth::Full && input.filters.matches(&trace);
+        record.judged = diagnose::is_judged(&trace);
+        if record.judged {
             let packed = Packed::of(strip_for_scan(trace));
             if let Ok(mut whole) = whole.lock() {
                 whole.push((index, packed));
             }
         }
-        Kept {
-            record,
-            judged,
-            matched,
-        }
+        record
     };
     let reading = Instant::now();
     let results = read_all(
@@ -256,23 +244,17 @@ fn collect_compact(
     let files_found = found.files.len();
     drop(found.files);
     let mut skipped = found.errors;
-    let mut judged_at = Vec::new();
-    let mut matched = Vec::new();
-    let mut count = 0;
+    // Collected in place: a result and a record take the same room, so the records of a big
+    // share live in the one vector the readers filled.
     let records: Vec<Compact> = results
         .into_iter()
-        .filter_map(|result| {
-            let kept = result.map_err(|e| skipped.push(e)).ok()?;
-            if kept.matched {
-                matched.push(count);
-            }
-            if kept.judged {
-                judged_at.push(count);
-            }
-            count += 1;
-            Some(kept.record)
-        })
+        .filter_map(|result| result.map_err(|e| skipped.push(e)).ok())
         .collect();
+    let flagged = |flag: fn(&Compact) -> bool| -> Vec<usize> {
+        (0..records.len()).filter(|&i| flag(&records[i])).collect()
+    };
+    let matched = flagged(|r| r.matched);
+    let judged_at = flagged(|r| r.judged);
     // In file order, as the records: the k-th whole trace is the k-th judged record.
     let mut judged = whole.into_inner().unwrap_or_default();
     judged.sort_unstable_by_key(|(index, _)| *index);
@@ -291,7 +273,7 @@ fn collect_compact(
     let configured = |t: &Trace| farm.options_for(t, diagnosis);
     let analysis = diagnose::analyze_compact(
         &records,
-        &judged,
+        judged,
         &judged_at,
         &events.events,
         diagnosis,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::compact::TraceFacts;
+use crate::compact::{LogId, TraceFacts};
 
 /// For every trace, the index of the backend trace that received the request this trace's ARR
 /// forwarded, if the inputs hold it.
@@ -18,7 +18,7 @@ pub(crate) fn link_backends<T: TraceFacts>(traces: &[T]) -> Vec<Option<usize>> {
         .iter()
         .enumerate()
         .map(|(index, trace)| {
-            let id = normalize(trace.arr_log_id_forwarded()?)?;
+            let id = trace.arr_log_id_forwarded()?;
             backends.get(&id).copied().filter(|&b| b != index)
         })
         .collect()
@@ -26,10 +26,10 @@ pub(crate) fn link_backends<T: TraceFacts>(traces: &[T]) -> Vec<Option<usize>> {
 
 /// The backend trace per log ID; with several (retries, duplicated files), the earliest, then
 /// the smallest path.
-fn backends_by_log_id<T: TraceFacts>(traces: &[T]) -> HashMap<String, usize> {
-    let mut map: HashMap<String, usize> = HashMap::new();
+fn backends_by_log_id<T: TraceFacts>(traces: &[T]) -> HashMap<LogId, usize> {
+    let mut map: HashMap<LogId, usize> = HashMap::new();
     for (index, trace) in traces.iter().enumerate() {
-        let Some(id) = trace.arr_log_id().and_then(normalize) else {
+        let Some(id) = trace.arr_log_id() else {
             continue;
         };
         map.entry(id)
@@ -45,10 +45,4 @@ fn backends_by_log_id<T: TraceFacts>(traces: &[T]) -> HashMap<String, usize> {
 
 fn precedes<T: TraceFacts>(a: &T, b: &T) -> bool {
     (a.start_time(), a.file()) < (b.start_time(), b.file())
-}
-
-/// Log IDs are GUIDs; case and surrounding space or braces do not matter.
-fn normalize(id: &str) -> Option<String> {
-    let id = id.trim().trim_matches(|c| c == '{' || c == '}');
-    (!id.is_empty()).then(|| id.to_ascii_uppercase())
 }

@@ -18,8 +18,6 @@ pub(crate) mod rules;
 
 use std::time::Duration;
 
-use std::borrow::Cow;
-
 use rayon::prelude::*;
 
 use crate::compact::{Compact, Judged, TraceFacts};
@@ -219,19 +217,20 @@ pub fn is_judged(trace: &Trace) -> bool {
 /// only of those [`is_judged`] accepts: `judged[k]` is the trace of `records[judged_at[k]]`,
 /// in increasing order. The cross-trace facts come from the records; an ARR backend kept only
 /// as a record is rebuilt as a trace for the rules, which read of it only what the record
-/// holds. Each judged trace is taken whole only while it is judged (see [`Judged`]).
-pub fn analyze_compact<J: Judged>(
+/// holds. Each judged trace is taken whole only while it is judged (see [`Judged`]), and
+/// dropped once it is.
+pub fn analyze_compact<J: Judged + Send>(
     records: &[Compact],
-    judged: &[J],
+    judged: Vec<J>,
     judged_at: &[usize],
     events: &[crate::events::ServerEvent],
     options: &Options,
     configured: &(dyn Fn(&Trace) -> Option<TraceOptions> + Sync),
 ) -> Analysis {
-    let (mut processes, backends) = rayon::join(
-        || generations::process_generations(records),
-        || link::link_backends(records),
-    );
+    // One after the other: each builds a table over every record, and a share's records are
+    // many; together they would be the run's peak.
+    let mut processes = generations::process_generations(records);
+    let backends = link::link_backends(records);
     let event_index = event_join::EventIndex::new(events);
     event_join::apply(
         records,
@@ -246,18 +245,13 @@ pub fn analyze_compact<J: Judged>(
         events: &event_index,
         pools: pools.as_ref(),
     };
-    let whole = |i: usize| -> Cow<'_, Trace> {
-        match judged_at.binary_search(&i) {
-            Ok(k) => judged[k].trace(&records[i]),
-            Err(_) => Cow::Owned(records[i].to_trace()),
-        }
-    };
     let verdicts: Vec<Diagnosis> = judged
-        .par_iter()
+        .into_par_iter()
         .zip(judged_at)
         .map(|(kept, &index)| {
             let trace = kept.trace(&records[index]);
-            let backend = backends[index].map(|b| (whole(b), b));
+            // What the rules read of a backend is all in its record, judged or not.
+            let backend = backends[index].map(|b| (records[b].to_trace(), b));
             let backend = backend.as_ref().map(|(trace, b)| rules::Linked {
                 trace,
                 process: &processes[*b],
@@ -343,7 +337,7 @@ mod compact_tests {
             .iter()
             .map(|&i| Packed::of(traces[i].clone()))
             .collect();
-        let analysis = analyze_compact(&records, &judged, &judged_at, &[], options, &|_| None);
+        let analysis = analyze_compact(&records, judged, &judged_at, &[], options, &|_| None);
         (records, analysis)
     }
 
@@ -375,7 +369,7 @@ mod compact_tests {
             .collect();
         assert!(!judged_at.is_empty());
         let judged: Vec<Trace> = judged_at.iter().map(|&i| traces[i].clone()).collect();
-        let lean = analyze_compact(&records, &judged, &judged_at, &[], &options, &|_| None);
+        let lean = analyze_compact(&records, judged, &judged_at, &[], &options, &|_| None);
         for &i in &judged_at {
             assert_eq!(lean.diagnoses[i], whole.diagnoses[i], "{i}");
         }
