@@ -9,7 +9,8 @@
 //!
 //! The file is read in windows, so memory stays bounded by the window and [`MAX_EVENT_BYTES`]
 //! whatever the file holds; the root element comes first, so a trace that the filters reject
-//! costs one small read.
+//! costs one small read: its first read is sized by [`super::head::Hint`] to where the request
+//! headers of the traces rejected before it in its folder ended.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -22,6 +23,7 @@ use quick_xml::events::Event;
 
 use super::event::{EventBuilder, EventRecord, Stamp, trace_reader, xml_stream};
 use super::full::visit_root_attributes;
+use super::head::Head;
 use super::input::read_full;
 use super::sniff::{self, DOCTYPE_REASON, Prolog};
 use super::summary::{SummaryBuilder, is_detail_event, reads_data, reads_descriptions};
@@ -31,9 +33,13 @@ use crate::model::Trace;
 /// The head of a trace: where its root element, first event and request headers must be
 /// (the headers sit at about 23 KB in real traces).
 pub(super) const HEAD_BYTES: usize = 64 * 1024;
-/// The head is read in steps this size, so that a trace the filters reject costs only what
-/// the cross-trace rules need from it: on a share, bytes not read are time not spent.
-const HEAD_STEP: usize = 16 * 1024;
+/// The first read of a trace read from memory, and of the full reader. A file's first read is
+/// sized by [`super::head::Hint`] instead.
+pub(super) const HEAD_STEP: usize = 16 * 1024;
+/// After the first read, the head grows by half of what was read, and by at least this, up
+/// to exactly [`HEAD_BYTES`]: a trace whose headers end a little past the first read costs one
+/// small read more, one without request headers a few reads.
+const HEAD_GROWTH: usize = 8 * 1024;
 /// Later reads. Each reader thread keeps a buffer of about this size (plus an event cut at
 /// its end): a quarter MiB reads as fast as a whole one, and with a thread pool sized for
 /// shares it keeps peak memory down by several MiB.
@@ -57,6 +63,7 @@ pub(super) fn summarize(
     path: &Path,
     input: &mut dyn Read,
     keep: &dyn Fn(&Trace) -> bool,
+    head: &Head,
 ) -> Result<Trace, ParseError> {
     // One buffer per thread, reused from file to file: allocating and faulting in a fresh
     // buffer for every trace costs more than reading a cached trace.
@@ -65,7 +72,7 @@ pub(super) fn summarize(
             buf: cell.take(),
             len: 0,
         };
-        let result = summarize_in(path, input, keep, &mut window);
+        let result = summarize_in(path, input, keep, head, &mut window);
         if window.buf.capacity() <= KEPT_CAPACITY {
             cell.replace(window.buf);
         }
@@ -128,9 +135,10 @@ fn summarize_in(
     path: &Path,
     input: &mut dyn Read,
     keep: &dyn Fn(&Trace) -> bool,
+    head: &Head,
     window: &mut Window,
 ) -> Result<Trace, ParseError> {
-    let (start, end, mut eof) = read_to_root(input, window)?;
+    let (start, end, mut eof) = read_to_root_from(input, window, head.first_read())?;
     let root = read_root(path, &window.data()[start..end], start)?;
     let mut summary = root.summary;
     let mut scanner = Scanner::default();
@@ -140,33 +148,40 @@ fn summarize_in(
     let mut pos = end;
     // Comments, CDATA sections and processing instructions can hold anything, `</Event>` and
     // `<failedRequest` included, and IIS writes none of them past the root's start tag: a
-    // trace holding one is read on as XML, as the full reader reads it.
-    if has_markup(&window.data()[pos..]) {
-        return read_rest_as_xml(&window.data()[pos..], input, summary, &scanner);
-    }
+    // trace holding one is read on as XML, as the full reader reads it. Whether a trace the
+    // filters reject is read so depends only on what it holds up to where its head ends,
+    // never on how much was read at once: markup is looked for in what was scanned, and in a
+    // rejected trace up to the end of its request headers.
+    //
     // The filters read the server and the time of the first event: only that much of the
     // trace is looked at before they decide.
     scanner.until_identified = true;
-    pos += scanner.scan(&window.data()[pos..], &mut summary);
-    while (summary.needs_server() || scanner.first_time.is_none())
-        && !eof
-        && window.len < HEAD_BYTES
-    {
-        eof = window.fill(input, next_read(window.len))?;
-        if has_markup(&window.data()[pos..]) {
-            return read_rest_as_xml(&window.data()[pos..], input, summary, &scanner);
+    loop {
+        if let Some(rest) = scan_unless_markup(window.data(), &mut pos, &mut scanner, &mut summary)
+        {
+            return read_rest_as_xml(rest, input, summary, &scanner);
         }
-        pos += scanner.scan(&window.data()[pos..], &mut summary);
+        if !(summary.needs_server() || scanner.first_time.is_none())
+            || eof
+            || window.len >= HEAD_BYTES
+        {
+            break;
+        }
+        eof = window.fill(input, next_read(window.len))?;
     }
     if !keep(summary.so_far(scanner.first_time())) {
         // Rejected: read on only for the request headers (X-ARR-LOG-ID links ARR front ends
         // to this trace), within the head, and look at nothing else.
         while !summary.headers_seen() {
-            if has_markup(&window.data()[pos..]) {
-                return read_rest_as_xml(&window.data()[pos..], input, summary, &scanner);
+            let rest = &window.data()[pos..];
+            let event = find_request_headers(rest);
+            let before = event.map_or(rest, |(_, end)| &rest[..end]);
+            if has_markup(before) {
+                return read_rest_as_xml(rest, input, summary, &scanner);
             }
-            if let Some(event) = find_request_headers(&window.data()[pos..]) {
-                if let Some(record) = parse_event(event, "GENERAL_REQUEST_HEADERS") {
+            if let Some((start, end)) = event {
+                head.headers_end(pos + end);
+                if let Some(record) = parse_event(&rest[start..end], "GENERAL_REQUEST_HEADERS") {
                     summary.detail(&record);
                 }
                 break;
@@ -177,6 +192,9 @@ fn summarize_in(
             eof = window.fill(input, next_read(window.len))?;
         }
         return Ok(summary.into_head());
+    }
+    if has_markup(&window.data()[pos..]) {
+        return read_rest_as_xml(&window.data()[pos..], input, summary, &scanner);
     }
     scanner.until_identified = false;
     pos += scanner.scan(&window.data()[pos..], &mut summary);
@@ -213,10 +231,37 @@ fn root_closed(window: &[u8]) -> bool {
         .is_some_and(|&b| b == b'>')
 }
 
-/// How much to read next: the head in steps up to exactly [`HEAD_BYTES`], then chunks.
+/// Scans the complete events of `window` from `pos` on while the trace is being identified,
+/// and moves `pos` past them. When what the scan went over holds markup, nothing is taken
+/// from it: the summary and scanner are as before, and the rest to read as XML comes back.
+fn scan_unless_markup<'w>(
+    window: &'w [u8],
+    pos: &mut usize,
+    scanner: &mut Scanner,
+    summary: &mut SummaryBuilder,
+) -> Option<&'w [u8]> {
+    let rest = &window[*pos..];
+    if !has_markup(rest) {
+        *pos += scanner.scan(rest, summary);
+        return None;
+    }
+    // Rare (IIS writes no markup): keep what the scan would change, to put it back.
+    let (kept_summary, kept_scanner) = (summary.clone(), scanner.clone());
+    let used = scanner.scan(rest, summary);
+    if has_markup(&rest[..used]) {
+        *summary = kept_summary;
+        *scanner = kept_scanner;
+        return Some(rest);
+    }
+    *pos += used;
+    None
+}
+
+/// How much to read next: the head in growing steps up to exactly [`HEAD_BYTES`], then
+/// chunks.
 fn next_read(len: usize) -> usize {
     if len < HEAD_BYTES {
-        HEAD_STEP.min(HEAD_BYTES - len)
+        (len / 2).max(HEAD_GROWTH).min(HEAD_BYTES - len)
     } else {
         CHUNK_BYTES
     }
@@ -234,7 +279,16 @@ pub(crate) fn read_to_root(
     input: &mut dyn Read,
     window: &mut Window,
 ) -> Result<(usize, usize, bool), ParseError> {
-    let mut eof = window.fill(input, HEAD_STEP)?;
+    read_to_root_from(input, window, HEAD_STEP)
+}
+
+/// [`read_to_root`] with a first read of `first` bytes.
+fn read_to_root_from(
+    input: &mut dyn Read,
+    window: &mut Window,
+    first: usize,
+) -> Result<(usize, usize, bool), ParseError> {
+    let mut eof = window.fill(input, first)?;
     loop {
         if window.data().iter().all(u8::is_ascii_whitespace) {
             if eof {
@@ -359,7 +413,7 @@ fn read_rest_as_xml(
 }
 
 /// Walks the events of a trace window by window.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Scanner {
     first_time: Option<Vec<u8>>,
     last_time: Option<Vec<u8>>,
@@ -478,8 +532,8 @@ fn set(slot: &mut Option<Vec<u8>>, value: &[u8]) {
     kept.extend_from_slice(value);
 }
 
-/// The first `GENERAL_REQUEST_HEADERS` event in `window`, whole.
-fn find_request_headers(window: &[u8]) -> Option<&[u8]> {
+/// Where the first `GENERAL_REQUEST_HEADERS` event in `window` starts and ends.
+fn find_request_headers(window: &[u8]) -> Option<(usize, usize)> {
     static NAME: LazyLock<Finder<'static>> =
         LazyLock::new(|| Finder::new(b"<Opcode>GENERAL_REQUEST_HEADERS</Opcode>"));
     let at = NAME.find(window)?;
@@ -489,7 +543,7 @@ fn find_request_headers(window: &[u8]) -> Option<&[u8]> {
         .find(|&i| i > 0 && window[i - 1] == b'<' && window[i..at].starts_with(b"Event "))?
         - 1;
     let end = at + EVENT_END.find(&window[at..])? + b"</Event>".len();
-    Some(&window[start..end])
+    Some((start, end))
 }
 
 /// IIS logs every request header it sets, and only `X-ARR-LOG-ID` matters here: skip the
@@ -674,5 +728,79 @@ fn utf8(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn sample_traces() -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("fr"))
+                {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        assert!(found.len() > 20, "the samples are there");
+        found
+    }
+
+    /// The trace with a comment before its `nth` event.
+    fn with_comment_before_event(text: &[u8], nth: usize) -> Option<Vec<u8>> {
+        let at = memchr::memmem::find_iter(text, b"<Event ").nth(nth)?;
+        let mut out = text[..at].to_vec();
+        out.extend_from_slice(b"<!-- <Event> </Event> -->");
+        out.extend_from_slice(&text[at..]);
+        Some(out)
+    }
+
+    fn read(bytes: &[u8], keep: bool, first_read: usize) -> Trace {
+        let mut input = bytes;
+        summarize(
+            Path::new("fr000001.xml"),
+            &mut input,
+            &|_| keep,
+            &Head::sized(first_read),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn what_a_trace_reads_as_never_depends_on_the_first_read() {
+        for path in sample_traces() {
+            let text = std::fs::read(&path).unwrap();
+            let mut inputs = vec![text.clone()];
+            inputs.extend(
+                [1, 5, 12, 40]
+                    .into_iter()
+                    .filter_map(|nth| with_comment_before_event(&text, nth)),
+            );
+            for input in &inputs {
+                for keep in [false, true] {
+                    let expected = read(input, keep, HEAD_STEP);
+                    for first_read in [1, 4096, 11_500, 23_000, HEAD_BYTES, 300_000] {
+                        assert_eq!(
+                            read(input, keep, first_read),
+                            expected,
+                            "{} (keep {keep}, first read {first_read})",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
     }
 }

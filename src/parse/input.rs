@@ -180,6 +180,59 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
+/// A reader whose first read asks the file for `first` bytes at once and whose later reads
+/// go straight through: on a share every read is a round trip, so the encoding sniff's few
+/// bytes and the head come from one request, and later reads are exactly the size asked for
+/// (a `BufReader` would turn a small read into one of its whole capacity).
+pub(super) struct FirstRead<R> {
+    inner: R,
+    first: usize,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl<R> FirstRead<R> {
+    /// Wraps a reader whose first read will be of `first` bytes.
+    pub(super) fn new(inner: R, first: usize) -> Self {
+        FirstRead {
+            inner,
+            first: first.max(1),
+            buf: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for FirstRead<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.first > 0 {
+            let want = std::mem::take(&mut self.first);
+            if out.len() >= want {
+                return self.inner.read(out);
+            }
+            self.buf.resize(want, 0);
+            let n = loop {
+                match self.inner.read(&mut self.buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            self.buf.truncate(n);
+        }
+        if self.pos < self.buf.len() {
+            let n = out.len().min(self.buf.len() - self.pos);
+            out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            if self.pos == self.buf.len() {
+                self.buf = Vec::new();
+                self.pos = 0;
+            }
+            return Ok(n);
+        }
+        self.inner.read(out)
+    }
+}
+
 /// Reads until `buf` is full or the input ends; returns the number of bytes read.
 pub(super) fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
@@ -252,6 +305,45 @@ mod tests {
         let text = format!("<a>{}</a>", "\u{1F600}".repeat(20_000));
         assert_eq!(decode_all(&utf16be(&text, true)).unwrap(), text);
         assert_eq!(decode_all(&utf16le(&text, false)).unwrap(), text);
+    }
+
+    /// Records the size of every read asked of it.
+    struct Asked<'a> {
+        data: &'a [u8],
+        sizes: Vec<usize>,
+    }
+
+    impl Read for Asked<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.sizes.push(out.len());
+            let n = out.len().min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_first_read_is_one_request_and_later_reads_go_straight_through() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let mut asked = Asked {
+            data: &data,
+            sizes: Vec::new(),
+        };
+        let mut input = FirstRead::new(&mut asked, 30);
+        let mut got = Vec::new();
+        let mut four = [0u8; 4];
+        read_full(&mut input, &mut four).unwrap();
+        got.extend_from_slice(&four);
+        let mut rest = [0u8; 26];
+        read_full(&mut input, &mut rest).unwrap();
+        got.extend_from_slice(&rest);
+        let mut more = [0u8; 10];
+        read_full(&mut input, &mut more).unwrap();
+        got.extend_from_slice(&more);
+        input.read_to_end(&mut got).unwrap();
+        assert_eq!(got, data);
+        assert_eq!(asked.sizes[..2], [30, 10]);
     }
 
     #[test]

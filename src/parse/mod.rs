@@ -9,6 +9,7 @@ pub mod event;
 pub(crate) mod exception;
 mod fast;
 pub mod full;
+mod head;
 mod input;
 pub(crate) mod sniff;
 mod summary;
@@ -17,15 +18,11 @@ mod summary;
 pub(crate) use summary::fields as time_fields;
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
 use crate::error::{FileError, ParseError};
 use crate::model::Trace;
-
-/// The size of the first read of a file (see [`parse_file_counted`]).
-const FIRST_READ: usize = 16 * 1024;
 
 /// Reads one trace file. `keep` decides, from the root element and first events, whether the
 /// rest of the file is worth reading; a trace it rejects comes back read to its head
@@ -41,13 +38,15 @@ pub fn parse_file_counted(
     bytes_read: &AtomicU64,
 ) -> Result<Trace, FileError> {
     let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
-    // On a share every read is a round trip: the encoding sniff and the head's first step
-    // come from one read of the head step's size (a 4-byte read would cost a round trip of
-    // its own). A trace the filters reject needs its request headers, 10-23 KB in: one or
-    // two such reads. Larger reads bypass the buffer.
-    let counted = BufReader::with_capacity(FIRST_READ, input::Counting::new(file, bytes_read));
+    // On a share every read is a round trip: the encoding sniff and the head come from one
+    // read (a 4-byte read would cost a round trip of its own), sized to end just past where
+    // the request headers of the traces rejected before in the folder ended, which is all a
+    // trace the filters reject needs (see `head.rs`). Later reads are of the size the reader
+    // asks for.
+    let head = head::Head::of_file(path);
+    let counted = input::FirstRead::new(input::Counting::new(file, bytes_read), head.first_read());
     let mut input = input::utf8_stream(counted).map_err(|e| FileError::io(path, &e))?;
-    fast::summarize(path, &mut input, keep).map_err(|e| FileError::parse(path, &e))
+    fast::summarize(path, &mut input, keep, &head).map_err(|e| FileError::parse(path, &e))
 }
 
 /// Reads one trace file with the full reader, in bounded memory. Anything but a regular file
@@ -98,7 +97,7 @@ pub fn parse_bytes_filtered(
     keep: &dyn Fn(&Trace) -> bool,
 ) -> Result<Trace, ParseError> {
     let mut input = input::utf8_stream(bytes).map_err(|e| ParseError::io(&e))?;
-    fast::summarize(path, &mut input, keep)
+    fast::summarize(path, &mut input, keep, &head::Head::in_memory())
 }
 
 /// Reads one trace from memory with the full reader and summarizes it.

@@ -102,7 +102,7 @@ pub(super) fn reads_data(name: &str) -> bool {
 }
 
 /// Accumulates one trace.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct SummaryBuilder {
     trace: Trace,
     routed_server: Option<String>,
