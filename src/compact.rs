@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use crate::aggregate::url_without_query;
+use crate::event_names::{EventNames, PackedNames};
 use crate::model::{ArrRoute, Depth, ErrorCode, ModuleError, Status, Trace, Unparsed};
 
 /// What the cross-trace rules and the summary read of a trace, whole or compact.
@@ -545,31 +546,55 @@ enum PackedForm {
 }
 
 impl Packed {
-    /// `trace`, packed.
-    pub fn of(trace: Trace) -> Packed {
+    /// `trace`, packed. What its record holds as the same text (server, site, pool, failure
+    /// reason) is left out, and the event names go as the catalogue's bits.
+    pub fn of(mut trace: Trace) -> Packed {
+        let events = std::mem::take(&mut trace.events);
+        let held = [
+            std::mem::take(&mut trace.server),
+            std::mem::take(&mut trace.site_id),
+            std::mem::take(&mut trace.app_pool),
+            std::mem::take(&mut trace.failure_reason),
+        ];
         let record = crate::cache::record::TraceRecord::from(&trace);
-        Packed(match postcard::to_allocvec(&record) {
-            Ok(bytes) => PackedForm::Bytes(bytes.into_boxed_slice()),
-            Err(_) => PackedForm::Whole(Box::new(trace)),
-        })
+        match postcard::to_allocvec(&(record, events.pack())) {
+            Ok(bytes) => Packed(PackedForm::Bytes(bytes.into_boxed_slice())),
+            Err(_) => Packed(PackedForm::Whole(Box::new(trace.with_held(held)))),
+        }
     }
 }
+
+impl Trace {
+    fn with_held(mut self, [server, site_id, app_pool, failure_reason]: [String; 4]) -> Trace {
+        self.server = server;
+        self.site_id = site_id;
+        self.app_pool = app_pool;
+        self.failure_reason = failure_reason;
+        self
+    }
+}
+
+type PackedRecord = (crate::cache::record::TraceRecord, PackedNames);
 
 impl Judged for Packed {
     fn trace(&self, record: &Compact) -> Cow<'_, Trace> {
         match &self.0 {
-            PackedForm::Bytes(bytes) => {
-                match postcard::from_bytes::<crate::cache::record::TraceRecord>(bytes) {
-                    Ok(r) => {
-                        let mut trace = r.into_trace(record.file.to_path_buf());
-                        trace.unparsed = record.unparsed().to_vec();
-                        Cow::Owned(trace)
-                    }
-                    // Bytes this run wrote itself; should they not decode, the record still
-                    // holds what the cross-trace rules read.
-                    Err(_) => Cow::Owned(record.to_trace()),
+            PackedForm::Bytes(bytes) => match postcard::from_bytes::<PackedRecord>(bytes) {
+                Ok((r, events)) => {
+                    let mut trace = r.into_trace(record.file.to_path_buf()).with_held([
+                        record.server().to_owned(),
+                        record.site_id().to_owned(),
+                        record.app_pool().to_owned(),
+                        record.failure_reason().to_owned(),
+                    ]);
+                    trace.events = EventNames::unpack(events);
+                    trace.unparsed = record.unparsed().to_vec();
+                    Cow::Owned(trace)
                 }
-            }
+                // Bytes this run wrote itself; should they not decode, the record still holds
+                // what the cross-trace rules read.
+                Err(_) => Cow::Owned(record.to_trace()),
+            },
             PackedForm::Whole(trace) => Cow::Borrowed(trace),
         }
     }
@@ -662,6 +687,13 @@ mod tests {
             field: "timeTaken",
             value: "soon".into(),
         }];
+        trace.events = [
+            "GENERAL_REQUEST_START",
+            "MODULE_SET_RESPONSE_ERROR_STATUS",
+            "MY_OWN_EVENT",
+        ]
+        .into_iter()
+        .collect();
         let record = Compact::of(&trace, &Names::default());
         let packed = Packed::of(trace.clone());
         assert!(matches!(packed.0, PackedForm::Bytes(_)));

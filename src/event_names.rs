@@ -287,6 +287,33 @@ impl<'a> FromIterator<&'a str> for EventNames {
     }
 }
 
+/// A set in the form a run keeps it in memory for a while (a packed judged trace): the
+/// catalogue's bits and the other names. Only for the run that wrote it, since the bits
+/// follow this build's catalogue; the cache stores the names.
+#[derive(Serialize, serde::Deserialize)]
+pub(crate) struct PackedNames {
+    known: [u64; WORDS],
+    other: Vec<Box<str>>,
+}
+
+impl EventNames {
+    /// The set as [`PackedNames`].
+    pub(crate) fn pack(self) -> PackedNames {
+        PackedNames {
+            known: self.known,
+            other: self.other,
+        }
+    }
+
+    /// The set [`EventNames::pack`] gave.
+    pub(crate) fn unpack(packed: PackedNames) -> EventNames {
+        EventNames {
+            known: packed.known,
+            other: packed.other,
+        }
+    }
+}
+
 impl Serialize for EventNames {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())
