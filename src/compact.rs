@@ -395,8 +395,19 @@ pub struct Compact {
 impl Compact {
     /// The compact record of `trace`, its names taken from `names`.
     pub fn of(trace: &Trace, names: &Names) -> Compact {
+        Compact::with_file(trace, trace.file.clone().into_boxed_path(), names)
+    }
+
+    /// [`Compact::of`], moving the trace's path into the record instead of copying it; the
+    /// trace is left without one.
+    pub fn taking_file(trace: &mut Trace, names: &Names) -> Compact {
+        let file = std::mem::take(&mut trace.file).into_boxed_path();
+        Compact::with_file(trace, file, names)
+    }
+
+    fn with_file(trace: &Trace, file: Box<Path>, names: &Names) -> Compact {
         Compact {
-            file: trace.file.clone().into_boxed_path(),
+            file,
             shared: names.shared(trace),
             url: names.url(&trace.url),
             error: trace.error.as_ref().map(|e| names.error(e)),

@@ -118,9 +118,10 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
     let cache = open_cache(input, err)?;
     let hits = AtomicU64::new(0);
     let reading = Instant::now();
+    let files_found = found.files.len();
     let results = read_all(
         input,
-        &found.files,
+        found.files,
         &bytes,
         cache.as_ref(),
         &hits,
@@ -163,7 +164,7 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         .map(|(i, _)| i)
         .collect();
     let stats = Stats {
-        files: found.files.len(),
+        files: files_found,
         bytes: bytes.load(Ordering::Relaxed),
         discover: discovered,
         read,
@@ -210,17 +211,20 @@ fn collect_compact(
     let names = Names::default();
     let alone = overview::single_filters(&input.filters);
     let whole: std::sync::Mutex<Vec<(usize, Packed)>> = std::sync::Mutex::new(Vec::new());
-    let keep = |index: usize, trace: Trace, stamp: Option<Stamp>| -> Compact {
+    let keep = |index: usize, mut trace: Trace, stamp: Option<Stamp>| -> Compact {
         if let (Some(writer), Some(stamp)) = (&writer, stamp) {
             writer.add(&trace, stamp);
         }
-        let mut record = Compact::of(&trace, &names);
-        for (bit, (_, filters)) in alone.iter().enumerate() {
-            if filters.matches(&trace) {
-                record.alone |= 1 << bit;
-            }
-        }
-        record.matched = trace.depth == Depth::Full && input.filters.matches(&trace);
+        let alone_bits = alone
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, filters))| filters.matches(&trace))
+            .fold(0u8, |bits, (bit, _)| bits | 1 << bit);
+        let matched = trace.depth == Depth::Full && input.filters.matches(&trace);
+        // Done with the trace's own path: the record takes it rather than a copy.
+        let mut record = Compact::taking_file(&mut trace, &names);
+        record.alone = alone_bits;
+        record.matched = matched;
         record.judged = diagnose::is_judged(&trace);
         if record.judged {
             let packed = Packed::of(strip_for_scan(trace));
@@ -231,18 +235,16 @@ fn collect_compact(
         record
     };
     let reading = Instant::now();
+    let files_found = found.files.len();
     let results = read_all(
         input,
-        &found.files,
+        found.files,
         &bytes,
         cache.as_ref(),
         &hits,
         |index, r, stamp| r.map(|trace| keep(index, trace, stamp)),
     )?;
     let read = reading.elapsed();
-    // Each record holds its path: the discovered list would be a second copy of them all.
-    let files_found = found.files.len();
-    drop(found.files);
     let mut skipped = found.errors;
     // Collected in place: a result and a record take the same room, so the records of a big
     // share live in the one vector the readers filled.
@@ -461,7 +463,9 @@ type ReadResult = (Result<Trace, FileError>, Option<Stamp>);
 /// With a cache, an unchanged file's summary comes from it and the file is not opened.
 fn read_all<R: Send>(
     input: &Input,
-    files: &[PathBuf],
+    // Taken, not borrowed: each discovered path is freed as its file is read, so a big share's
+    // list is not held beside the records that copy the paths.
+    files: Vec<PathBuf>,
     bytes: &AtomicU64,
     cache: Option<&Cache>,
     hits: &AtomicU64,
@@ -486,10 +490,10 @@ fn read_all<R: Send>(
     };
     let results = pool.install(|| {
         files
-            .par_iter()
+            .into_par_iter()
             .enumerate()
             .map(|(index, path)| {
-                let (result, stamp) = read_one(path);
+                let (result, stamp) = read_one(&path);
                 progress.tick();
                 map(index, result, stamp)
             })
@@ -585,13 +589,15 @@ fn run_scan(scan: &config::Scan, streams: &mut Streams<'_>) -> Result<RunStatus>
             |collected, report, err| write_html(&scan.input, options, collected, report, err),
         );
     }
-    let collected = collect_compact(&scan.input, &scan.diagnosis, streams.err)?;
+    let mut collected = collect_compact(&scan.input, &scan.diagnosis, streams.err)?;
     let hints = scan_hints(
         scan,
         &collected.farm,
         &collected.traces,
         &collected.analysis,
     );
+    // The hints were the last to read the process facts; the report reads only verdicts.
+    collected.analysis.processes = Vec::new();
     report_scan(
         scan,
         collected,

@@ -259,6 +259,8 @@ pub fn analyze_compact<J: Judged + Send>(
             context.judge(&trace, &processes[index], backend)
         })
         .collect();
+    // The links are done with; one table less beside the run's verdicts.
+    drop(backends);
     let mut diagnoses = vec![Diagnosis::not_applicable(); records.len()];
     for (&index, diagnosis) in judged_at.iter().zip(verdicts) {
         diagnoses[index] = diagnosis;
