@@ -377,7 +377,9 @@ pub struct Compact {
     unparsed: Option<Box<Vec<Unparsed>>>,
     start_time: Option<DateTime<Utc>>,
     end_time: Option<DateTime<Utc>>,
-    time_taken_ms: Option<u64>,
+    /// `timeTaken`, meaningful when `time_known`: an `Option<u64>` would take twice the room.
+    time_taken_ms: u64,
+    time_known: bool,
     status: Status,
     process_id: u32,
     partial: bool,
@@ -416,7 +418,8 @@ impl Compact {
             unparsed: (!trace.unparsed.is_empty()).then(|| Box::new(trace.unparsed.clone())),
             start_time: trace.start_time,
             end_time: trace.end_time,
-            time_taken_ms: trace.time_taken_ms,
+            time_taken_ms: trace.time_taken_ms.unwrap_or(0),
+            time_known: trace.time_taken_ms.is_some(),
             status: trace.status,
             process_id: trace.process_id,
             partial: trace.partial,
@@ -442,7 +445,7 @@ impl Compact {
             url: self.url.to_string(),
             failure_reason: self.shared.failure_reason.to_string(),
             status: self.status,
-            time_taken_ms: self.time_taken_ms,
+            time_taken_ms: self.time_taken_ms(),
             start_time: self.start_time,
             end_time: self.end_time,
             error: self.error.as_ref().map(|e| ModuleError {
@@ -504,7 +507,7 @@ impl TraceFacts for Compact {
         &self.shared.failure_reason
     }
     fn time_taken_ms(&self) -> Option<u64> {
-        self.time_taken_ms
+        self.time_known.then_some(self.time_taken_ms)
     }
     fn unparsed(&self) -> &[Unparsed] {
         self.unparsed.as_deref().map_or(&[], Vec::as_slice)
@@ -685,6 +688,7 @@ mod tests {
             let trace = Trace {
                 arr_log_id: received.map(str::to_owned),
                 arr_log_id_forwarded: forwarded.map(str::to_owned),
+                time_taken_ms: received.map(|_| 0),
                 ..sample()
             };
             assert_eq!(facts(&Compact::of(&trace, &names)), facts(&trace));
@@ -694,6 +698,7 @@ mod tests {
     #[test]
     fn a_packed_trace_unpacks_as_it_was() {
         let mut trace = sample();
+        trace.time_taken_ms = Some(u64::MAX);
         trace.unparsed = vec![Unparsed {
             field: "timeTaken",
             value: "soon".into(),

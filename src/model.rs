@@ -394,7 +394,7 @@ pub struct Diagnosis {
     /// Facts from the trace and the rule's reading of them, for a person to check.
     pub evidence: String,
     /// File of a linked trace (the ARR backend trace for a front-end 502).
-    pub linked_file: Option<PathBuf>,
+    pub linked_file: Option<Box<std::path::Path>>,
 }
 
 impl Diagnosis {

@@ -343,7 +343,7 @@ mod tests {
         Diagnosis {
             verdict,
             rule: "R8",
-            linked_file: linked.map(PathBuf::from),
+            linked_file: linked.map(|l| PathBuf::from(l).into_boxed_path()),
             ..Diagnosis::not_applicable()
         }
     }

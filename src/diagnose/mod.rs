@@ -203,6 +203,8 @@ impl Context<'_> {
         if let Some(note) = own.as_ref().and_then(|o| o.notes.get(diagnosis.rule)) {
             diagnosis.evidence.push_str(note);
         }
+        // Built in pieces, the text has room to spare; a run keeps one per failure.
+        diagnosis.evidence.shrink_to_fit();
         diagnosis
     }
 }
@@ -284,7 +286,7 @@ fn diagnose_one(facts: &rules::Facts) -> Diagnosis {
                 rule,
                 confidence: finding.confidence,
                 evidence: finding.evidence,
-                linked_file: finding.linked_file,
+                linked_file: finding.linked_file.map(std::path::PathBuf::into_boxed_path),
             };
         }
     }

@@ -67,7 +67,7 @@ pub struct Options {
 }
 
 /// What was last printed about a trace: a later trace that changes it prints an update.
-type Printed = Option<(Verdict, &'static str, Option<PathBuf>)>;
+type Printed = Option<(Verdict, &'static str, Option<Box<Path>>)>;
 
 struct Watcher<'a> {
     config: &'a Watch,
