@@ -150,19 +150,19 @@ fn group<T: TraceFacts>(traces: &[T], diagnoses: &[Diagnosis]) -> Groups {
         let linked = diagnosis
             .linked_file
             .as_deref()
-            .and_then(|f| by_file.get(f.as_os_str()).copied());
+            .and_then(|f| by_file.get(f.as_os_str()).map(|&i| &traces[i]));
         classify(&mut groups, trace, diagnosis, linked);
     }
     groups
 }
 
-/// The traces some diagnosis is linked to, by file: only those, since a run's records are
-/// many and its links few. Keyed by the path's bytes: hashing a `Path` walks its components,
+/// The indices of the traces some diagnosis is linked to, by file: only those, since a run's
+/// records are many and its links few. Keyed by the path's bytes: hashing a `Path` walks its components,
 /// which on a big share cost more than all the rules.
 pub(crate) fn linked_traces<'t, T: TraceFacts>(
     traces: &'t [T],
     diagnoses: &[Diagnosis],
-) -> HashMap<&'t OsStr, &'t T> {
+) -> HashMap<&'t OsStr, usize> {
     let linked: HashSet<&OsStr> = diagnoses
         .iter()
         .filter_map(|d| d.linked_file.as_deref())
@@ -170,7 +170,8 @@ pub(crate) fn linked_traces<'t, T: TraceFacts>(
         .collect();
     traces
         .iter()
-        .map(|t| (t.file().as_os_str(), t))
+        .enumerate()
+        .map(|(i, t)| (t.file().as_os_str(), i))
         .filter(|(file, _)| linked.contains(file))
         .collect()
 }

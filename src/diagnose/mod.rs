@@ -148,9 +148,7 @@ pub fn analyze_in_context(
         || generations::process_generations(traces),
         || link::link_backends(traces),
     );
-    let event_index = event_join::EventIndex::new(events);
-    event_join::apply(traces, &mut processes, &event_index, options.startup_window);
-    let pools = (!event_index.is_empty()).then(|| event_join::PoolGuess::new(traces));
+    let (event_index, pools) = event_facts(traces, &mut processes, events, options.startup_window);
     let context = Context {
         options,
         configured,
@@ -172,6 +170,21 @@ pub fn analyze_in_context(
         diagnoses,
         processes,
     }
+}
+
+/// The event logs' part of a run: the events indexed by server and time, the process facts
+/// they add to `processes` (a process is new after a recycle the events show), and, when there
+/// are events, the pools each server's URLs belong to.
+fn event_facts<'e, T: TraceFacts>(
+    traces: &[T],
+    processes: &mut [ProcessInfo],
+    events: &'e [crate::events::ServerEvent],
+    window: Duration,
+) -> (event_join::EventIndex<'e>, Option<event_join::PoolGuess>) {
+    let index = event_join::EventIndex::new(events);
+    event_join::apply(traces, processes, &index, window);
+    let pools = (!index.is_empty()).then(|| event_join::PoolGuess::new(traces));
+    (index, pools)
 }
 
 /// What every verdict of a run is judged against besides its own trace and process.
@@ -233,14 +246,7 @@ pub fn analyze_compact<J: Judged + Send>(
     // many; together they would be the run's peak.
     let mut processes = generations::process_generations(records);
     let backends = link::link_backends(records);
-    let event_index = event_join::EventIndex::new(events);
-    event_join::apply(
-        records,
-        &mut processes,
-        &event_index,
-        options.startup_window,
-    );
-    let pools = (!event_index.is_empty()).then(|| event_join::PoolGuess::new(records));
+    let (event_index, pools) = event_facts(records, &mut processes, events, options.startup_window);
     let context = Context {
         options,
         configured,
@@ -299,6 +305,8 @@ fn diagnose_one(facts: &rules::Facts) -> Diagnosis {
         linked_file: None,
     }
 }
+
+pub(crate) use hints::linked_traces;
 
 /// The configuration hints that the diagnoses of a run call for.
 pub fn hints<T: TraceFacts>(traces: &[T], analysis: &Analysis) -> Vec<Hint> {

@@ -7,9 +7,8 @@
 //! the URL names the farm (`http://FarmName/...`), whose `protocol@timeout` applies; without a
 //! farm, `proxy@timeout` does.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsStr;
-use std::path::Path;
 use std::time::Duration;
 
 use regex::RegexBuilder;
@@ -19,7 +18,7 @@ use super::fix::{self, Fix, PoolChange};
 use super::model::{App, ServerConfig, Setting};
 use super::schema::human;
 use crate::compact::TraceFacts;
-use crate::diagnose::{Analysis, Hint, Options, TraceOptions};
+use crate::diagnose::{self, Analysis, Hint, Options, TraceOptions};
 use crate::filter::StatusFilter;
 use crate::model::{Trace, Verdict};
 
@@ -258,22 +257,6 @@ pub fn hints<T: TraceFacts>(
     configured
 }
 
-/// The traces some diagnosis is linked to, by file, with their index.
-fn by_file<'t, T: TraceFacts>(traces: &'t [T], analysis: &Analysis) -> HashMap<&'t OsStr, usize> {
-    let linked: HashSet<&OsStr> = analysis
-        .diagnoses
-        .iter()
-        .filter_map(|d| d.linked_file.as_deref())
-        .map(Path::as_os_str)
-        .collect();
-    traces
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.file().as_os_str(), i))
-        .filter(|(file, _)| linked.contains(file))
-        .collect()
-}
-
 /// The backend trace a startup verdict is about: the linked one for an ARR front end.
 fn cold_start_trace(
     index: usize,
@@ -295,7 +278,7 @@ fn cold_start_hints<T: TraceFacts>(
     traces: &[T],
     analysis: &Analysis,
 ) -> (Vec<Hint>, BTreeSet<String>) {
-    let files = by_file(traces, analysis);
+    let files = diagnose::linked_traces(traces, &analysis.diagnoses);
     let mut groups: BTreeMap<ColdKey, ColdGroup> = BTreeMap::new();
     let mut counted = BTreeSet::new();
     let mut covered = BTreeSet::new();
@@ -469,7 +452,7 @@ fn arr_timeout_hints<T: TraceFacts>(
     traces: &[T],
     analysis: &Analysis,
 ) -> Vec<Hint> {
-    let files = by_file(traces, analysis);
+    let files = diagnose::linked_traces(traces, &analysis.diagnoses);
     // (server, timeout name) -> (setting, count, slowest backend ms, backend servers)
     let mut groups: BTreeMap<(String, String), ArrGroup> = BTreeMap::new();
     for (trace, d) in traces.iter().zip(&analysis.diagnoses) {
