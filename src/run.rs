@@ -93,6 +93,40 @@ struct Stats {
     threads: usize,
 }
 
+/// What the reader threads count while they read: bytes read, and traces the rescan cache
+/// gave instead.
+#[derive(Default)]
+struct Counters {
+    bytes: AtomicU64,
+    hits: AtomicU64,
+}
+
+impl Counters {
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::Relaxed) as usize
+    }
+
+    /// The figures `--stats` shows of a run that found `files` traces.
+    fn stats(
+        &self,
+        files: usize,
+        times: [Duration; 3],
+        cache: Option<Cache>,
+        threads: usize,
+    ) -> Stats {
+        let [discover, read, diagnose] = times;
+        Stats {
+            files,
+            bytes: self.bytes.load(Ordering::Relaxed),
+            discover,
+            read,
+            diagnose,
+            cached: cache.map(|c| (self.hits(), c.file().to_path_buf())),
+            threads,
+        }
+    }
+}
+
 /// The start every scan shares: the IIS configuration set loading on its own thread, the traces
 /// found under the roots (empty patterns warned about), and how long finding them took.
 fn discover_input(
@@ -114,19 +148,13 @@ fn discover_input(
 
 fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) -> Result<Collected> {
     let (config, found, discovered) = discover_input(input, err)?;
-    let bytes = AtomicU64::new(0);
+    let counters = Counters::default();
     let cache = open_cache(input, err)?;
-    let hits = AtomicU64::new(0);
     let reading = Instant::now();
     let files_found = found.files.len();
-    let results = read_all(
-        input,
-        found.files,
-        &bytes,
-        cache.as_ref(),
-        &hits,
-        |_, r, s| (r, s),
-    )?;
+    let results = read_all(input, found.files, &counters, cache.as_ref(), |_, r, s| {
+        (r, s)
+    })?;
     let read = reading.elapsed();
     let mut skipped = found.errors;
     let ignored = found.ignored;
@@ -150,7 +178,7 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
             .iter()
             .zip(&stamps)
             .filter_map(|(t, s)| Some((t, (*s)?)));
-        if let Err(e) = cache.save(stamped, hits.load(Ordering::Relaxed) as usize) {
+        if let Err(e) = cache.save(stamped, counters.hits()) {
             cache_warning(Some(cache), &e, err)?;
         }
     }
@@ -163,20 +191,8 @@ fn collect(input: &Input, diagnosis: &diagnose::Options, err: &mut dyn Write) ->
         .filter(|(_, t)| t.depth == Depth::Full && input.filters.matches(t))
         .map(|(i, _)| i)
         .collect();
-    let stats = Stats {
-        files: files_found,
-        bytes: bytes.load(Ordering::Relaxed),
-        discover: discovered,
-        read,
-        diagnose: diagnosing.elapsed(),
-        cached: cache.map(|c| {
-            (
-                hits.load(Ordering::Relaxed) as usize,
-                c.file().to_path_buf(),
-            )
-        }),
-        threads: input.threads,
-    };
+    let times = [discovered, read, diagnosing.elapsed()];
+    let stats = counters.stats(files_found, times, cache, input.threads);
     Ok(Collected {
         farm,
         traces,
@@ -198,7 +214,7 @@ fn collect_compact(
     err: &mut dyn Write,
 ) -> Result<Collected<Compact>> {
     let (config, found, discovered) = discover_input(input, err)?;
-    let bytes = AtomicU64::new(0);
+    let counters = Counters::default();
     let cache = open_cache(input, err)?;
     let writer = match cache.as_ref().map(Cache::writer).transpose() {
         Ok(writer) => writer,
@@ -207,7 +223,6 @@ fn collect_compact(
             None
         }
     };
-    let hits = AtomicU64::new(0);
     let names = Names::default();
     let alone = overview::single_filters(&input.filters);
     let whole: std::sync::Mutex<Vec<(usize, Packed)>> = std::sync::Mutex::new(Vec::new());
@@ -239,9 +254,8 @@ fn collect_compact(
     let results = read_all(
         input,
         found.files,
-        &bytes,
+        &counters,
         cache.as_ref(),
-        &hits,
         |index, r, stamp| r.map(|trace| keep(index, trace, stamp)),
     )?;
     let read = reading.elapsed();
@@ -266,7 +280,7 @@ fn collect_compact(
     skipped.extend(config_errors);
     let events = read_events(&input.events);
     if let Some(writer) = writer
-        && let Err(e) = writer.finish(hits.load(Ordering::Relaxed) as usize)
+        && let Err(e) = writer.finish(counters.hits())
     {
         cache_warning(cache.as_ref(), &e, err)?;
     }
@@ -281,20 +295,8 @@ fn collect_compact(
         diagnosis,
         &configured,
     );
-    let stats = Stats {
-        files: files_found,
-        bytes: bytes.load(Ordering::Relaxed),
-        discover: discovered,
-        read,
-        diagnose: diagnosing.elapsed(),
-        cached: cache.map(|c| {
-            (
-                hits.load(Ordering::Relaxed) as usize,
-                c.file().to_path_buf(),
-            )
-        }),
-        threads: input.threads,
-    };
+    let times = [discovered, read, diagnosing.elapsed()];
+    let stats = counters.stats(files_found, times, cache, input.threads);
     let collected = Collected {
         farm,
         traces: records,
@@ -466,9 +468,8 @@ fn read_all<R: Send>(
     // Taken, not borrowed: each discovered path is freed as its file is read, so a big share's
     // list is not held beside the records that copy the paths.
     files: Vec<PathBuf>,
-    bytes: &AtomicU64,
+    counters: &Counters,
     cache: Option<&Cache>,
-    hits: &AtomicU64,
     map: impl Fn(usize, Result<Trace, FileError>, Option<Stamp>) -> R + Sync,
 ) -> Result<Vec<R>> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -479,14 +480,20 @@ fn read_all<R: Send>(
     let keep = |head: &Trace| input.filters.matches(head);
     let read_one = |path: &PathBuf| -> ReadResult {
         let Some(cache) = cache else {
-            return (parse::parse_file_counted(path, &keep, bytes), None);
+            return (
+                parse::parse_file_counted(path, &keep, &counters.bytes),
+                None,
+            );
         };
         let stamp = Stamp::of(path);
         if let Some(trace) = stamp.and_then(|s| cache.lookup(path, s, &input.filters)) {
-            hits.fetch_add(1, Ordering::Relaxed);
+            counters.hits.fetch_add(1, Ordering::Relaxed);
             return (Ok(trace), stamp);
         }
-        (parse::parse_file_counted(path, &keep, bytes), stamp)
+        (
+            parse::parse_file_counted(path, &keep, &counters.bytes),
+            stamp,
+        )
     };
     let results = pool.install(|| {
         files
