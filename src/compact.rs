@@ -265,18 +265,27 @@ struct Interned {
     /// Keyed by the addresses of their interned parts, which identify them.
     shared: HashMap<[usize; 4], Arc<Shared>>,
     errors: HashMap<(usize, Status, Option<ErrorCode>), Arc<CompactError>>,
-    routes: HashMap<ArrRoute, Arc<ArrRoute>>,
+    routes: HashSet<Arc<ArrRoute>>,
 }
 
 impl Interned {
     fn name(&mut self, name: &str) -> Arc<str> {
-        if let Some(known) = self.names.get(name) {
-            return Arc::clone(known);
-        }
-        let new: Arc<str> = Arc::from(name);
-        self.names.insert(Arc::clone(&new));
-        new
+        intern(&mut self.names, name, |n| Arc::from(n))
     }
+}
+
+/// The copy of `value` in `set`, stored there first when it is new.
+fn intern<T: Eq + std::hash::Hash + ?Sized>(
+    set: &mut HashSet<Arc<T>>,
+    value: &T,
+    new: impl FnOnce(&T) -> Arc<T>,
+) -> Arc<T> {
+    if let Some(known) = set.get(value) {
+        return Arc::clone(known);
+    }
+    let new = new(value);
+    set.insert(Arc::clone(&new));
+    new
 }
 
 fn address(name: &Arc<str>) -> usize {
@@ -349,15 +358,9 @@ impl Names {
     }
 
     fn route(&self, route: &ArrRoute) -> Arc<ArrRoute> {
-        self.with(|i| {
-            if let Some(known) = i.routes.get(route) {
-                return Arc::clone(known);
-            }
-            let new = Arc::new(route.clone());
-            i.routes.insert(route.clone(), Arc::clone(&new));
-            new
-        })
-        .unwrap_or_else(|| Arc::new(route.clone()))
+        let new = |r: &ArrRoute| Arc::new(r.clone());
+        self.with(|i| intern(&mut i.routes, route, new))
+            .unwrap_or_else(|| new(route))
     }
 }
 
