@@ -335,8 +335,14 @@ pub(crate) fn url_without_query(url: &str) -> &str {
     url.split_once('?').map_or(url, |(path, _)| path)
 }
 
-fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let set: BTreeSet<&str> = values.filter(|v| !v.is_empty()).collect();
+/// The distinct non-empty values, sorted. Inserted one at a time: collecting an iterator into
+/// a `BTreeSet` first gathers and sorts every value, which over a share's traces is a vector of
+/// them all for a handful of servers.
+pub(crate) fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut set: BTreeSet<&str> = BTreeSet::new();
+    for value in values.filter(|v| !v.is_empty()) {
+        set.insert(value);
+    }
     set.into_iter().map(str::to_owned).collect()
 }
 

@@ -202,37 +202,39 @@ impl std::fmt::Display for LogId {
 }
 
 /// The log IDs of a record: a trace holds the one its ARR forwarded (a front end) or the one
-/// it received (a backend), seldom both, so one is kept in place and two in a box.
+/// it received (a backend), seldom both, and IIS writes GUIDs. So one GUID is kept in place
+/// (24 bytes in every record, where a [`LogId`] in place would take 32), and two IDs or one
+/// that is not a GUID in a box.
 #[derive(Debug, Clone)]
 enum ArrIds {
     None,
-    Received(LogId),
-    Forwarded(LogId),
-    Both(Box<[LogId; 2]>),
+    Received([u8; 16]),
+    Forwarded([u8; 16]),
+    Other(Box<[Option<LogId>; 2]>),
 }
 
 impl ArrIds {
     fn new(received: Option<LogId>, forwarded: Option<LogId>) -> ArrIds {
         match (received, forwarded) {
             (None, None) => ArrIds::None,
-            (Some(r), None) => ArrIds::Received(r),
-            (None, Some(f)) => ArrIds::Forwarded(f),
-            (Some(r), Some(f)) => ArrIds::Both(Box::new([r, f])),
+            (Some(LogId::Guid(r)), None) => ArrIds::Received(r),
+            (None, Some(LogId::Guid(f))) => ArrIds::Forwarded(f),
+            (received, forwarded) => ArrIds::Other(Box::new([received, forwarded])),
         }
     }
 
-    fn received(&self) -> Option<&LogId> {
+    fn received(&self) -> Option<LogId> {
         match self {
-            ArrIds::Received(id) => Some(id),
-            ArrIds::Both(ids) => Some(&ids[0]),
+            ArrIds::Received(guid) => Some(LogId::Guid(*guid)),
+            ArrIds::Other(ids) => ids[0].clone(),
             ArrIds::None | ArrIds::Forwarded(_) => None,
         }
     }
 
-    fn forwarded(&self) -> Option<&LogId> {
+    fn forwarded(&self) -> Option<LogId> {
         match self {
-            ArrIds::Forwarded(id) => Some(id),
-            ArrIds::Both(ids) => Some(&ids[1]),
+            ArrIds::Forwarded(guid) => Some(LogId::Guid(*guid)),
+            ArrIds::Other(ids) => ids[1].clone(),
             ArrIds::None | ArrIds::Received(_) => None,
         }
     }
@@ -457,8 +459,8 @@ impl Compact {
                 error_code: e.error_code,
                 ..ModuleError::default()
             }),
-            arr_log_id: self.arr_ids.received().map(LogId::to_string),
-            arr_log_id_forwarded: self.arr_ids.forwarded().map(LogId::to_string),
+            arr_log_id: self.arr_ids.received().as_ref().map(LogId::to_string),
+            arr_log_id_forwarded: self.arr_ids.forwarded().as_ref().map(LogId::to_string),
             arr_route: self.arr_route.as_deref().cloned(),
             partial: self.partial,
             truncated: self.truncated,
@@ -525,10 +527,10 @@ impl TraceFacts for Compact {
         self.depth
     }
     fn arr_log_id(&self) -> Option<LogId> {
-        self.arr_ids.received().cloned()
+        self.arr_ids.received()
     }
     fn arr_log_id_forwarded(&self) -> Option<LogId> {
-        self.arr_ids.forwarded().cloned()
+        self.arr_ids.forwarded()
     }
     fn arr_route(&self) -> Option<&ArrRoute> {
         self.arr_route.as_deref()
@@ -742,6 +744,28 @@ mod tests {
             LogId::parse(&"é".repeat(18)),
             Some(LogId::Text(_))
         ));
+    }
+
+    #[test]
+    fn a_record_keeps_every_shape_of_log_ids() {
+        let guid = |text: &str| LogId::parse(text).unwrap();
+        let a = guid("5c2a4e84-4c21-4981-ae10-000000093419");
+        let b = guid("5c2a4e84-4c21-4981-ae10-00000009341a");
+        let text = guid("not-a-guid");
+        let shapes = [
+            (None, None),
+            (Some(a.clone()), None),
+            (None, Some(a.clone())),
+            (Some(a.clone()), Some(b.clone())),
+            (Some(text.clone()), None),
+            (None, Some(text.clone())),
+            (Some(text), Some(b)),
+        ];
+        for (received, forwarded) in shapes {
+            let ids = ArrIds::new(received.clone(), forwarded.clone());
+            assert_eq!((ids.received(), ids.forwarded()), (received, forwarded));
+        }
+        assert!(std::mem::size_of::<ArrIds>() <= 24);
     }
 
     #[test]

@@ -409,12 +409,15 @@ impl Listing {
         self.files.dedup_by(|a, b| a.0 == b.0);
         // The same file reached twice (a hard link, overlapping roots) keeps its first path.
         let mut seen = HashSet::new();
-        let files = self
+        let mut files: Vec<PathBuf> = self
             .files
             .into_iter()
             .filter(|(_, id)| id.as_ref().is_none_or(|id| seen.insert(id.clone())))
             .map(|(path, _)| path)
             .collect();
+        // Collected in place, the list keeps the room of the (path, ID) pairs, twice what it
+        // needs; a scan holds it while it reads.
+        files.shrink_to_fit();
         self.errors.sort_by(|a, b| a.path.cmp(&b.path));
         self.errors.dedup_by(|a, b| a.path == b.path);
         self.ignored.sort_by(|a, b| a.path.cmp(&b.path));

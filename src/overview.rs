@@ -7,7 +7,7 @@
 //! scripts filter on it; a table for people reads better with one row per failure and its
 //! verdicts side by side. Both come from the same traces and diagnoses.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -236,16 +236,12 @@ fn other_statuses<T: TraceFacts>(traces: &[T], matched: &[usize]) -> Vec<StatusC
 }
 
 fn seen<T: TraceFacts + TriedAlone>(traces: &[T], filters: &Filters) -> Seen {
-    let distinct = |values: &mut dyn Iterator<Item = &str>| -> Vec<String> {
-        let set: BTreeSet<&str> = values.filter(|v| !v.is_empty()).collect();
-        set.into_iter().map(str::to_owned).collect()
-    };
     Seen {
         traces: traces.len(),
         first: traces.iter().filter_map(|t| t.start_time()).min(),
         last: traces.iter().filter_map(|t| t.start_time()).max(),
-        servers: distinct(&mut traces.iter().map(|t| t.server())),
-        app_pools: distinct(&mut traces.iter().map(|t| t.app_pool())),
+        servers: aggregate::distinct(traces.iter().map(|t| t.server())),
+        app_pools: aggregate::distinct(traces.iter().map(|t| t.app_pool())),
         emptied_by: if traces.is_empty() {
             Vec::new()
         } else {

@@ -259,6 +259,8 @@ fn collect_compact(
         |index, r, stamp| r.map(|trace| keep(index, trace, stamp)),
     )?;
     let read = reading.elapsed();
+    // The records hold what they share; the tables that found it are not needed again.
+    drop(names);
     let mut skipped = found.errors;
     // Collected in place: a result and a record take the same room, so the records of a big
     // share live in the one vector the readers filled.

@@ -62,30 +62,37 @@ pub(crate) fn process_generations<T: TraceFacts>(traces: &[T]) -> Vec<ProcessInf
     let counted = |t: &T| t.start_time().is_some() && t.process_id() != 0;
     // Pools are numbered in (server, pool) order, so that the sort compares numbers and
     // times, and names only to find a trace's number.
-    // A set, not a sorted vector of every trace's pair: a share has few pools and many traces.
-    let pools: Vec<(&str, &str)> = traces
-        .iter()
-        .filter(|t| counted(t))
-        .map(pool)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut order: Vec<(usize, DateTime<Utc>, usize)> = Vec::with_capacity(traces.len());
+    // A set filled one pair at a time, not a sorted vector of every trace's pair (which is
+    // what collecting into a `BTreeSet` builds first): a share has few pools and many traces.
+    let mut pools: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for trace in traces.iter().filter(|t| counted(t)) {
+        pools.insert(pool(trace));
+    }
+    let pools: Vec<(&str, &str)> = pools.into_iter().collect();
+    // One key per trace, so kept narrow: 32-bit pool numbers and indices (20 bytes, not 32).
+    let mut order: Vec<(u32, DateTime<Utc>, u32)> = Vec::with_capacity(traces.len());
     order.extend(traces.iter().enumerate().filter_map(|(index, trace)| {
         let start = trace.start_time().filter(|_| counted(trace))?;
         let number = pools.binary_search(&pool(trace)).ok()?;
-        Some((number, start, index))
+        Some((
+            u32::try_from(number).ok()?,
+            start,
+            u32::try_from(index).ok()?,
+        ))
     }));
     order.sort_unstable_by(|a, b| {
         (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
-            traces[a.2]
+            traces[a.2 as usize]
                 .file()
                 .as_os_str()
-                .cmp(traces[b.2].file().as_os_str())
+                .cmp(traces[b.2 as usize].file().as_os_str())
         })
     });
     for same_pool in order.chunk_by(|a, b| a.0 == b.0) {
-        let indices: Vec<usize> = same_pool.iter().map(|&(_, _, index)| index).collect();
+        let indices: Vec<usize> = same_pool
+            .iter()
+            .map(|&(_, _, index)| index as usize)
+            .collect();
         follow_pool(traces, &indices, &mut infos);
     }
     infos

@@ -19,26 +19,29 @@ pub(crate) fn link_backends<T: TraceFacts>(traces: &[T]) -> Vec<Option<usize>> {
         .enumerate()
         .map(|(index, trace)| {
             let id = trace.arr_log_id_forwarded()?;
-            backends.get(&id).copied().filter(|&b| b != index)
+            backends.get(&id).copied().flatten().filter(|&b| b != index)
         })
         .collect()
 }
 
-/// The backend trace per log ID; with several (retries, duplicated files), the earliest, then
-/// the smallest path.
-fn backends_by_log_id<T: TraceFacts>(traces: &[T]) -> HashMap<LogId, usize> {
-    let mut map: HashMap<LogId, usize> = HashMap::new();
+/// The backend trace per log ID that some trace forwarded; with several (retries, duplicated
+/// files), the earliest, then the smallest path. Keyed by the forwarded IDs only: on a farm
+/// every backend trace received an ID, and a table of them all would be the largest a scan
+/// builds, where the front ends that look them up are a few.
+fn backends_by_log_id<T: TraceFacts>(traces: &[T]) -> HashMap<LogId, Option<usize>> {
+    let mut map: HashMap<LogId, Option<usize>> = traces
+        .iter()
+        .filter_map(|trace| trace.arr_log_id_forwarded())
+        .map(|id| (id, None))
+        .collect();
     for (index, trace) in traces.iter().enumerate() {
-        let Some(id) = trace.arr_log_id() else {
+        let Some(kept) = trace.arr_log_id().and_then(|id| map.get_mut(&id)) else {
             continue;
         };
-        map.entry(id)
-            .and_modify(|kept| {
-                if precedes(&traces[index], &traces[*kept]) {
-                    *kept = index;
-                }
-            })
-            .or_insert(index);
+        match kept {
+            Some(kept) if !precedes(&traces[index], &traces[*kept]) => {}
+            _ => *kept = Some(index),
+        }
     }
     map
 }
