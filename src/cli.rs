@@ -467,8 +467,9 @@ struct InputArgs {
     /// Only URLs containing this text (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     url: Option<String>,
-    /// Reader threads, the requests in flight on a share [default: 64, 4 per core past 16].
-    /// Lower it (-j 8) on a local disk to save memory.
+    /// Reader threads, the requests in flight on a share [default: on a share (or a FUSE or
+    /// network file system, or a mapped drive) 64, 4 per core past 16; on a local disk 2 per
+    /// core, 8 to 32].
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
     /// Name every skipped file on stderr, not only the first 20.
@@ -789,13 +790,9 @@ impl InputArgs {
 
     fn into_input(self, env: &Environment, resolve: Resolve<'_>) -> Result<Input, ConfigError> {
         let filters = self.filters(env)?;
-        let threads = match self.threads {
-            Some(0) => {
-                return Err(ConfigError::Invalid("--threads must be at least 1".into()));
-            }
-            Some(n) => n.min(config::MAX_THREADS),
-            None => env.default_threads(),
-        };
+        if self.threads == Some(0) {
+            return Err(ConfigError::Invalid("--threads must be at least 1".into()));
+        }
         let skipped_csv = skipped_csv_target(self.skipped_csv)?;
         let iis_config = self.diagnosis.iis_config(resolve)?;
         let roots = self
@@ -803,6 +800,10 @@ impl InputArgs {
             .iter()
             .map(|p| resolve(p))
             .collect::<Result<Vec<_>, _>>()?;
+        let threads = match self.threads {
+            Some(n) => n.min(config::MAX_THREADS),
+            None => env.default_threads(&roots),
+        };
         let events = self.event_logs.into_input(resolve)?;
         Ok(Input {
             roots,
@@ -857,6 +858,7 @@ mod tests {
             term_is_dumb: false,
             cores: 2,
             cache_dir: None,
+            is_remote: |_| true,
         }
     }
 

@@ -10,7 +10,7 @@
 //! whether stdout is a terminal, the colour variables) comes in an [`Environment`], and the
 //! roots are checked on the file system after it, by the binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -227,7 +227,7 @@ impl ColorChoice {
 
 /// What validation needs to know about the system, read once by [`Environment::current`] and
 /// made up by tests.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Environment {
     /// The time `--since 2h` counts back from.
     pub now: DateTime<Utc>,
@@ -241,6 +241,9 @@ pub struct Environment {
     pub cores: usize,
     /// The rescan cache's default folder ([`crate::cache::default_dir`]); `None`: off.
     pub cache_dir: Option<PathBuf>,
+    /// Whether a folder may be on a network share ([`crate::storage::is_remote`]), for the
+    /// default reader threads.
+    pub is_remote: fn(&Path) -> bool,
 }
 
 impl Environment {
@@ -254,18 +257,27 @@ impl Environment {
             term_is_dumb: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
             cores: std::thread::available_parallelism().map_or(2, usize::from),
             cache_dir: crate::cache::default_dir(),
+            is_remote: crate::storage::is_remote,
         }
     }
 
-    /// The default reader threads: reading traces waits on the network more than on the CPU,
-    /// so many more threads than cores keep requests in flight. Measured on a simulated SMB
-    /// share (`benches/share.sh`, 110 MB/s): at a 10 ms round trip 64 threads read within 5 %
-    /// of the bandwidth floor where 32 took about 20 % longer; at 1 ms both are within 5 %. On
-    /// a local disk with a warm cache the extra threads cost about 20 MiB of read buffers.
-    pub fn default_threads(&self) -> usize {
-        (self.cores * 4).clamp(64, MAX_THREADS)
+    /// The default reader threads for `roots` ([`crate::storage`] says why). On a share,
+    /// reading waits on the network more than on the CPU, so many more threads than cores keep
+    /// requests in flight: on a simulated SMB share (`benches/share.sh`, 110 MB/s) at a 10 ms
+    /// round trip 64 threads read within 5 % of the bandwidth floor where 32 took about 20 %
+    /// longer; at 1 ms both are within 5 %. On a local disk two per core (8 to 32) read as fast
+    /// as any number, and 64 held 20 MiB more of read buffers.
+    pub fn default_threads(&self, roots: &[Root]) -> usize {
+        if crate::storage::any_remote(roots, self.is_remote) {
+            (self.cores * 4).clamp(SHARE_THREADS, MAX_THREADS)
+        } else {
+            (self.cores * 2).clamp(8, 32)
+        }
     }
 }
+
+/// The fewest reader threads a run on a share gets by default.
+pub const SHARE_THREADS: usize = 64;
 
 /// The most reader threads `--threads` gives.
 pub const MAX_THREADS: usize = 256;
@@ -282,21 +294,61 @@ mod tests {
             term_is_dumb: false,
             cores: 2,
             cache_dir: None,
+            is_remote: |_| true,
         }
+    }
+
+    fn share() -> Vec<Root> {
+        vec![Root::Dir(r"\\web01\logs$".into())]
     }
 
     #[test]
     fn default_threads_suit_io() {
-        assert_eq!(env().default_threads(), 64);
+        let roots = share();
+        assert_eq!(env().default_threads(&roots), 64);
         let one = Environment { cores: 1, ..env() };
-        assert_eq!(one.default_threads(), 64);
+        assert_eq!(one.default_threads(&roots), 64);
         let many = Environment { cores: 32, ..env() };
-        assert_eq!(many.default_threads(), 128);
+        assert_eq!(many.default_threads(&roots), 128);
         let huge = Environment {
             cores: 512,
             ..env()
         };
-        assert_eq!(huge.default_threads(), MAX_THREADS);
+        assert_eq!(huge.default_threads(&roots), MAX_THREADS);
+    }
+
+    #[test]
+    fn a_local_disk_gets_two_threads_per_core() {
+        let local = Environment {
+            is_remote: |_| false,
+            ..env()
+        };
+        let roots = vec![Root::Dir("logs".into())];
+        assert_eq!(local.default_threads(&roots), 8);
+        assert_eq!(
+            Environment {
+                cores: 8,
+                ..local.clone()
+            }
+            .default_threads(&roots),
+            16
+        );
+        assert_eq!(
+            Environment {
+                cores: 64,
+                ..local.clone()
+            }
+            .default_threads(&roots),
+            32
+        );
+        // One root on a share makes the run a share's.
+        let both = Environment {
+            is_remote: |p| p.starts_with("share"),
+            ..env()
+        };
+        let mixed = vec![Root::Dir("logs".into()), Root::Dir("share".into())];
+        assert_eq!(both.default_threads(&roots), 8);
+        assert_eq!(both.default_threads(&mixed), 64);
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub mod run;
 mod sanitize;
 pub mod shell;
 pub mod show;
+pub mod storage;
 pub mod timeline;
 pub mod watch;
 
