@@ -157,7 +157,6 @@ measure() {
 
 has_cache=0
 "$bin" scan --help | grep -q -- '--cache' && has_cache=1
-default_threads=$("$bin" scan "$out" --stats --no-progress --status 999 --no-cache 2>&1 >/dev/null | awk '/threads/ {print $2}')
 [ -n "$threads_list" ] || threads_list="default"
 
 results="$logdir/results"
@@ -168,19 +167,22 @@ for rtt in $rtts; do
     for t in $threads_list; do
         jflag=()
         [ "$t" = default ] || jflag=(--threads "$t")
-        n="$t"; [ "$t" = default ] && n="${default_threads:-?}"
         cacheflag=()
         [ "$has_cache" -eq 1 ] && cacheflag=(--no-cache)
         read -r s b r <<<"$(measure scan "$bin" scan "$mnt" --stats --no-progress "${cacheflag[@]}" "${jflag[@]}")"
-        echo "$rtt $t scan $s $b $r" >>"$results"
         stats_scan="$(sed -n '/frebscope stats/,$p' "$logdir/scan.err")"
+        # The threads the run used: frebscope's default depends on where the traces are, and
+        # the mount is a FUSE file system, which it takes for a share.
+        n=$(echo "$stats_scan" | awk '/threads/ {print $2}')
+        [ -n "$n" ] || n="$t"
+        echo "$rtt $n scan $s $b $r" >>"$results"
         read -r s b r <<<"$(measure scan502 "$bin" scan "$mnt" --status 502 --stats --no-progress "${cacheflag[@]}" "${jflag[@]}")"
-        echo "$rtt $t scan502 $s $b $r" >>"$results"
+        echo "$rtt $n scan502 $s $b $r" >>"$results"
         stats_502="$(sed -n '/frebscope stats/,$p' "$logdir/scan502.err")"
         if [ "$has_cache" -eq 1 ]; then
             rm -rf "${cache:?}"/*
             read -r s b r <<<"$(measure rescan "$bin" scan "$mnt" --stats --no-progress --cache "$cache" "${jflag[@]}")"
-            echo "$rtt $t rescan $s $b $r" >>"$results"
+            echo "$rtt $n rescan $s $b $r" >>"$results"
             if ! cmp -s "$logdir/scan.out" "$logdir/rescan.out"; then
                 # The elapsed time differs; everything else must not.
                 if ! diff <(sed -E 's/ · [0-9.]+ s$//; /"elapsed"/d' "$logdir/scan.out") \
@@ -198,8 +200,7 @@ done
 echo
 echo "Share: $files traces, $dirs folders, $(awk -v b="$bytes" 'BEGIN {printf "%.1f", b/1e6}') MB; link $mbps MB/s; median of $runs runs"
 printf '%-4s %-7s %-8s %8s %8s %6s %9s %9s %9s\n' rtt threads run "median" floor ratio "MB moved" "trips" "trips/tr"
-while read -r rtt t name s b r; do
-    n="$t"; [ "$t" = default ] && n="${default_threads:-8}"
+while read -r rtt n name s b r; do
     case "$name" in
         scan) need=$bytes; must=$(( dir_pages + 2 * dirs + 2 * files + reads_full )) ;;
         scan502) need=$bytes502; must=$(( dir_pages + 2 * dirs + 2 * files + reads502 )) ;;

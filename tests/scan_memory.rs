@@ -22,9 +22,9 @@ const TRACES: usize = 100_000;
 const FOLDERS: usize = 100;
 /// Peak resident memory allowed to the scan. Keeping a whole summary of every trace took
 /// 217 MiB here (release build), the first compact records 120–140 MiB; the records with the
-/// judged failures packed take 58–60 MiB (release build on two cores, the README's figure)
-/// and about 67 MiB in the debug build this test runs. The allocator takes up to four arenas
-/// on a machine of more cores, a MiB or two more.
+/// judged failures packed take 56–58 MiB (release build on two cores, the README's figure)
+/// and about 65 MiB in the debug build this test runs. On a machine of more cores the
+/// allocator takes up to four arenas and a local disk up to 32 reader threads: a few MiB more.
 const PEAK_LIMIT_BYTES: u64 = 75 * 1024 * 1024;
 /// Replaced in each copy by the trace's own number, so that no two traces share an ID.
 const TOKEN: &str = "987654321";
