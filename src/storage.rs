@@ -164,7 +164,18 @@ mod tests {
     }
 
     #[test]
+    fn a_unc_path_is_a_share() {
+        // Windows reads the prefix without asking the network; elsewhere the path does not
+        // exist, and a path that cannot be asked about counts as a share too.
+        assert!(is_remote(Path::new(r"\\web01\logs$\W3SVC1")));
+        assert!(is_remote(Path::new(r"\\?\UNC\web01\logs$\W3SVC1")));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
     fn a_path_that_cannot_be_asked_about_counts_as_a_share() {
+        // On Windows a relative path that does not exist is on the current drive, which is
+        // asked about instead.
         assert!(is_remote(Path::new("no such folder/anywhere")));
     }
 
