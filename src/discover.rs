@@ -140,17 +140,23 @@ fn has_wildcard(text: &str) -> bool {
 /// The part of a pattern before its first wildcard must exist: otherwise the pattern could
 /// only ever match nothing.
 fn check_pattern_base(pattern: &str) -> Result<(), ConfigError> {
+    let base = pattern_base(pattern);
+    fs::metadata(&base)
+        .map(|_| ())
+        .map_err(|e| root_error(&base, &e))
+}
+
+/// The folder of a pattern's matches: its folders before the first wildcard (`.` when the
+/// wildcard is in the first name), in the form `glob` reads (a verbatim prefix's `?` is not a
+/// wildcard).
+pub(crate) fn pattern_base(pattern: &str) -> PathBuf {
     let pattern = glob_friendly(pattern);
     let wildcard = pattern.find(['*', '?', '[']).unwrap_or(pattern.len());
     let base = &pattern[..wildcard];
-    let base = match base.rfind(['/', '\\']) {
+    PathBuf::from(match base.rfind(['/', '\\']) {
         Some(i) => &base[..=i],
         None => ".",
-    };
-    let base = Path::new(base);
-    fs::metadata(base)
-        .map(|_| ())
-        .map_err(|e| root_error(base, &e))
+    })
 }
 
 /// `glob` returns nothing for verbatim roots (`\\?\UNC\server\share`, `\\?\C:\`); the plain

@@ -24,21 +24,14 @@ pub fn any_remote(roots: &[Root], is_remote: fn(&Path) -> bool) -> bool {
 /// The folder a root's traces are in, or below: a file's folder, a pattern's folders before its
 /// first wildcard.
 fn folder_of(root: &Root) -> PathBuf {
-    let folder = match root {
-        Root::Dir(path) => return path.clone(),
-        Root::File(path) => path.parent().map(Path::to_path_buf),
-        Root::Pattern(pattern) => {
-            let literal = pattern
-                .find(['*', '?', '['])
-                .map_or(pattern.as_str(), |wild| &pattern[..wild]);
-            literal
-                .rfind(['/', '\\'])
-                .map(|end| PathBuf::from(&literal[..=end]))
-        }
-    };
-    folder
-        .filter(|f| !f.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."))
+    match root {
+        Root::Dir(path) => path.clone(),
+        Root::File(path) => match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        Root::Pattern(pattern) => crate::discover::pattern_base(pattern),
+    }
 }
 
 /// True unless the system says `path` is on a local disk.
@@ -143,6 +136,11 @@ mod tests {
         );
         assert_eq!(dir("logs/W3SVC1/fr*.xml"), PathBuf::from("logs/W3SVC1/"));
         assert_eq!(dir("fr*.xml"), PathBuf::from("."));
+        // The `?` of a verbatim prefix is not a wildcard.
+        assert_eq!(
+            dir(r"\\?\UNC\web01\logs$\W3SVC*\fr*.xml"),
+            PathBuf::from(r"\\web01\logs$\")
+        );
         assert_eq!(
             folder_of(&Root::File("logs/fr000001.xml".into())),
             PathBuf::from("logs")
