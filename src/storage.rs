@@ -83,7 +83,6 @@ mod system {
 
 #[cfg(windows)]
 mod system {
-    use std::os::windows::ffi::OsStrExt;
     use std::path::{Component, Path, Prefix};
 
     /// `GetDriveTypeW`'s answers for a local fixed disk and a RAM disk (`winbase.h`).
@@ -105,10 +104,8 @@ mod system {
     }
 
     fn drive_is_local(letter: u8) -> bool {
-        let root: Vec<u16> = std::ffi::OsStr::new(&format!("{}:\\", letter as char))
-            .encode_wide()
-            .chain([0])
-            .collect();
+        // `X:\`, NUL-terminated, in UTF-16: the drive letter is ASCII.
+        let root = [u16::from(letter), u16::from(b':'), u16::from(b'\\'), 0];
         // SAFETY: `root` is a NUL-terminated UTF-16 string that outlives the call.
         let kind = unsafe { windows_sys::Win32::Storage::FileSystem::GetDriveTypeW(root.as_ptr()) };
         matches!(kind, DRIVE_FIXED | DRIVE_RAMDISK)
