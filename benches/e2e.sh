@@ -16,6 +16,9 @@
 # when available). Measured:
 #   read   find DIR -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null
 #          (the floor: reading every byte with two readers, no parsing)
+#   readrs benches/readfloor DIR: the same read as frebscope reads (256 KiB reads, two
+#          threads, no processes or pipes), counting `<`: the tight floor
+#   mmap   benches/readfloor DIR --mmap: the same through memory maps
 #   scan   target/release/frebscope scan DIR
 #   scan502  target/release/frebscope scan DIR --status 502
 #   peer   python3 ../shared/bench/peer_etree.py DIR   (only when that file exists)
@@ -36,7 +39,7 @@ while [ $# -gt 0 ]; do
         --keep) keep=1; shift ;;
         --runs) runs="$2"; shift 2 ;;
         --peer-runs) peer_runs="$2"; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -53,6 +56,13 @@ python="${PYTHON:-python3}"
 echo "== build (release)"
 cargo build --release --quiet --bin frebscope --bin gen_corpus || { echo "build failed" >&2; exit 1; }
 gen="$target_dir/release/gen_corpus"
+# The tight floor is a crate of its own (benches/readfloor, like benches/slowfs); without it,
+# only the cat floor is measured.
+floor_bin="$root/benches/readfloor/target/release/readfloor"
+if ! cargo build --release --quiet --manifest-path "$root/benches/readfloor/Cargo.toml"; then
+    echo "   note: benches/readfloor did not build: measuring the cat floor only" >&2
+    floor_bin=""
+fi
 
 count_files() { find "$1" -name 'fr*.xml' -type f 2>/dev/null | wc -l; }
 
@@ -113,12 +123,16 @@ run() {
 }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {if (NR==0) exit; if (NR%2) printf "%.3f", v[(NR+1)/2]; else printf "%.3f", (v[NR/2]+v[NR/2+1])/2}'; }
 
-echo "== read: find | xargs -P2 cat;  scan: $bin scan DIR;  scan502: the same with --status 502"
+echo "== read: find | xargs -P2 cat;  readrs, mmap: benches/readfloor DIR [--mmap];  scan: $bin scan DIR;  scan502: the same with --status 502"
 echo "   $runs runs each, in turn"
 have_bin=0
 [ -x "$bin" ] && have_bin=1 || echo "== $bin missing: skipping scan"
 for _ in $(seq "$runs"); do
     run read bash -c "find '$out' -name 'fr*.xml' -print0 | xargs -0 -P2 cat >/dev/null"
+    if [ -n "$floor_bin" ]; then
+        run readrs "$floor_bin" "$out"
+        run mmap "$floor_bin" "$out" --mmap
+    fi
     if [ "$have_bin" -eq 1 ]; then
         run scan "$bin" scan "$out" --no-cache
         run scan502 "$bin" scan "$out" --status 502 --no-cache
@@ -147,7 +161,7 @@ done
 echo
 echo "Corpus: $files files, $mib MiB ($out)"
 printf '%-9s %9s %10s %11s  %-5s %s\n' "run" "median s" "MB/s" "peak MiB" "exit" "every run (s)"
-for name in read scan scan502 peer lxml; do
+for name in read readrs mmap scan scan502 peer lxml; do
     [ -n "${secs[$name]:-}" ] || continue
     mbs=$(awk -v b="$bytes" -v s="${secs[$name]}" 'BEGIN {if (s>0) printf "%.0f", b/1e6/s; else print "-"}')
     all=$(echo "${walls[$name]}" | awk '{for (i=1;i<=NF;i++) printf "%s%.3f", (i>1?" ":""), $i}')
@@ -162,6 +176,8 @@ echo
 [ -n "$(ratio scan peer)" ] && echo "peer / scan time:        $(ratio scan peer)x  (how much faster frebscope is than the peer)"
 [ -n "$(ratio scan lxml)" ] && echo "lxml / scan time:        $(ratio scan lxml)x  (how much faster frebscope is than the lxml peer)"
 [ -n "$(ratio read scan)" ] && echo "scan / read time:        $(ratio read scan)x  (cost of scanning over just reading)"
+[ -n "$(ratio readrs scan)" ] && echo "scan / readrs time:      $(ratio readrs scan)x  (the same, against the tight floor)"
+[ -n "$(ratio readrs mmap)" ] && echo "mmap / readrs time:      $(ratio readrs mmap)x  (what mapping the files costs over reading them)"
 [ -n "$(ratio scan502 scan)" ] && echo "scan / scan --status 502: $(ratio scan502 scan)x  (what the status filter saves)"
 
 for name in scan scan502; do
