@@ -254,3 +254,92 @@ fn both_readers_read_the_same_exception() {
         assert_eq!(big.exception, None, "{padding} bytes of padding");
     }
 }
+
+/// Only a failure's first four searchable bodies are searched for an exception, by both
+/// readers alike: bodies that name none count, whether or not a reader parsed them, and a body
+/// past the value cap does not.
+#[test]
+fn both_readers_search_the_same_bodies() {
+    let page =
+        "&lt;b&gt; Exception Details: &lt;/b&gt;System.InvalidOperationException: boom&lt;br&gt;";
+    let plain = "&lt;html&gt;&lt;body&gt;Service Unavailable&lt;/body&gt;&lt;/html&gt;";
+    let oversized = "x".repeat(70 * 1024);
+    let buffer = |body: &str| {
+        common::event(
+            "GENERAL_RESPONSE_ENTITY_BUFFER",
+            "WEB01",
+            "2026-06-08T19:54:52.000Z",
+            &format!("  <Data Name=\"Buffer\">{body}</Data>\r\n"),
+        )
+    };
+    let with_bodies = |bodies: &[&str]| {
+        let events: String = bodies.iter().map(|body| buffer(body)).collect();
+        common::trace().replace("</failedRequest>", &format!("{events}</failedRequest>"))
+    };
+    for before in 0..=5 {
+        let mut bodies = vec![plain; before];
+        bodies.push(page);
+        let (trace, _) = both(&with_bodies(&bodies));
+        assert_eq!(
+            trace.exception.is_some(),
+            before < 4,
+            "{before} bodies before"
+        );
+    }
+    // Three counted, one past the cap that is not: the fourth counted is the page.
+    let (trace, _) = both(&with_bodies(&[plain, plain, plain, &oversized, page]));
+    assert!(trace.exception.is_some());
+    // Invalid UTF-8 may decode longer than it is written: both readers still agree.
+    let mut bytes = with_bodies(&[plain, plain, plain, plain]).into_bytes();
+    let at = bytes.windows(7).position(|w| w == b"Service").unwrap();
+    bytes[at] = 0xFF;
+    let path = Path::new("fr000001.xml");
+    assert_eq!(
+        parse_bytes(path, &bytes).unwrap(),
+        parse_bytes_full(path, &bytes).unwrap()
+    );
+}
+
+/// `text` with every `from` replaced by `to`, and how many there were.
+fn replaced(text: &str, from: &str, to: &str) -> (String, usize) {
+    (text.replace(from, to), text.matches(from).count())
+}
+
+/// A letter written as a character reference is the same letter: the fast reader, which skips
+/// the XML parse of events whose raw bytes cannot matter, must see through it as the full
+/// reader does. The ARR log ID header's name and an error page's exception, each spelled
+/// with a reference, must read as the trace spelled plainly.
+#[test]
+fn character_references_hide_nothing_from_either_reader() {
+    let spellings = [
+        (
+            r#"<Data Name="HeaderName">X-ARR-LOG-ID</Data>"#,
+            r#"<Data Name="HeaderName">&#88;-ARR-LOG-ID</Data>"#,
+        ),
+        ("Exception Details:", "&#69;xception Details:"),
+        ("Exception: ", "Exceptio&#x6E;: "),
+        ("Exception", "Exceptio&#110;"),
+    ];
+    let mut changed = [0; 4];
+    for file in xml_files(&samples()) {
+        let text = fs::read_to_string(&file).unwrap();
+        let Ok(plain) = parse_bytes(&file, text.as_bytes()) else {
+            continue;
+        };
+        for (i, (from, to)) in spellings.iter().enumerate() {
+            let (spelled, count) = replaced(&text, from, to);
+            if count == 0 {
+                continue;
+            }
+            changed[i] += 1;
+            let fast = parse_bytes(&file, spelled.as_bytes()).unwrap();
+            let full = parse_bytes_full(&file, spelled.as_bytes()).unwrap();
+            assert_eq!(fast, full, "{} with {to}", file.display());
+            assert_eq!(fast, plain, "{} with {to}", file.display());
+        }
+    }
+    assert!(
+        changed.iter().all(|&n| n > 0),
+        "every spelling must occur in samples/: {changed:?}"
+    );
+}

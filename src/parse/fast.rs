@@ -26,7 +26,9 @@ use super::full::visit_root_attributes;
 use super::head::Head;
 use super::input::read_full;
 use super::sniff::{self, DOCTYPE_REASON, Prolog};
-use super::summary::{SummaryBuilder, is_detail_event, reads_data, reads_descriptions};
+use super::summary::{
+    RESPONSE_BUFFER, SummaryBuilder, is_detail_event, reads_data, reads_descriptions,
+};
 use crate::error::ParseError;
 use crate::model::Trace;
 
@@ -502,11 +504,15 @@ impl Scanner {
         }
         let name = event_name(event, summary);
         summary.event(&name, &computer_name);
-        if summary.wants_detail(&name)
-            && might_matter(&name, event)
-            && let Some(record) = parse_event(event, &name)
-        {
-            summary.detail(&record);
+        if !summary.wants_detail(&name) {
+            return;
+        }
+        if might_matter(&name, event) {
+            if let Some(record) = parse_event(event, &name) {
+                summary.detail(&record);
+            }
+        } else if name == RESPONSE_BUFFER {
+            summary.body_without_exception();
         }
     }
 
@@ -580,10 +586,31 @@ fn find_request_headers(window: &[u8]) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
-/// IIS logs every request header it sets, and only `X-ARR-LOG-ID` matters here: skip the
-/// XML parse of the others.
+/// Whether the XML parse of an event the summary wants could change the summary, judged from
+/// its raw bytes: most of the events that could matter do not, and their parse is skipped.
+/// What a parse could find must be spelled out in the raw bytes, unless a character reference
+/// spells part of it (`&#88;` is `X`): an event holding one is always parsed.
 fn might_matter(name: &str, event: &[u8]) -> bool {
-    name != "GENERAL_SET_REQUEST_HEADER" || contains_ignore_case(event, b"x-arr-log-id")
+    static CHAR_REF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"&#"));
+    let spelled_out = match name {
+        // IIS logs every request header it sets, and only `X-ARR-LOG-ID` matters here.
+        "GENERAL_SET_REQUEST_HEADER" => contains_ignore_case(event, b"x-arr-log-id"),
+        RESPONSE_BUFFER => !names_no_exception(event),
+        _ => return true,
+    };
+    spelled_out || CHAR_REF.find(event).is_some()
+}
+
+/// True when a response body's event certainly names no exception, and its body would have
+/// been searched: the word `Exception` is not in it (every extract ends its type name with
+/// it), and the body fits the readers' value cap, since a body is never longer than its event
+/// (resolving references and line ends only shortens valid UTF-8; invalid bytes may decode
+/// longer, so such an event is parsed). Such a body counts as searched without being parsed.
+fn names_no_exception(event: &[u8]) -> bool {
+    static EXCEPTION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"Exception"));
+    event.len() + 4 <= super::event::MAX_VALUE_BYTES
+        && EXCEPTION.find(event).is_none()
+        && std::str::from_utf8(event).is_ok()
 }
 
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {

@@ -82,7 +82,7 @@ pub(super) fn is_detail_event(name: &str) -> bool {
 }
 
 /// The event that holds a captured response body, where an error page names its exception.
-const RESPONSE_BUFFER: &str = "GENERAL_RESPONSE_ENTITY_BUFFER";
+pub(super) const RESPONSE_BUFFER: &str = "GENERAL_RESPONSE_ENTITY_BUFFER";
 /// How many response bodies of a trace are searched for an exception: an error page is
 /// written in the first ones, and a long response in many chunks is not parsed chunk by chunk.
 const BUFFERS_SEARCHED: u8 = 4;
@@ -296,6 +296,14 @@ impl SummaryBuilder {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A response body the fast reader found, from its raw bytes, to name no exception, and
+    /// small enough to be searched: it counts as searched, as [`Self::detail`] counts it.
+    pub(super) fn body_without_exception(&mut self) {
+        if self.wants_buffer() {
+            self.buffers_searched += 1;
         }
     }
 
