@@ -9,9 +9,9 @@
 //! freed vectors go back to the system and the peak is what the run holds.
 //!
 //! glibc also gives every thread that allocates at the same time as another a heap (an arena)
-//! of its own, up to eight per core. A scan's reader pool is sized for shares (64 threads), so
-//! the records of a share end up spread over a dozen arenas, each with its own free space that
-//! no other thread reuses: at 100,000 traces that was 6 to 8 MiB of the peak. One arena per
+//! of its own, up to eight per core. On a share a scan reads with 64 threads, so the records
+//! end up spread over a dozen arenas, each with its own free space that no other thread
+//! reuses: at 100,000 traces that was 6 to 8 MiB of the peak. One arena per
 //! core, and at most four, keeps that waste to a MiB or two; a trace costs a few dozen
 //! allocations beside a file read, so the readers seldom wait on each other's. (On two cores,
 //! 100,000 small traces from a warm cache take a fifth longer with two arenas than with

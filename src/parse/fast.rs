@@ -27,7 +27,8 @@ use super::head::Head;
 use super::input::read_full;
 use super::sniff::{self, DOCTYPE_REASON, Prolog};
 use super::summary::{
-    RESPONSE_BUFFER, SummaryBuilder, is_detail_event, reads_data, reads_descriptions,
+    RESPONSE_BUFFER, SummaryBuilder, is_detail_event, is_searched_body, reads_data,
+    reads_descriptions,
 };
 use crate::error::ParseError;
 use crate::model::Trace;
@@ -603,12 +604,13 @@ fn might_matter(name: &str, event: &[u8]) -> bool {
 
 /// True when a response body's event certainly names no exception, and its body would have
 /// been searched: the word `Exception` is not in it (every extract ends its type name with
-/// it), and the body fits the readers' value cap, since a body is never longer than its event
-/// (resolving references and line ends only shortens valid UTF-8; invalid bytes may decode
-/// longer, so such an event is parsed). Such a body counts as searched without being parsed.
+/// it), and [`is_searched_body`] says yes of the event's length, which the body is never
+/// longer than (resolving references and line ends only shortens valid UTF-8; invalid bytes
+/// may decode longer, so such an event is parsed). Such a body counts as searched without
+/// being parsed.
 fn names_no_exception(event: &[u8]) -> bool {
     static EXCEPTION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"Exception"));
-    event.len() + 4 <= super::event::MAX_VALUE_BYTES
+    is_searched_body(event.len())
         && EXCEPTION.find(event).is_none()
         && std::str::from_utf8(event).is_ok()
 }

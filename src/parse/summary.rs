@@ -87,6 +87,14 @@ pub(super) const RESPONSE_BUFFER: &str = "GENERAL_RESPONSE_ENTITY_BUFFER";
 /// written in the first ones, and a long response in many chunks is not parsed chunk by chunk.
 const BUFFERS_SEARCHED: u8 = 4;
 
+/// True when a response body of `len` bytes is searched for an exception, and counted among
+/// the [`BUFFERS_SEARCHED`]. A body cut at the readers' value cap is not: the fast reader does
+/// not parse an event past its own size cap at all, and the two readers must agree. Error
+/// pages are a few kilobytes.
+pub(super) fn is_searched_body(len: usize) -> bool {
+    len + 4 <= super::event::MAX_VALUE_BYTES
+}
+
 /// True when [`SummaryBuilder::detail`] reads the `RenderingInfo` descriptions of this event,
 /// not only its data.
 pub(super) fn reads_descriptions(name: &str) -> bool {
@@ -287,10 +295,7 @@ impl SummaryBuilder {
             }
             RESPONSE_BUFFER if self.wants_buffer() => {
                 let body = event.data("Buffer").unwrap_or_default();
-                // A body cut at the readers' value cap is not searched, nor counted: the fast
-                // reader does not parse an event past its own size cap at all, and the two
-                // readers must agree. Error pages are a few kilobytes.
-                if body.len() + 4 <= super::event::MAX_VALUE_BYTES {
+                if is_searched_body(body.len()) {
                     self.buffers_searched += 1;
                     self.trace.exception = super::exception::exception_in(body);
                 }
